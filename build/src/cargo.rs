@@ -1,0 +1,240 @@
+//! Driving cargo: find the package, then build it for wasm32-wasip2 and take
+//! the artifact's path from cargo's JSON messages.
+
+use std::ffi::OsString;
+use std::io::{BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use cargo_metadata::{CrateType, Message, MetadataCommand, PackageId};
+
+use crate::error::BuildError;
+use crate::{BuildOptions, TARGET};
+
+/// The package being built.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// Cargo's id for it.
+    pub id: PackageId,
+    /// Its name.
+    pub name: String,
+    /// Its `Cargo.toml`.
+    pub manifest_path: PathBuf,
+    /// The workspace's target directory (or `--target-dir`).
+    pub target_dir: PathBuf,
+    /// The workspace root.
+    pub workspace_root: PathBuf,
+    /// Path dependencies outside the workspace: `(name, directory)`.
+    pub path_deps: Vec<(String, PathBuf)>,
+}
+
+/// The cargo to run: the one that started us (`$CARGO`), else `cargo`.
+pub fn cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// Reads the workspace with `cargo metadata` and picks the package to build.
+pub fn locate(opts: &BuildOptions) -> Result<Package, BuildError> {
+    let mut cmd = MetadataCommand::new();
+    cmd.cargo_path(cargo()).no_deps();
+    if let Some(path) = &opts.manifest_path {
+        cmd.manifest_path(path);
+    }
+    let manifest = opts
+        .manifest_path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "the current directory".into());
+    let meta = cmd.exec().map_err(|e| BuildError::Metadata { manifest, message: error_text(&e) })?;
+
+    let members = meta.workspace_packages();
+    let names = || members.iter().map(|p| p.name.to_string()).collect::<Vec<_>>().join(", ");
+    let package = match &opts.package {
+        Some(name) => members
+            .iter()
+            .find(|p| p.name.as_str() == name)
+            .copied()
+            .ok_or_else(|| BuildError::PackageNotFound { name: name.clone(), available: names() })?,
+        None => match meta.root_package() {
+            Some(p) => p,
+            None => {
+                let mut cdylibs = members.iter().copied().filter(|p| lib_is_cdylib(p));
+                match (cdylibs.next(), cdylibs.next()) {
+                    (Some(one), None) => one,
+                    _ => return Err(BuildError::AmbiguousPackage { available: names() }),
+                }
+            }
+        },
+    };
+    if !lib_is_cdylib(package) {
+        return Err(BuildError::NotCdylib {
+            package: package.name.to_string(),
+            manifest: package.manifest_path.to_string(),
+        });
+    }
+    let workspace_root = meta.workspace_root.clone().into_std_path_buf();
+    let path_deps = package
+        .dependencies
+        .iter()
+        .filter_map(|d| Some((d.name.clone(), d.path.clone()?.into_std_path_buf())))
+        .filter(|(_, dir)| !dir.starts_with(&workspace_root))
+        .collect();
+    Ok(Package {
+        id: package.id.clone(),
+        name: package.name.to_string(),
+        manifest_path: package.manifest_path.clone().into_std_path_buf(),
+        target_dir: opts.target_dir.clone().unwrap_or_else(|| meta.target_directory.clone().into_std_path_buf()),
+        workspace_root,
+        path_deps,
+    })
+}
+
+fn lib_is_cdylib(package: &cargo_metadata::Package) -> bool {
+    package.targets.iter().any(|t| t.crate_types.contains(&CrateType::CDyLib))
+}
+
+fn error_text(e: &cargo_metadata::Error) -> String {
+    match e {
+        cargo_metadata::Error::CargoMetadata { stderr } => stderr.trim().trim_start_matches("error: ").to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// `--remap-path-prefix` flags that keep machine-specific paths out of the
+/// artifact: cargo's home (registry sources), the workspace, the target
+/// directory and path dependencies outside the workspace. Later flags win in
+/// rustc, so the most specific come last.
+pub fn remap_flags(package: &Package) -> Vec<String> {
+    let mut flags = Vec::new();
+    let mut remap = |from: &Path, to: &str| {
+        flags.push(format!("--remap-path-prefix={}={to}", from.display()));
+    };
+    if let Some(home) = cargo_home() {
+        remap(&home, "/cargo");
+    }
+    remap(&package.workspace_root, "/workspace");
+    remap(&package.target_dir, "/target");
+    for (name, dir) in &package.path_deps {
+        remap(dir, &format!("/deps/{name}"));
+    }
+    flags
+}
+
+fn cargo_home() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return Some(PathBuf::from(home));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))
+}
+
+/// Runs `cargo build --target wasm32-wasip2` for the package and returns the
+/// path of the `.wasm` cargo reports. Compiler diagnostics go to stderr as
+/// cargo renders them.
+pub fn build(package: &Package, opts: &BuildOptions) -> Result<PathBuf, BuildError> {
+    let flags = remap_flags(package);
+    let mut cmd = Command::new(cargo());
+    cmd.arg("build")
+        .args(["--target", TARGET, "--message-format=json-render-diagnostics", "--lib"])
+        .arg("--manifest-path")
+        .arg(&package.manifest_path)
+        .args(["-p", &package.name])
+        .arg("--target-dir")
+        .arg(&package.target_dir);
+    if opts.release {
+        cmd.arg("--release");
+    }
+    if opts.quiet {
+        cmd.arg("--quiet");
+    }
+    apply_rustflags(&mut cmd, &flags);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let command = format!("cargo build --target {TARGET} -p {}", package.name);
+    let mut child = cmd.spawn().map_err(|source| BuildError::Spawn { command, source })?;
+    let stdout = child.stdout.take().expect("piped");
+    let mut artifact = None;
+    for message in Message::parse_stream(BufReader::new(stdout)) {
+        match message {
+            Ok(Message::CompilerArtifact(a)) if a.package_id == package.id => {
+                if let Some(wasm) = a.filenames.iter().find(|f| f.extension() == Some("wasm")) {
+                    artifact = Some(wasm.clone().into_std_path_buf());
+                }
+            }
+            Ok(Message::TextLine(line)) => {
+                let _ = writeln!(std::io::stdout(), "{line}");
+            }
+            _ => {}
+        }
+    }
+    let status = child.wait().map_err(|source| BuildError::Spawn { command: "cargo build".into(), source })?;
+    if !status.success() {
+        return Err(BuildError::CargoFailed { status });
+    }
+    artifact.ok_or_else(|| BuildError::NoArtifact { package: package.name.clone() })
+}
+
+/// Adds our rustflags without dropping the user's: appended to
+/// `CARGO_ENCODED_RUSTFLAGS`/`RUSTFLAGS` when those are set (they override
+/// every config), else given as `target.wasm32-wasip2.rustflags` config,
+/// which cargo merges with the user's config of the same key.
+fn apply_rustflags(cmd: &mut Command, flags: &[String]) {
+    let encoded = std::env::var("CARGO_ENCODED_RUSTFLAGS").ok();
+    let plain = std::env::var("RUSTFLAGS").ok();
+    let existing: Option<Vec<String>> = match (encoded, plain) {
+        (Some(e), _) => Some(e.split('\x1f').filter(|s| !s.is_empty()).map(String::from).collect()),
+        (None, Some(p)) => Some(p.split_whitespace().map(String::from).collect()),
+        (None, None) => None,
+    };
+    match existing {
+        Some(mut all) => {
+            all.extend(flags.iter().cloned());
+            cmd.env("CARGO_ENCODED_RUSTFLAGS", all.join("\x1f")).env_remove("RUSTFLAGS");
+        }
+        None => {
+            let list = flags.iter().map(|f| toml_string(f)).collect::<Vec<_>>().join(", ");
+            cmd.arg("--config").arg(format!("target.{TARGET}.rustflags=[{list}]"));
+        }
+    }
+}
+
+/// A TOML basic string holding `s`.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_strings_escape_quotes_and_backslashes() {
+        assert_eq!(toml_string(r"C:\a"), r#""C:\\a""#);
+        assert_eq!(toml_string("a\"b"), r#""a\"b""#);
+    }
+
+    #[test]
+    fn remaps_most_specific_last() {
+        let package = Package {
+            id: PackageId { repr: "x".into() },
+            name: "x".into(),
+            manifest_path: "/w/Cargo.toml".into(),
+            target_dir: "/w/target".into(),
+            workspace_root: "/w".into(),
+            path_deps: vec![("fn-sdk".into(), "/checkout/sdk".into())],
+        };
+        let flags = remap_flags(&package);
+        let n = flags.len();
+        assert_eq!(flags[n - 3], "--remap-path-prefix=/w=/workspace");
+        assert_eq!(flags[n - 2], "--remap-path-prefix=/w/target=/target");
+        assert_eq!(flags[n - 1], "--remap-path-prefix=/checkout/sdk=/deps/fn-sdk");
+    }
+}

@@ -1,0 +1,246 @@
+//! What each known host can run. All host facts live in [`HOSTS`], each with
+//! where it comes from; [`evaluate`] turns them into a verdict for an
+//! artifact's imports.
+
+use cargo_metadata::semver::Version;
+
+use crate::report::Import;
+use crate::wit;
+
+/// Which WASI 0.2 interfaces a host provides besides its capabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only the interfaces of `wasi:http/proxy`.
+    Proxy,
+    /// All of WASI 0.2 (cli, filesystem, sockets, ...).
+    All,
+}
+
+/// A capability interface a host provides, at exactly these versions.
+#[derive(Debug, Clone, Copy)]
+pub struct Capability {
+    /// `ns:pkg/name`.
+    pub interface: &'static str,
+    /// The versions provided (pre-releases only match exactly).
+    pub versions: &'static [&'static str],
+    /// What the user must do to get it (flag, manifest entry).
+    pub how: &'static str,
+}
+
+/// A host that runs `wasi:http/proxy` components.
+#[derive(Debug, Clone, Copy)]
+pub struct Host {
+    /// Short id for `--target-host`.
+    pub id: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// The newest WASI 0.2 version it implements.
+    pub wasi_max: (u64, u64, u64),
+    /// Whether it links an import to any semver-compatible version it has
+    /// (wasmtime's linker does); if not, import versions must match exactly.
+    pub semver: bool,
+    /// Which WASI interfaces it provides.
+    pub scope: Scope,
+    /// Capabilities (key-value, config) it provides.
+    pub capabilities: &'static [Capability],
+    /// Where these facts come from.
+    pub source: &'static str,
+}
+
+const KV_DRAFT: &[&str] = &["0.2.0-draft"];
+
+/// The known hosts. Keep every fact here, with its source.
+pub const HOSTS: &[Host] = &[
+    // Our own runtime (fn-host-test, `cargo fn serve`): wasmtime 48.0.8 as pinned
+    // in the workspace; wasmtime-wasi 48 vendors WASI 0.2.12, wasmtime-wasi-keyvalue
+    // 48 `wasi:keyvalue@0.2.0-draft`, wasmtime-wasi-config 48 `wasi:config@0.2.0-rc.1`
+    // (read from their crate sources).
+    Host {
+        id: "cargo-fn",
+        name: "cargo fn serve / fn-host-test",
+        wasi_max: (0, 2, 12),
+        semver: true,
+        scope: Scope::Proxy,
+        capabilities: &[
+            Capability { interface: "wasi:keyvalue/store", versions: KV_DRAFT, how: "built in" },
+            Capability { interface: "wasi:keyvalue/atomics", versions: KV_DRAFT, how: "built in" },
+            Capability { interface: "wasi:config/store", versions: &["0.2.0-rc.1"], how: "built in" },
+        ],
+        source: "workspace Cargo.toml (wasmtime 48.0.8) and the WIT vendored by wasmtime-wasi* 48",
+    },
+    // `wasmtime serve` 48: same crates as above; by default it links only the
+    // proxy world (a component importing wasi:cli/environment is refused, seen
+    // here, see shared/DESIGN.md); `-S keyvalue` and `-S config` add the capabilities.
+    Host {
+        id: "wasmtime",
+        name: "wasmtime serve 48",
+        wasi_max: (0, 2, 12),
+        semver: true,
+        scope: Scope::Proxy,
+        capabilities: &[
+            Capability { interface: "wasi:keyvalue/store", versions: KV_DRAFT, how: "run with -S keyvalue" },
+            Capability { interface: "wasi:keyvalue/atomics", versions: KV_DRAFT, how: "run with -S keyvalue" },
+            Capability { interface: "wasi:config/store", versions: &["0.2.0-rc.1"], how: "run with -S config" },
+        ],
+        source: "wasmtime 48 crates (WIT 0.2.12); strict proxy linking observed (shared/DESIGN.md)",
+    },
+    // Spin 4.0.2, observed on this kind of machine (shared/DESIGN.md): WASI 0.2.6
+    // host that links 0.2.x imports by semver; key-value and config only at the
+    // versions below (pre-releases never match another pre-release).
+    Host {
+        id: "spin",
+        name: "Spin 4",
+        wasi_max: (0, 2, 6),
+        semver: true,
+        scope: Scope::All,
+        capabilities: &[
+            Capability {
+                interface: "wasi:keyvalue/store",
+                versions: &["0.2.0-draft2"],
+                how: "declare key_value_stores in spin.toml",
+            },
+            Capability {
+                interface: "wasi:keyvalue/atomics",
+                versions: &["0.2.0-draft2"],
+                how: "declare key_value_stores in spin.toml",
+            },
+            Capability {
+                interface: "wasi:config/store",
+                versions: &["0.2.0-draft-2024-09-27"],
+                how: "declare [variables] in spin.toml",
+            },
+        ],
+        source: "Spin 4.0.2 observed (shared/DESIGN.md)",
+    },
+    // wasmCloud 1.x: its host world (wasmcloud-runtime 0.12, wit/host.wit on docs.rs)
+    // imports wasi:keyvalue store/atomics/batch@0.2.0-draft and
+    // wasi:config/store@0.2.0-draft; WASI itself comes from wasmtime-wasi (semver
+    // linking). The exact WASI version depends on the release; 0.2.3 is assumed.
+    Host {
+        id: "wasmcloud",
+        name: "wasmCloud 1.x",
+        wasi_max: (0, 2, 3),
+        semver: true,
+        scope: Scope::All,
+        capabilities: &[
+            Capability { interface: "wasi:keyvalue/store", versions: KV_DRAFT, how: "link a keyvalue provider" },
+            Capability { interface: "wasi:keyvalue/atomics", versions: KV_DRAFT, how: "link a keyvalue provider" },
+            Capability {
+                interface: "wasi:config/store",
+                versions: &["0.2.0-draft"],
+                how: "set config in the wadm manifest",
+            },
+        ],
+        source: "wasmcloud-runtime 0.12 wit/host.wit (docs.rs); WASI version assumed",
+    },
+    // jco on Node.js: `jco transpile`/`jco serve` map every 0.2.x WASI import to
+    // @bytecodealliance/preview2-shim by name (jco book, "WASI support"); the shim
+    // follows the 0.2.3 WIT (assumed). No key-value or config: supply your own with --map.
+    Host {
+        id: "jco",
+        name: "jco on Node.js",
+        wasi_max: (0, 2, 3),
+        semver: true,
+        scope: Scope::All,
+        capabilities: &[],
+        source: "jco book, WASI support / preview2-shim (WASI version assumed)",
+    },
+    // NGINX Unit 1.32+: runs wasi:http/proxy components with WASI 0.2.0
+    // (unit.nginx.org, "The WebAssembly Component Model", 2024); its embedded
+    // wasmtime predates semver-compatible linking, so imports must be named @0.2.0.
+    Host {
+        id: "nginx-unit",
+        name: "NGINX Unit 1.32+",
+        wasi_max: (0, 2, 0),
+        semver: false,
+        scope: Scope::Proxy,
+        capabilities: &[],
+        source: "unit.nginx.org news 2024 (WASI 0.2.0, wasi:http/proxy only)",
+    },
+];
+
+/// The ids accepted by `--target-host`.
+pub fn ids() -> Vec<&'static str> {
+    HOSTS.iter().map(|h| h.id).collect()
+}
+
+/// Looks a host up by id (case-insensitive).
+pub fn find(id: &str) -> Option<&'static Host> {
+    HOSTS.iter().find(|h| h.id.eq_ignore_ascii_case(id))
+}
+
+/// Whether and how a host can run an artifact.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Verdict {
+    /// The host's id.
+    pub id: &'static str,
+    /// The host's name.
+    pub name: &'static str,
+    /// Whether it can run the artifact.
+    pub runs: bool,
+    /// Why not (empty when it runs).
+    pub reasons: Vec<String>,
+    /// What to do to run it there (flags, manifest entries).
+    pub notes: Vec<String>,
+}
+
+const WASI_02_PACKAGES: &[&str] = &["io", "clocks", "random", "cli", "http", "filesystem", "sockets"];
+
+/// Judges whether `host` can run an artifact with these imports.
+pub fn evaluate(host: &Host, imports: &[Import]) -> Verdict {
+    let (mut reasons, mut notes) = (Vec::new(), Vec::new());
+    let (maj, min, patch) = host.wasi_max;
+    let max = Version::new(maj, min, patch);
+    for import in imports {
+        let (interface, version) = wit::split_versioned(&import.name);
+        let package = interface.split_once('/').map(|(p, _)| p).unwrap_or(interface);
+        let wasi_02 = package
+            .strip_prefix("wasi:")
+            .is_some_and(|p| WASI_02_PACKAGES.contains(&p))
+            && version.as_ref().is_some_and(|v| v.major == 0 && v.minor == 2 && v.pre.is_empty());
+        if wasi_02 {
+            let version = version.expect("checked above");
+            if host.scope == Scope::Proxy && !wit::reference().in_proxy(interface) {
+                reasons.push(format!("it provides only wasi:http/proxy, and {} is outside it", import.name));
+            } else if !host.semver && version != max {
+                reasons.push(format!(
+                    "it links WASI imports by exact version ({max}), and this artifact imports {}",
+                    import.name
+                ));
+            } else {
+                let needs = import.needs.as_deref().and_then(|v| Version::parse(v).ok()).unwrap_or(version);
+                if needs > max {
+                    reasons.push(format!(
+                        "{} uses items added in WASI {needs}, and it implements WASI up to {max}",
+                        import.name
+                    ));
+                }
+            }
+            continue;
+        }
+        match host.capabilities.iter().find(|c| c.interface == interface) {
+            Some(cap) if version.as_ref().is_some_and(|v| cap.versions.contains(&v.to_string().as_str())) => {
+                if !notes.iter().any(|n| n == cap.how) {
+                    notes.push(cap.how.to_string());
+                }
+            }
+            Some(cap) => reasons.push(format!(
+                "it provides {interface} only at {} (pre-release versions must match exactly), \
+                 and this artifact imports {}",
+                cap.versions.join(", "),
+                import.name
+            )),
+            None => reasons.push(format!("it does not provide {}", import.name)),
+        }
+    }
+    Verdict { id: host.id, name: host.name, runs: reasons.is_empty(), reasons, notes }
+}
+
+/// Verdicts for every known host.
+pub fn evaluate_all(imports: &[Import]) -> Vec<Verdict> {
+    HOSTS.iter().map(|h| evaluate(h, imports)).collect()
+}
+
+#[cfg(test)]
+#[path = "hosts_tests.rs"]
+mod tests;

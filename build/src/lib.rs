@@ -1,0 +1,254 @@
+//! The cargo-fn build pipeline: compile a function crate for wasm32-wasip2,
+//! bring the component within the portable contract, strip what no runtime
+//! needs, validate it, and report where it can run.
+//!
+//! ```no_run
+//! let built = fn_build::build(&fn_build::BuildOptions {
+//!     manifest_path: Some("my-fn/Cargo.toml".into()),
+//!     release: true,
+//!     ..Default::default()
+//! })?;
+//! println!("{} ({} bytes)\n{}", built.artifact.display(), built.final_size, built.report);
+//! # Ok::<(), fn_build::BuildError>(())
+//! ```
+//!
+//! [`process`] runs the post-compile steps alone on any component, and
+//! [`report::inspect`] gives the report of any component.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub mod cargo;
+pub mod contract;
+mod error;
+pub mod hosts;
+pub mod report;
+pub mod sections;
+pub mod stubs;
+pub mod toolchain;
+pub mod wit;
+
+pub use error::{BuildError, WasmError};
+pub use report::Report;
+
+/// The compilation target of every function.
+pub const TARGET: &str = "wasm32-wasip2";
+
+/// What to build and how.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The package's (or workspace's) `Cargo.toml`; default: cargo's lookup from the current directory.
+    pub manifest_path: Option<PathBuf>,
+    /// The package to build in a workspace (`-p`).
+    pub package: Option<String>,
+    /// Build with the release profile.
+    pub release: bool,
+    /// Cargo's target directory; default: the workspace's.
+    pub target_dir: Option<PathBuf>,
+    /// Keep custom sections (names, producers, DWARF).
+    pub keep_debug: bool,
+    /// Host ids (see [`hosts::HOSTS`]) that must be able to run the artifact.
+    pub target_hosts: Vec<String>,
+    /// Print nothing but compiler errors.
+    pub quiet: bool,
+}
+
+/// A finished build.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The package built.
+    pub package: String,
+    /// `target/fn/<package>.wasm` (release) or `target/fn/debug/<package>.wasm`.
+    pub artifact: PathBuf,
+    /// The component cargo produced.
+    pub raw_artifact: PathBuf,
+    /// Size of cargo's component in bytes.
+    pub raw_size: u64,
+    /// Size of the final artifact in bytes.
+    pub final_size: u64,
+    /// Imports now supplied inside the artifact (std's `wasi:cli` environment, exit, terminals).
+    pub stubbed: Vec<String>,
+    /// The portability report.
+    pub report: Report,
+    /// Time spent in cargo (metadata, toolchain check and build).
+    pub cargo_time: Duration,
+    /// Time spent after cargo (rewrite, strip, validate, report, write).
+    pub post_time: Duration,
+}
+
+/// Options for [`process`].
+#[derive(Debug, Clone, Default)]
+pub struct ProcessOptions {
+    /// The package name, for messages.
+    pub package: String,
+    /// Keep custom sections.
+    pub keep_debug: bool,
+    /// Hosts that must be able to run the result.
+    pub target_hosts: Vec<String>,
+}
+
+/// The result of [`process`].
+#[derive(Debug, Clone)]
+pub struct Processed {
+    /// The final component.
+    pub component: Vec<u8>,
+    /// Imports now supplied inside it.
+    pub stubbed: Vec<String>,
+    /// Its report.
+    pub report: Report,
+}
+
+/// Builds the package and writes its artifact under `target/fn/`.
+pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
+    check_hosts(&opts.target_hosts)?;
+    let progress = |verb: &str, msg: &str| {
+        if !opts.quiet {
+            status_line(verb, msg);
+        }
+    };
+    let start = Instant::now();
+    let dir = opts
+        .manifest_path
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    // The toolchain check and `cargo metadata` are independent: overlap them.
+    let (package, target) = std::thread::scope(|s| {
+        let target = s.spawn(|| toolchain::ensure_target(&dir, &progress));
+        let package = cargo::locate(opts);
+        (package, target.join().expect("toolchain check does not panic"))
+    });
+    let package = package?;
+    target?;
+    let raw_artifact = cargo::build(&package, opts)?;
+    let cargo_time = start.elapsed();
+
+    let start = Instant::now();
+    let raw = read(&raw_artifact)?;
+    progress("Optimizing", &format!("{} (contract, strip, validate)", package.name));
+    let processed = process(
+        &raw,
+        &ProcessOptions {
+            package: package.name.clone(),
+            keep_debug: opts.keep_debug,
+            target_hosts: opts.target_hosts.clone(),
+        },
+    )?;
+    let mut artifact = package.target_dir.join("fn");
+    if !opts.release {
+        artifact.push("debug");
+    }
+    artifact.push(format!("{}.wasm", package.name));
+    write_atomic(&artifact, &processed.component)?;
+    let post_time = start.elapsed();
+    progress(
+        "Finished",
+        &format!(
+            "{} ({}, cargo's output {})",
+            relative(&artifact),
+            human_size(processed.component.len() as u64),
+            human_size(raw.len() as u64)
+        ),
+    );
+    Ok(Built {
+        package: package.name,
+        artifact,
+        raw_artifact,
+        raw_size: raw.len() as u64,
+        final_size: processed.component.len() as u64,
+        stubbed: processed.stubbed,
+        report: processed.report,
+        cargo_time,
+        post_time,
+    })
+}
+
+/// The steps after compilation, on the component cargo produced: refuse a
+/// component without a function, bring it within the contract, strip custom
+/// sections (unless `keep_debug`), validate, report, and check the target hosts.
+pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildError> {
+    check_hosts(&opts.target_hosts)?;
+    let (_, exports) = contract::imports_and_exports(raw)?;
+    if !exports.iter().any(|e| report::is_handler(e)) {
+        let found = if exports.is_empty() {
+            String::new()
+        } else {
+            format!(" (it exports: {})", exports.join(", "))
+        };
+        return Err(BuildError::NoFunction { package: opts.package.clone(), found });
+    }
+    let clean = contract::make_clean(raw, opts.keep_debug)?;
+    let component = if opts.keep_debug {
+        clean.component
+    } else {
+        sections::strip_custom_sections(&clean.component, &|_| false)?
+    };
+    contract::validate(&component)?;
+    let report = report::inspect(&component)?;
+    for id in &opts.target_hosts {
+        let verdict = report.hosts.iter().find(|v| v.id.eq_ignore_ascii_case(id)).expect("checked");
+        if !verdict.runs {
+            return Err(BuildError::HostIncompatible {
+                id: verdict.id.to_string(),
+                host: verdict.name.to_string(),
+                reasons: verdict.reasons.clone(),
+            });
+        }
+    }
+    Ok(Processed { component, stubbed: clean.stubbed, report })
+}
+
+fn check_hosts(ids: &[String]) -> Result<(), BuildError> {
+    match ids.iter().find(|id| hosts::find(id).is_none()) {
+        Some(id) => Err(BuildError::UnknownHost(id.clone())),
+        None => Ok(()),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, BuildError> {
+    std::fs::read(path).map_err(|source| BuildError::Io { action: "read", path: path.into(), source })
+}
+
+/// Writes through a temporary file and a rename, so readers never see half a file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    let io = |action, source| BuildError::Io { action, path: path.into(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| io("create the directory of", e))?;
+    }
+    let tmp = path.with_extension(format!("wasm.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| io("write", e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io("write", e))
+}
+
+/// `path` relative to the current directory when it is below it.
+fn relative(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// `12.3 KB` style sizes (1 KB = 1024 bytes).
+pub fn human_size(bytes: u64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// Prints a cargo-style status line (`   Compiling foo`) to stderr.
+pub fn status_line(verb: &str, msg: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("\x1b[1;32m{verb:>12}\x1b[0m {msg}");
+    } else {
+        eprintln!("{verb:>12} {msg}");
+    }
+}

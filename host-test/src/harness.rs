@@ -1,0 +1,174 @@
+//! The synchronous test harness: [`TestFunction`] for plain `#[test]`s.
+
+use crate::call::CallResult;
+use crate::function::Function;
+use crate::kv::KeyValue;
+use crate::limits::Limits;
+use crate::runtime::Runtime;
+use anyhow::Context as _;
+use bytes::Bytes;
+use fn_sdk::CloudEvent;
+use http::Method;
+use serde::Serialize;
+use std::path::Path;
+
+/// A function under test, with a blocking API.
+///
+/// ```no_run
+/// use fn_host_test::TestFunction;
+///
+/// let f = TestFunction::load("target/fn/hello.wasm").unwrap();
+/// f.config("greeting", "hi");
+/// let res = f.get("/?name=Ada");
+/// assert_eq!(res.status(), 200, "{}", res.describe());
+/// assert_eq!(res.text(), "hi, Ada");
+/// ```
+///
+/// Every call gets a fresh instance; key-value, config, mocks and limits
+/// carry over between calls. Inside an async test use [`Self::function`]
+/// and `.handle(..).await` instead: the blocking calls here would panic
+/// inside a tokio runtime.
+#[derive(Debug)]
+pub struct TestFunction {
+    function: Function,
+    tokio: tokio::runtime::Runtime,
+}
+
+impl TestFunction {
+    /// Loads the component at `path` on the process-wide [`Runtime`].
+    pub fn load(path: impl AsRef<Path>) -> anyhow::Result<Self> {
+        let runtime = Runtime::shared().context("starting the wasmtime runtime")?;
+        Self::load_on(&runtime, path)
+    }
+
+    /// Loads the component at `path` on the process-wide runtime that meters
+    /// fuel ([`Metrics::fuel`](crate::Metrics::fuel) is then set).
+    pub fn load_with_fuel(path: impl AsRef<Path>) -> anyhow::Result<Self> {
+        let runtime = Runtime::shared_with_fuel().context("starting the wasmtime runtime")?;
+        Self::load_on(&runtime, path)
+    }
+
+    /// Loads the component at `path` on `runtime`.
+    pub fn load_on(runtime: &Runtime, path: impl AsRef<Path>) -> anyhow::Result<Self> {
+        let path = path.as_ref();
+        let function = runtime
+            .load(path)
+            .with_context(|| format!("loading `{}`", path.display()))?;
+        Self::new(function)
+    }
+
+    /// Wraps an already loaded function.
+    pub fn new(function: Function) -> anyhow::Result<Self> {
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting a tokio runtime for the test harness")?;
+        Ok(TestFunction { function, tokio })
+    }
+
+    /// The underlying function (async API, shared state).
+    pub fn function(&self) -> &Function {
+        &self.function
+    }
+
+    /// Calls the function with `request`.
+    pub fn call<B: Into<Bytes>>(&self, request: http::Request<B>) -> CallResult {
+        let request = request.map(Into::into);
+        self.tokio.block_on(self.function.handle(request))
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> CallResult {
+        self.call(request(Method::GET, path, Bytes::new()))
+    }
+
+    /// `POST path` with `body`.
+    pub fn post(&self, path: &str, body: impl Into<Bytes>) -> CallResult {
+        self.call(request(Method::POST, path, body.into()))
+    }
+
+    /// `POST path` with `value` as a JSON body (`content-type:
+    /// application/json`).
+    pub fn post_json<T: Serialize>(&self, path: &str, value: &T) -> CallResult {
+        let body = serde_json::to_vec(value).expect("the value serializes to JSON");
+        let mut req = request(Method::POST, path, body.into());
+        req.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        self.call(req)
+    }
+
+    /// Delivers `event` as a binary-mode CloudEvent (`ce-*` headers), the way
+    /// Knative, Eventarc and Dapr do.
+    pub fn send_event<T: Serialize>(&self, event: &CloudEvent<T>) -> CallResult {
+        let req = event
+            .to_binary_request()
+            .expect("the event data serializes to JSON");
+        self.call(req)
+    }
+
+    /// Delivers `event` as a structured-mode CloudEvent
+    /// (`application/cloudevents+json`).
+    pub fn send_event_structured<T: Serialize>(&self, event: &CloudEvent<T>) -> CallResult {
+        let req = event
+            .to_structured_request()
+            .expect("the event data serializes to JSON");
+        self.call(req)
+    }
+
+    /// The key-value store (seed before a call, read after).
+    pub fn kv(&self) -> &KeyValue {
+        self.function.kv()
+    }
+
+    /// Sets a config value for the following calls.
+    pub fn config(&self, key: impl Into<String>, value: impl Into<String>) -> &Self {
+        self.function.set_config(key, value);
+        self
+    }
+
+    /// Answers outbound `method url` requests (exact URL) with `response`.
+    pub fn mock_http<B: Into<Bytes>>(
+        &self,
+        method: Method,
+        url: &str,
+        response: http::Response<B>,
+    ) -> &Self {
+        self.function
+            .mocks()
+            .mock(Some(method), url, response.map(Into::into));
+        self
+    }
+
+    /// Answers outbound `method` requests whose URL starts with `prefix`.
+    pub fn mock_http_prefix<B: Into<Bytes>>(
+        &self,
+        method: Method,
+        prefix: &str,
+        response: http::Response<B>,
+    ) -> &Self {
+        self.function
+            .mocks()
+            .mock_prefix(Some(method), prefix, response.map(Into::into));
+        self
+    }
+
+    /// Replaces the per-call limits. Panics when they exceed what the
+    /// runtime allows (see [`Function::set_limits`]).
+    #[track_caller]
+    pub fn limits(&self, limits: Limits) -> &Self {
+        if let Err(err) = self.function.set_limits(limits) {
+            panic!("{err}");
+        }
+        self
+    }
+}
+
+fn request(method: Method, path: &str, body: Bytes) -> http::Request<Bytes> {
+    http::Request::builder()
+        .method(method)
+        .uri(path)
+        .body(body)
+        .unwrap_or_else(|err| panic!("invalid request path {path:?}: {err}"))
+}

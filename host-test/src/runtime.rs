@@ -1,0 +1,221 @@
+//! The engine, the linker and the compiled-component cache, one per process.
+
+use crate::cache::{self, ContentHash};
+use crate::error::Error;
+use crate::function::Function;
+use crate::state::{self, HostState};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How the engine is built. One [`Runtime`] per configuration, ideally one per
+/// process ([`Runtime::shared`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    /// Instances that can exist at the same time (pooling allocator slots),
+    /// which bounds concurrent calls.
+    pub max_instances: u32,
+    /// Largest linear memory one instance may have, in bytes: the ceiling for
+    /// every [`Limits::memory`](crate::Limits::memory).
+    pub max_memory: u64,
+    /// Count fuel (instructions, roughly): reported in
+    /// [`Metrics::fuel`](crate::Metrics::fuel), capped by
+    /// [`Limits::fuel`](crate::Limits::fuel). Costs some speed.
+    pub fuel: bool,
+    /// How often the epoch advances: the granularity of timeouts and of
+    /// yielding to other tasks during long computations.
+    pub epoch_tick: Duration,
+    /// Where precompiled components are kept between runs (`cargo fn serve`);
+    /// `None` compiles in memory only.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            max_instances: 1000,
+            max_memory: 1 << 30,
+            fuel: false,
+            epoch_tick: Duration::from_millis(10),
+            cache_dir: None,
+        }
+    }
+}
+
+/// An engine plus everything that is shared by all functions it runs. Cheap
+/// to clone; clones share the engine and the component cache.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<HostState>,
+    config: RuntimeConfig,
+    components: Mutex<HashMap<ContentHash, Component>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Builds an engine for `config` and starts its epoch ticker.
+    pub fn new(config: RuntimeConfig) -> Result<Runtime, Error> {
+        let engine = Engine::new(&engine_config(&config)).map_err(Error::engine)?;
+        let linker = state::linker(&engine).map_err(Error::engine)?;
+        start_ticker(&engine, config.epoch_tick);
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                config,
+                components: Mutex::default(),
+            }),
+        })
+    }
+
+    /// The process-wide runtime with the default configuration (no fuel).
+    pub fn shared() -> Result<Runtime, Error> {
+        static SHARED: OnceLock<Runtime> = OnceLock::new();
+        shared_in(&SHARED, RuntimeConfig::default())
+    }
+
+    /// The process-wide runtime with fuel metering on.
+    pub fn shared_with_fuel() -> Result<Runtime, Error> {
+        static SHARED: OnceLock<Runtime> = OnceLock::new();
+        shared_in(
+            &SHARED,
+            RuntimeConfig {
+                fuel: true,
+                ..RuntimeConfig::default()
+            },
+        )
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The configuration the runtime was built with.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn linker(&self) -> &Linker<HostState> {
+        &self.inner.linker
+    }
+
+    /// Compiles `bytes` (a component, binary or text), or returns the
+    /// component compiled earlier from the same bytes. With
+    /// [`RuntimeConfig::cache_dir`] set, compiled code is also kept on disk.
+    pub fn compile(&self, bytes: &[u8]) -> Result<Component, Error> {
+        let hash = cache::hash(bytes);
+        if let Some(component) = self.cached(&hash) {
+            return Ok(component);
+        }
+        let component = match &self.inner.config.cache_dir {
+            Some(dir) => cache::load_or_compile(&self.inner.engine, dir, &hash, bytes)?,
+            None => Component::new(&self.inner.engine, bytes).map_err(Error::compile)?,
+        };
+        self.inner
+            .components
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(hash, component.clone());
+        Ok(component)
+    }
+
+    fn cached(&self, hash: &ContentHash) -> Option<Component> {
+        let components = self
+            .inner
+            .components
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        components.get(hash).cloned()
+    }
+
+    /// Loads the component at `path` as a [`Function`].
+    pub fn load(&self, path: impl AsRef<Path>) -> Result<Function, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "function".into());
+        self.load_bytes(&name, &bytes)
+            .map_err(|e| e.with_path(path))
+    }
+
+    /// Loads a component from memory as a [`Function`] named `name`.
+    pub fn load_bytes(&self, name: &str, bytes: &[u8]) -> Result<Function, Error> {
+        let component = self.compile(bytes)?;
+        Function::new(self.clone(), name, &component)
+    }
+}
+
+fn shared_in(cell: &OnceLock<Runtime>, config: RuntimeConfig) -> Result<Runtime, Error> {
+    if let Some(runtime) = cell.get() {
+        return Ok(runtime.clone());
+    }
+    let runtime = Runtime::new(config)?;
+    // A racing thread may have won; both runtimes work, keep the first.
+    Ok(cell.get_or_init(|| runtime).clone())
+}
+
+fn engine_config(config: &RuntimeConfig) -> Config {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(config.max_instances)
+        // A component built from Rust has a handful of core instances (the
+        // module, adapters, shims) and usually one memory and one table.
+        .total_core_instances(config.max_instances.saturating_mul(4))
+        .total_memories(config.max_instances.saturating_mul(2))
+        .total_tables(config.max_instances.saturating_mul(4))
+        .total_stacks(config.max_instances)
+        .max_memories_per_module(2)
+        .max_memory_size(usize::try_from(config.max_memory).unwrap_or(usize::MAX))
+        // Keep the first pages of a reused slot instead of madvise-ing them
+        // away; most functions touch little memory.
+        .linear_memory_keep_resident(1 << 20)
+        .table_keep_resident(64 << 10);
+
+    let mut engine = Config::new();
+    engine
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .memory_init_cow(true)
+        .epoch_interruption(true)
+        .consume_fuel(config.fuel);
+    engine
+}
+
+/// Advances the engine's epoch every `tick` until the engine is dropped.
+fn start_ticker(engine: &Engine, tick: Duration) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("fn-host-test-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(tick);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        // Without a ticker only the tokio timeout stops runaway guests.
+        eprintln!("fn-host-test: could not start the epoch ticker thread: {err}");
+    }
+}

@@ -1,0 +1,95 @@
+//! The data of one call's `Store`, and the linker that serves its imports.
+
+use crate::kv::{self, KeyValue, KvHost};
+use crate::limits::MemoryLimiter;
+use crate::logs::LogPipe;
+use crate::outbound::OutboundHooks;
+use std::sync::Arc;
+use wasmtime::Engine;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// Everything a call's store holds.
+pub(crate) struct HostState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) http: WasiHttpCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) hooks: OutboundHooks,
+    pub(crate) kv: KeyValue,
+    pub(crate) config: Arc<WasiConfigVariables>,
+    pub(crate) limiter: MemoryLimiter,
+}
+
+impl HostState {
+    pub(crate) fn new(
+        stdout: &LogPipe,
+        stderr: &LogPipe,
+        hooks: OutboundHooks,
+        kv: KeyValue,
+        config: Arc<WasiConfigVariables>,
+        memory_cap: u64,
+    ) -> Self {
+        // No arguments, environment, preopens or sockets: a function gets
+        // exactly the capabilities the contract promises.
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_ip_name_lookup(false)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .build();
+        HostState {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks,
+            kv,
+            config,
+            limiter: MemoryLimiter::new(memory_cap),
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+fn kv_host(state: &mut HostState) -> KvHost<'_> {
+    KvHost {
+        kv: &state.kv,
+        table: &mut state.table,
+    }
+}
+
+fn config_host(state: &mut HostState) -> WasiConfig<'_> {
+    WasiConfig::new(&state.config)
+}
+
+/// A linker serving all of WASI 0.2 (so plain `cargo build` outputs run
+/// too), `wasi:http`, `wasi:keyvalue@0.2.0-draft` and
+/// `wasi:config/store@0.2.0-rc.1`.
+pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    kv::add_to_linker(&mut linker, kv_host)?;
+    wasmtime_wasi_config::add_to_linker(&mut linker, config_host)?;
+    Ok(linker)
+}

@@ -1,0 +1,216 @@
+//! Generation of the `wasi:http/incoming-handler` export for a checked handler.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::{Item, ItemFn};
+
+use crate::parse::Args;
+use crate::validate::{self, Handler, Kind};
+
+/// Expands `#[function(attr)] item`: the user's function, unchanged, plus the export.
+pub fn function(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let args: Args = syn::parse2(attr)?;
+    let func = item_fn(item)?;
+    let handler = validate::handler(&func, args)?;
+    let export = export(&handler);
+    Ok(quote! {
+        #func
+        #export
+    })
+}
+
+/// Parses the annotated item, refusing anything that is not a free `fn`.
+fn item_fn(item: TokenStream) -> syn::Result<ItemFn> {
+    let item: Item = syn::parse2(item)?;
+    // Point at the keyword and name (`struct Foo`), not the whole body.
+    fn head(keyword: impl ToTokens, name: impl ToTokens) -> TokenStream {
+        quote!(#keyword #name)
+    }
+    let (what, tokens) = match item {
+        Item::Fn(func) => return Ok(func),
+        Item::Struct(s) => ("a struct", head(s.struct_token, s.ident)),
+        Item::Enum(e) => ("an enum", head(e.enum_token, e.ident)),
+        Item::Union(u) => ("a union", head(u.union_token, u.ident)),
+        Item::Trait(t) => ("a trait", head(t.trait_token, t.ident)),
+        Item::Impl(i) => ("an impl block", head(i.impl_token, i.self_ty)),
+        Item::Mod(m) => ("a module", head(m.mod_token, m.ident)),
+        Item::Const(c) => ("a const", head(c.const_token, c.ident)),
+        Item::Static(s) => ("a static", head(s.static_token, s.ident)),
+        Item::Type(t) => ("a type alias", head(t.type_token, t.ident)),
+        other => ("this item", other.into_token_stream()),
+    };
+    Err(syn::Error::new_spanned(
+        tokens,
+        format!(
+            "`#[function]` goes on the handler `fn`, not on {what}; \
+             e.g. `#[function] fn handler(req: Request) -> &'static str`"
+        ),
+    ))
+}
+
+/// The export: a `Handler` impl handed to the SDK's `export!` on wasm32, and on
+/// other targets a type check of the same call, so `cargo check` and `cargo test`
+/// report a wrong return or event type without a wasm build.
+fn export(handler: &Handler) -> TokenStream {
+    let body = body(handler);
+    quote! {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct __FnExport;
+            impl ::fn_sdk::__private::Handler for __FnExport {
+                fn handle(request: ::fn_sdk::Request) -> ::fn_sdk::Response {
+                    #body
+                }
+            }
+            ::fn_sdk::__private::export!(__FnExport);
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: fn(::fn_sdk::Request) -> ::fn_sdk::Response = |request| #body;
+    }
+}
+
+/// The call from the export into the user's function.
+///
+/// Tokens get the location of the user's types (but resolve like the macro's own
+/// tokens), so a type error points at the parameter or return type the user wrote.
+fn body(handler: &Handler) -> TokenStream {
+    let ident = &handler.ident;
+    let at_input = Span::call_site().located_at(handler.input_span);
+    let at_output = Span::call_site().located_at(handler.output_span);
+    match &handler.kind {
+        Kind::Http => {
+            let request = quote_spanned!(at_input=> request);
+            let call = quote_spanned!(at_output=> #ident(#request));
+            quote!(::fn_sdk::__private::respond_http(#call))
+        }
+        Kind::Event { filter } => {
+            let filter = match filter {
+                Some(ty) => quote!(::core::option::Option::Some(#ty)),
+                None => quote!(::core::option::Option::None),
+            };
+            let function = quote_spanned!(at_output=> #ident);
+            quote!(::fn_sdk::__private::handle_event(request, #filter, #function))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(attr: TokenStream, item: TokenStream) -> String {
+        function(attr, item).unwrap().to_string()
+    }
+
+    fn error(attr: TokenStream, item: TokenStream) -> String {
+        function(attr, item).err().unwrap().to_string()
+    }
+
+    #[test]
+    fn http_handler_keeps_the_function_and_exports_through_respond_http() {
+        let out = expand(
+            quote!(),
+            quote!(
+                fn hello(_: Request) -> &'static str {
+                    "hi"
+                }
+            ),
+        );
+        assert!(
+            out.starts_with("fn hello (_ : Request) -> & 'static str { \"hi\" }"),
+            "{out}"
+        );
+        assert!(
+            out.contains("impl :: fn_sdk :: __private :: Handler for __FnExport"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: fn_sdk :: __private :: respond_http (hello (request))"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: fn_sdk :: __private :: export ! (__FnExport)"),
+            "{out}"
+        );
+        assert!(!out.contains("handle_event"), "{out}");
+    }
+
+    #[test]
+    fn event_handler_passes_the_filter_to_handle_event() {
+        let out = expand(
+            quote!(event = "com.example.user.registered"),
+            quote!(
+                fn on(e: CloudEvent<U>) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        let call = ":: fn_sdk :: __private :: handle_event (request , :: core :: option :: \
+                    Option :: Some (\"com.example.user.registered\") , on)";
+        assert_eq!(
+            out.matches(call).count(),
+            2,
+            "wasm export and native check: {out}"
+        );
+        assert!(!out.contains("respond_http"), "{out}");
+    }
+
+    #[test]
+    fn event_handler_without_filter_passes_none() {
+        let out = expand(
+            quote!(),
+            quote!(
+                fn on(e: CloudEvent) -> R {
+                    todo!()
+                }
+            ),
+        );
+        assert!(
+            out.contains("handle_event (request , :: core :: option :: Option :: None , on)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn only_the_wasm_copy_exports() {
+        let out = expand(
+            quote!(),
+            quote!(
+                fn h(r: Request) {}
+            ),
+        );
+        let wasm = out.find("# [cfg (target_arch = \"wasm32\")]").unwrap();
+        let native = out
+            .find("# [cfg (not (target_arch = \"wasm32\"))]")
+            .unwrap();
+        let export = out.find("export !").unwrap();
+        assert!(wasm < export && export < native, "{out}");
+    }
+
+    #[test]
+    fn non_functions_are_refused_by_kind() {
+        let err = error(
+            quote!(),
+            quote!(
+                struct Handler;
+            ),
+        );
+        assert!(err.contains("not on a struct"), "{err}");
+        let err = error(quote!(), quote!(impl Foo {}));
+        assert!(err.contains("not on an impl block"), "{err}");
+    }
+
+    #[test]
+    fn attribute_errors_come_before_signature_errors() {
+        let err = error(
+            quote!(route = "/"),
+            quote!(
+                async fn h() {}
+            ),
+        );
+        assert!(
+            err.contains("unknown `#[function]` option `route`"),
+            "{err}"
+        );
+    }
+}

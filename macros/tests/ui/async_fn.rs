@@ -1,0 +1,8 @@
+use fn_sdk::{Request, function};
+
+#[function]
+async fn hello(_req: Request) -> &'static str {
+    "hello"
+}
+
+fn main() {}

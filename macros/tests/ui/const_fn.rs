@@ -1,0 +1,8 @@
+use fn_sdk::{Request, function};
+
+#[function]
+const fn hello(_req: Request) -> &'static str {
+    "hello"
+}
+
+fn main() {}

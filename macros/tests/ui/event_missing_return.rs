@@ -1,0 +1,8 @@
+use fn_sdk::{CloudEvent, function};
+
+#[function]
+fn on_event(event: CloudEvent) {
+    println!("{}", event.id);
+}
+
+fn main() {}

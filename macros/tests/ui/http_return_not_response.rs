@@ -1,0 +1,10 @@
+use fn_sdk::{Request, function};
+
+struct Greeting;
+
+#[function]
+fn hello(_req: Request) -> Greeting {
+    Greeting
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use fn_sdk::function;
+
+#[function]
+fn hello() -> &'static str {
+    "hello"
+}
+
+fn main() {}

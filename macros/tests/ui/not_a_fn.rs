@@ -1,0 +1,8 @@
+use fn_sdk::function;
+
+#[function]
+struct Handler {
+    greeting: String,
+}
+
+fn main() {}

@@ -1,0 +1,20 @@
+use fn_sdk::{CloudEvent, function};
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Registered {
+    email: String,
+}
+
+#[function(event = "com.example.user.registered")]
+fn welcome(event: CloudEvent<Registered>) -> Result<(), fn_sdk::Error> {
+    if event.data.email.is_empty() {
+        return Err(fn_sdk::Error::bad_request("no e-mail"));
+    }
+    Ok(())
+}
+
+fn main() {
+    let data = Registered { email: "a@example.com".into() };
+    let event = CloudEvent::new("com.example.user.registered", "/users", data);
+    welcome(event).unwrap();
+}

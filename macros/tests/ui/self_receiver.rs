@@ -1,0 +1,12 @@
+use fn_sdk::{Request, function};
+
+struct App;
+
+impl App {
+    #[function]
+    fn hello(&self, _req: Request) -> &'static str {
+        "hello"
+    }
+}
+
+fn main() {}

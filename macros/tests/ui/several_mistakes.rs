@@ -1,0 +1,9 @@
+// Independent mistakes are all reported at once.
+use fn_sdk::{Request, function};
+
+#[function]
+async fn hello<T>(_req: Request) -> &'static str {
+    "hello"
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use fn_sdk::{Request, function};
+
+#[function]
+fn hello(_req: Request) -> &'static str
+where
+    String: Clone,
+{
+    "hello"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use fn_sdk::function;
+
+#[function]
+fn hello(body: String) -> String {
+    body
+}
+
+fn main() {}

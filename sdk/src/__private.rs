@@ -1,0 +1,139 @@
+//! Support code for `#[function]`'s expansion. Not a public API.
+
+pub use crate::{CloudEvent, IntoResponse, Request, Response};
+
+#[cfg(target_arch = "wasm32")]
+pub use crate::__fn_sdk_export as export;
+#[cfg(target_arch = "wasm32")]
+pub use crate::wasm::{bindings, serve};
+
+use crate::{Error, StatusCode, response};
+use serde::de::DeserializeOwned;
+
+/// Implemented by the type `#[function]` generates for the export.
+pub trait Handler {
+    /// Handles one request.
+    fn handle(request: Request) -> Response;
+}
+
+/// Turns an HTTP handler's return value into the response.
+pub fn respond_http<R: IntoResponse>(result: R) -> Response {
+    result.into_response()
+}
+
+/// What an event handler may return: `Result<(), E>`.
+#[diagnostic::on_unimplemented(
+    message = "an event handler must return `Result<(), E>`, not `{Self}`",
+    label = "return `Ok(())` when the event is handled, `Err(..)` to have the provider retry it",
+    note = "`E` must convert into `fn_sdk::Error` (any `std::error::Error` does)"
+)]
+pub trait EventOutcome {
+    /// Converts into the SDK's result.
+    fn into_outcome(self) -> Result<(), Error>;
+}
+
+impl<E: Into<Error>> EventOutcome for Result<(), E> {
+    fn into_outcome(self) -> Result<(), Error> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Runs an event handler: parses the CloudEvent, applies the type filter,
+/// and maps the outcome to a status (204, 400, or 500 so providers retry).
+pub fn handle_event<T, R>(
+    request: Request,
+    filter: Option<&'static str>,
+    handler: impl FnOnce(CloudEvent<T>) -> R,
+) -> Response
+where
+    T: DeserializeOwned,
+    R: EventOutcome,
+{
+    let event = match CloudEvent::<T>::from_request(&request) {
+        Ok(event) => event,
+        Err(e) => {
+            crate::log::warn(&format!("rejected event: {e}"));
+            return response::error(StatusCode::BAD_REQUEST, &e.to_string());
+        }
+    };
+    if let Some(expected) = filter
+        && event.ty != expected
+    {
+        let msg = format!(
+            "this function accepts events of type {expected:?}, not {:?}",
+            event.ty
+        );
+        crate::log::warn(&format!("rejected event {}: {msg}", event.id));
+        return response::error(StatusCode::BAD_REQUEST, &msg);
+    }
+    let id = event.id.clone();
+    match handler(event).into_outcome() {
+        Ok(()) => response::status(StatusCode::NO_CONTENT),
+        Err(e) => {
+            let status = if e.status().is_client_error() {
+                e.status()
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            crate::log::error(&format!("event {id} failed: {}", e.log_message()));
+            response::error(status, e.with_status(status).public_message())
+        }
+    }
+}
+
+/// Exports `$ty` (a [`Handler`]) as `wasi:http/incoming-handler`.
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fn_sdk_export {
+    ($ty:ident) => {
+        impl $crate::__private::bindings::exports::wasi::http::incoming_handler::Guest for $ty {
+            fn handle(
+                request: $crate::__private::bindings::wasi::http::types::IncomingRequest,
+                response_out: $crate::__private::bindings::wasi::http::types::ResponseOutparam,
+            ) {
+                $crate::__private::serve::<$ty>(request, response_out)
+            }
+        }
+        $crate::__private::bindings::__fn_sdk_world_export!($ty with_types_in $crate::__private::bindings);
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, serde::Serialize)]
+    struct Ping {
+        n: u32,
+    }
+
+    fn ping(n: u32, ty: &str) -> Request {
+        CloudEvent::new(ty, "/test", Ping { n }).to_binary_request().unwrap()
+    }
+
+    fn run(req: Request) -> Response {
+        handle_event(req, Some("ping"), |ev: CloudEvent<Ping>| {
+            if ev.data.n == 0 {
+                Err(Error::internal("zero"))
+            } else if ev.data.n > 100 {
+                Err(Error::bad_request("too big"))
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    #[test]
+    fn event_outcomes_map_to_statuses() {
+        assert_eq!(run(ping(1, "ping")).status(), StatusCode::NO_CONTENT);
+        assert_eq!(run(ping(0, "ping")).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(run(ping(101, "ping")).status(), StatusCode::BAD_REQUEST);
+        let wrong = run(ping(1, "pong"));
+        assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+        assert!(std::str::from_utf8(wrong.body()).unwrap().contains("accepts events of type"));
+        let not_event = run(http::Request::post("/").body(Default::default()).unwrap());
+        assert_eq!(not_event.status(), StatusCode::BAD_REQUEST);
+    }
+}

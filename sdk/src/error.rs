@@ -1,0 +1,144 @@
+//! The error type handlers return.
+
+use std::fmt;
+
+use http::StatusCode;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error a handler returns: an HTTP status plus a message.
+///
+/// Any `std::error::Error` converts into it with `?`, as a 500 whose message
+/// is logged but never sent to the client. Client errors made with
+/// [`Error::new`] or [`Error::bad_request`] (status below 500) send their
+/// message to the client as `{"error": "..."}`.
+pub struct Error {
+    status: StatusCode,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// An error with the given status and message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A 400 Bad Request with the given message.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// A 404 Not Found with the given message.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// A 500 Internal Server Error; the message is logged, not sent.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+
+    /// Replaces the status, keeping message and cause.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message (for 5xx errors: what is logged, not what the client sees).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The underlying error, if this was converted from one.
+    pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+
+    /// The message the client is allowed to see.
+    pub(crate) fn public_message(&self) -> &str {
+        if self.status.is_server_error() {
+            self.status.canonical_reason().unwrap_or("server error")
+        } else {
+            &self.message
+        }
+    }
+
+    /// The message and its cause chain, for the log.
+    pub(crate) fn log_message(&self) -> String {
+        let mut out = self.message.clone();
+        let mut cause = self
+            .source
+            .as_deref()
+            .and_then(|e| e.source().map(|s| s as &dyn std::error::Error));
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+}
+
+impl<E> From<E> for Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn from(err: E) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: err.to_string(),
+            source: Some(Box::new(err)),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.status)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("status", &self.status)
+            .field("message", &self.message)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn converted_errors_are_500_and_hide_their_message() {
+        let err: Error = Outer(std::io::Error::other("disk on fire")).into();
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(err.public_message(), "Internal Server Error");
+        assert_eq!(err.log_message(), "outer: disk on fire");
+    }
+
+    #[test]
+    fn client_errors_show_their_message() {
+        let err = Error::bad_request("quantity must be positive");
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(err.public_message(), "quantity must be positive");
+    }
+}

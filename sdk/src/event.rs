@@ -1,0 +1,474 @@
+//! CloudEvents 1.0 over HTTP, binary and structured mode.
+//!
+//! Binary mode carries the attributes in `ce-*` headers and the data as the
+//! body; structured mode carries the whole event as one JSON document with
+//! `Content-Type: application/cloudevents+json`. Both give the same
+//! [`CloudEvent`].
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderValue, header};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+use crate::Request;
+
+const STRUCTURED: &str = "application/cloudevents+json";
+const BATCH: &str = "application/cloudevents-batch+json";
+
+/// A CloudEvents 1.0 event whose `data` is deserialised into `T`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudEvent<T = Value> {
+    /// Identifies the event; `source` + `id` is unique per event, so a
+    /// redelivery carries the same pair.
+    pub id: String,
+    /// The context in which the event happened (a URI reference).
+    pub source: String,
+    /// The event type, e.g. `com.example.user.registered`.
+    pub ty: String,
+    /// The CloudEvents version; always `1.0`.
+    pub specversion: String,
+    /// The subject of the event within the source.
+    pub subject: Option<String>,
+    /// When the event happened (RFC 3339), as sent.
+    pub time: Option<String>,
+    /// The media type of `data`.
+    pub datacontenttype: Option<String>,
+    /// The schema `data` adheres to.
+    pub dataschema: Option<String>,
+    /// Extension attributes, by lower-case name.
+    pub extensions: BTreeMap<String, String>,
+    /// The event payload.
+    pub data: T,
+}
+
+/// Why a request is not a usable CloudEvent. Handlers answer it with a 400.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventError {
+    /// Neither binary nor structured mode.
+    #[error(
+        "not a CloudEvent: expected `ce-*` headers (binary mode) or Content-Type `{STRUCTURED}` (structured mode)"
+    )]
+    NotAnEvent,
+    /// Batched mode is not accepted: each event is its own request.
+    #[error("batched CloudEvents (`{BATCH}`) are not supported; send one event per request")]
+    Batch,
+    /// A required attribute is absent or empty.
+    #[error("CloudEvent is missing the required attribute `{0}`")]
+    Missing(&'static str),
+    /// `specversion` is not `1.0`.
+    #[error("unsupported CloudEvents specversion {0:?}; only \"1.0\" is supported")]
+    SpecVersion(String),
+    /// A header or attribute value is malformed.
+    #[error("invalid CloudEvent attribute `{name}`: {reason}")]
+    Attribute {
+        /// The attribute.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The structured-mode body is not a JSON object.
+    #[error("invalid structured CloudEvent: {0}")]
+    Structured(String),
+    /// `data` does not deserialise into the handler's type.
+    #[error("CloudEvent data does not match the expected type: {0}")]
+    Data(String),
+}
+
+impl<T> CloudEvent<T> {
+    /// A new event with a generated id, for tests and for sending events.
+    pub fn new(ty: impl Into<String>, source: impl Into<String>, data: T) -> Self {
+        Self {
+            id: next_id(),
+            source: source.into(),
+            ty: ty.into(),
+            specversion: "1.0".into(),
+            subject: None,
+            time: None,
+            datacontenttype: Some("application/json".into()),
+            dataschema: None,
+            extensions: BTreeMap::new(),
+            data,
+        }
+    }
+
+    /// Sets the id (builder style).
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// Sets the subject (builder style).
+    pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    /// Sets the time (builder style).
+    pub fn with_time(mut self, time: impl Into<String>) -> Self {
+        self.time = Some(time.into());
+        self
+    }
+
+    /// Adds an extension attribute (builder style). Names are lower-cased.
+    pub fn with_extension(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.extensions.insert(name.to_ascii_lowercase(), value.into());
+        self
+    }
+}
+
+fn next_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(1);
+    format!("fn-sdk-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+impl<T: DeserializeOwned> CloudEvent<T> {
+    /// Reads an event from an HTTP request in binary or structured mode.
+    pub fn from_request(req: &Request) -> Result<Self, EventError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        match content_type.as_deref() {
+            Some(STRUCTURED) => Self::from_structured(req.body()),
+            Some(BATCH) => Err(EventError::Batch),
+            _ if req.headers().contains_key("ce-specversion") => Self::from_binary(req),
+            _ => Err(EventError::NotAnEvent),
+        }
+    }
+
+    fn from_binary(req: &Request) -> Result<Self, EventError> {
+        let mut attrs: BTreeMap<String, String> = BTreeMap::new();
+        for (name, value) in req.headers() {
+            let Some(attr) = name.as_str().strip_prefix("ce-") else {
+                continue;
+            };
+            let value = value.to_str().map_err(|_| EventError::Attribute {
+                name: attr.to_owned(),
+                reason: "header value is not visible ASCII".into(),
+            })?;
+            attrs.insert(attr.to_owned(), percent_decode(attr, value)?);
+        }
+        let datacontenttype = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let data = decode_data(req.body(), datacontenttype.as_deref())?;
+        Self::from_attributes(attrs, datacontenttype, data)
+    }
+
+    fn from_structured(body: &[u8]) -> Result<Self, EventError> {
+        let doc: Map<String, Value> = serde_json::from_slice(body)
+            .map_err(|e| EventError::Structured(format!("body is not a JSON object: {e}")))?;
+        let mut attrs = BTreeMap::new();
+        let mut data = None;
+        let mut data_base64 = None;
+        for (name, value) in doc {
+            match name.as_str() {
+                "data" => data = Some(value),
+                "data_base64" => data_base64 = Some(value),
+                _ => {
+                    let text = match value {
+                        Value::String(s) => s,
+                        Value::Null => continue,
+                        other => other.to_string(),
+                    };
+                    attrs.insert(name, text);
+                }
+            }
+        }
+        let datacontenttype = attrs.remove("datacontenttype");
+        let data = match (data, data_base64) {
+            (Some(_), Some(_)) => {
+                return Err(EventError::Structured(
+                    "`data` and `data_base64` are mutually exclusive".into(),
+                ));
+            }
+            (Some(v), None) => {
+                if is_json(datacontenttype.as_deref()) {
+                    v
+                } else if let Value::String(s) = v {
+                    decode_data(s.as_bytes(), datacontenttype.as_deref())?
+                } else {
+                    v
+                }
+            }
+            (None, Some(Value::String(b64))) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.as_bytes())
+                    .map_err(|e| EventError::Attribute {
+                        name: "data_base64".into(),
+                        reason: e.to_string(),
+                    })?;
+                decode_data(&bytes, datacontenttype.as_deref())?
+            }
+            (None, Some(_)) => {
+                return Err(EventError::Attribute {
+                    name: "data_base64".into(),
+                    reason: "must be a string".into(),
+                });
+            }
+            (None, None) => Value::Null,
+        };
+        Self::from_attributes(attrs, datacontenttype, data)
+    }
+
+    fn from_attributes(
+        mut attrs: BTreeMap<String, String>,
+        datacontenttype: Option<String>,
+        data: Value,
+    ) -> Result<Self, EventError> {
+        let mut required = |name: &'static str| match attrs.remove(name) {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(EventError::Missing(name)),
+        };
+        let specversion = required("specversion")?;
+        if specversion != "1.0" {
+            return Err(EventError::SpecVersion(specversion));
+        }
+        let id = required("id")?;
+        let source = required("source")?;
+        let ty = required("type")?;
+        let subject = attrs.remove("subject");
+        let time = attrs.remove("time");
+        let dataschema = attrs.remove("dataschema");
+        let data = serde_json::from_value(data).map_err(|e| EventError::Data(e.to_string()))?;
+        Ok(Self {
+            id,
+            source,
+            ty,
+            specversion,
+            subject,
+            time,
+            datacontenttype,
+            dataschema,
+            extensions: attrs,
+            data,
+        })
+    }
+}
+
+fn is_json(content_type: Option<&str>) -> bool {
+    match content_type {
+        None => true,
+        Some(ct) => {
+            let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            ct == "application/json" || ct.ends_with("+json") || ct == "text/json"
+        }
+    }
+}
+
+/// Data as a JSON value: parsed for JSON content types, a string for text.
+fn decode_data(body: &[u8], content_type: Option<&str>) -> Result<Value, EventError> {
+    if body.is_empty() {
+        return Ok(Value::Null);
+    }
+    if is_json(content_type) {
+        return serde_json::from_slice(body)
+            .map_err(|e| EventError::Data(format!("data is not valid JSON: {e}")));
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok(Value::String(text.to_owned())),
+        Err(_) => Err(EventError::Data(format!(
+            "binary data of type {} is not supported; send JSON or text",
+            content_type.unwrap_or("?")
+        ))),
+    }
+}
+
+/// CloudEvents HTTP binding: header values percent-encode non-ASCII bytes.
+fn percent_decode(name: &str, value: &str) -> Result<String, EventError> {
+    if !value.contains('%') {
+        return Ok(value.to_owned());
+    }
+    let bad = || EventError::Attribute {
+        name: name.to_owned(),
+        reason: "invalid percent-encoding".into(),
+    };
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = value.get(i + 1..i + 3).ok_or_else(bad)?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
+}
+
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if (0x21..=0x7e).contains(&b) && b != b'"' && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl<T: Serialize> CloudEvent<T> {
+    fn optional_attributes(&self) -> impl Iterator<Item = (&str, &str)> {
+        [
+            ("subject", self.subject.as_deref()),
+            ("time", self.time.as_deref()),
+            ("dataschema", self.dataschema.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .chain(
+            self.extensions
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+    }
+
+    /// Encodes the event as a binary-mode POST request to `/`.
+    pub fn to_binary_request(&self) -> Result<Request, serde_json::Error> {
+        let body = serde_json::to_vec(&self.data)?;
+        let mut req = http::Request::post("/").body(Bytes::from(body)).expect("valid request");
+        let headers = req.headers_mut();
+        let mut put = |name: &str, value: &str| {
+            let name = http::HeaderName::from_bytes(format!("ce-{name}").as_bytes());
+            let value = HeaderValue::from_str(&percent_encode(value));
+            if let (Ok(n), Ok(v)) = (name, value) {
+                headers.insert(n, v);
+            }
+        };
+        put("specversion", &self.specversion);
+        put("id", &self.id);
+        put("source", &self.source);
+        put("type", &self.ty);
+        for (k, v) in self.optional_attributes() {
+            put(k, v);
+        }
+        let ct = self.datacontenttype.as_deref().unwrap_or("application/json");
+        if let Ok(v) = HeaderValue::from_str(ct) {
+            headers.insert(header::CONTENT_TYPE, v);
+        }
+        Ok(req)
+    }
+
+    /// Encodes the event as a structured-mode POST request to `/`.
+    pub fn to_structured_request(&self) -> Result<Request, serde_json::Error> {
+        let mut doc = Map::new();
+        doc.insert("specversion".into(), self.specversion.clone().into());
+        doc.insert("id".into(), self.id.clone().into());
+        doc.insert("source".into(), self.source.clone().into());
+        doc.insert("type".into(), self.ty.clone().into());
+        for (k, v) in self.optional_attributes() {
+            doc.insert(k.into(), v.into());
+        }
+        if let Some(ct) = &self.datacontenttype {
+            doc.insert("datacontenttype".into(), ct.clone().into());
+        }
+        doc.insert("data".into(), serde_json::to_value(&self.data)?);
+        let body = serde_json::to_vec(&doc)?;
+        Ok(http::Request::post("/")
+            .header(header::CONTENT_TYPE, STRUCTURED)
+            .body(Bytes::from(body))
+            .expect("valid request"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct User {
+        email: String,
+    }
+
+    fn sample() -> CloudEvent<User> {
+        CloudEvent::new("com.example.user.registered", "/users", User { email: "a@b.c".into() })
+            .with_id("42")
+            .with_subject("user/7")
+            .with_time("2026-11-27T00:00:00Z")
+            .with_extension("TraceParent", "00-abc-def-01")
+    }
+
+    #[test]
+    fn binary_and_structured_give_the_same_event() {
+        let ev = sample();
+        let bin = CloudEvent::<User>::from_request(&ev.to_binary_request().unwrap()).unwrap();
+        let st = CloudEvent::<User>::from_request(&ev.to_structured_request().unwrap()).unwrap();
+        assert_eq!(bin, ev);
+        assert_eq!(st, ev);
+        assert_eq!(bin.extensions["traceparent"], "00-abc-def-01");
+    }
+
+    #[test]
+    fn binary_mode_by_hand() {
+        let req = http::Request::post("/")
+            .header("ce-specversion", "1.0")
+            .header("ce-id", "1")
+            .header("ce-source", "urn:test")
+            .header("ce-type", "t")
+            .header("ce-comexampleext", "caf%C3%A9")
+            .header("content-type", "text/plain")
+            .body(Bytes::from_static(b"hello"))
+            .unwrap();
+        let ev = CloudEvent::<String>::from_request(&req).unwrap();
+        assert_eq!(ev.data, "hello");
+        assert_eq!(ev.extensions["comexampleext"], "café");
+        assert_eq!(ev.datacontenttype.as_deref(), Some("text/plain"));
+    }
+
+    #[test]
+    fn structured_base64_and_extensions() {
+        let body = r#"{"specversion":"1.0","id":"9","source":"s","type":"t","datacontenttype":"application/json","data_base64":"eyJlbWFpbCI6InhAeS56In0=","partition":3}"#;
+        let req = http::Request::post("/")
+            .header("content-type", "application/cloudevents+json; charset=utf-8")
+            .body(Bytes::from_static(body.as_bytes()))
+            .unwrap();
+        let ev = CloudEvent::<User>::from_request(&req).unwrap();
+        assert_eq!(ev.data.email, "x@y.z");
+        assert_eq!(ev.extensions["partition"], "3");
+    }
+
+    #[test]
+    fn malformed_events_are_rejected_with_reasons() {
+        let plain = http::Request::post("/").body(Bytes::from_static(b"{}")).unwrap();
+        assert_eq!(CloudEvent::<Value>::from_request(&plain), Err(EventError::NotAnEvent));
+
+        let mut no_id = sample().to_binary_request().unwrap();
+        no_id.headers_mut().remove("ce-id");
+        assert_eq!(CloudEvent::<User>::from_request(&no_id), Err(EventError::Missing("id")));
+
+        let mut v2 = sample().to_binary_request().unwrap();
+        v2.headers_mut().insert("ce-specversion", HeaderValue::from_static("0.3"));
+        assert!(matches!(CloudEvent::<User>::from_request(&v2), Err(EventError::SpecVersion(_))));
+
+        let wrong_data = CloudEvent::new("t", "s", serde_json::json!({"mail": 1}))
+            .to_structured_request()
+            .unwrap();
+        let err = CloudEvent::<User>::from_request(&wrong_data).unwrap_err();
+        assert!(err.to_string().contains("missing field `email`"), "{err}");
+
+        let not_json = http::Request::post("/")
+            .header("content-type", STRUCTURED)
+            .body(Bytes::from_static(b"[1,2"))
+            .unwrap();
+        assert!(matches!(CloudEvent::<Value>::from_request(&not_json), Err(EventError::Structured(_))));
+
+        let batch = http::Request::post("/")
+            .header("content-type", BATCH)
+            .body(Bytes::from_static(b"[]"))
+            .unwrap();
+        assert_eq!(CloudEvent::<Value>::from_request(&batch), Err(EventError::Batch));
+    }
+}

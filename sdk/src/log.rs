@@ -1,0 +1,143 @@
+//! Structured logging: one JSON object per line on stderr.
+//!
+//! Hosts collect a component's stderr (`cargo fn serve`, `wasmtime serve`,
+//! Spin and the test harness all do), so a JSON line per record is the
+//! portable way to log. Use the macros:
+//!
+//! ```
+//! fn_sdk::info!("order {} charged", 42);
+//! fn_sdk::warn!("stock low");
+//! ```
+//!
+//! or build a record with fields:
+//!
+//! ```
+//! use fn_sdk::log::{Level, Record};
+//! Record::new(Level::Info, "charged").field("order", 42).field("sku", "A-1").emit();
+//! ```
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// The severity of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Detail for debugging.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something unexpected that the function handled.
+    Warn,
+    /// A failure.
+    Error,
+}
+
+impl Level {
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A log record with structured fields.
+#[derive(Debug, Clone)]
+#[must_use = "a record does nothing until `.emit()`"]
+pub struct Record {
+    fields: Map<String, Value>,
+}
+
+impl Record {
+    /// A record at `level` with message `msg`.
+    pub fn new(level: Level, msg: impl Into<String>) -> Self {
+        let mut fields = Map::new();
+        fields.insert("level".into(), level.as_str().into());
+        fields.insert("msg".into(), Value::String(msg.into()));
+        Self { fields }
+    }
+
+    /// Adds a field.
+    pub fn field(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.fields.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Writes the record as one JSON line to stderr.
+    pub fn emit(self) {
+        let line = Value::Object(self.fields).to_string();
+        #[cfg(not(target_arch = "wasm32"))]
+        crate::testing::record_log(&line);
+        eprintln!("{line}");
+    }
+}
+
+/// Logs `msg` at debug level.
+pub fn debug(msg: &str) {
+    Record::new(Level::Debug, msg).emit()
+}
+
+/// Logs `msg` at info level.
+pub fn info(msg: &str) {
+    Record::new(Level::Info, msg).emit()
+}
+
+/// Logs `msg` at warn level.
+pub fn warn(msg: &str) {
+    Record::new(Level::Warn, msg).emit()
+}
+
+/// Logs `msg` at error level.
+pub fn error(msg: &str) {
+    Record::new(Level::Error, msg).emit()
+}
+
+/// Logs a formatted message at debug level.
+#[macro_export]
+macro_rules! debug {
+    ($($arg:tt)+) => { $crate::log::debug(&::std::format!($($arg)+)) };
+}
+
+/// Logs a formatted message at info level.
+#[macro_export]
+macro_rules! info {
+    ($($arg:tt)+) => { $crate::log::info(&::std::format!($($arg)+)) };
+}
+
+/// Logs a formatted message at warn level.
+#[macro_export]
+macro_rules! warn {
+    ($($arg:tt)+) => { $crate::log::warn(&::std::format!($($arg)+)) };
+}
+
+/// Logs a formatted message at error level.
+#[macro_export]
+macro_rules! error {
+    ($($arg:tt)+) => { $crate::log::error(&::std::format!($($arg)+)) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_json_lines() {
+        crate::info!("hello {}", "there");
+        Record::new(Level::Warn, "low").field("sku", "A").field("left", 2).emit();
+        let logs = crate::testing::logs();
+        let parsed: Vec<Value> = logs.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(parsed[0]["level"], "info");
+        assert_eq!(parsed[0]["msg"], "hello there");
+        assert_eq!(parsed[1]["level"], "warn");
+        assert_eq!(parsed[1]["left"], 2);
+    }
+}

@@ -1,0 +1,64 @@
+//! Outbound HTTP requests (`wasi:http/outgoing-handler`).
+//!
+//! ```no_run
+//! use fn_sdk::{http, outbound, Bytes};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let req = http::Request::post("https://api.example.com/charges")
+//!     .header("content-type", "application/json")
+//!     .body(Bytes::from_static(br#"{"amount":1200}"#))?;
+//! let resp = outbound::send(req)?;
+//! assert!(resp.status().is_success());
+//! # Ok(()) }
+//! ```
+//!
+//! In native tests, requests go to the mock installed with
+//! [`testing::mock_outbound`](crate::testing::mock_outbound); with no mock
+//! installed, `send` fails.
+
+use crate::{Request, Response};
+
+/// Why an outbound request failed. A response with a 4xx or 5xx status is
+/// not an error: check `status()`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request cannot be sent as given (no scheme or authority, ...).
+    #[error("invalid outbound request: {0}")]
+    InvalidRequest(String),
+    /// The host refused or failed to perform the request (DNS, connection,
+    /// TLS, timeout, not allowed by the host's policy, ...).
+    #[error("outbound request to {url} failed: {reason}")]
+    Failed {
+        /// The request URL.
+        url: String,
+        /// What the host reported.
+        reason: String,
+    },
+}
+
+/// Sends `req` and waits for the whole response.
+///
+/// The URL must be absolute (`https://host/path`).
+pub fn send(req: Request) -> Result<Response, Error> {
+    if req.uri().scheme().is_none() || req.uri().authority().is_none() {
+        return Err(Error::InvalidRequest(format!(
+            "URL {} must be absolute, like https://api.example.com{}",
+            req.uri(),
+            req.uri().path()
+        )));
+    }
+    imp::send(req)
+}
+
+#[cfg(target_arch = "wasm32")]
+use crate::wasm::outbound as imp;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    use super::*;
+
+    pub(super) fn send(req: Request) -> Result<Response, Error> {
+        crate::testing::dispatch_outbound(req)
+    }
+}

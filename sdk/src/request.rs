@@ -1,0 +1,99 @@
+//! Reading requests: JSON, text, form bodies and query parameters.
+
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Request};
+
+/// Convenience methods on [`Request`](crate::Request).
+///
+/// Each failure is an [`Error`] with status 400 and a message that says what
+/// was wrong, so `?` in a handler answers the client properly.
+pub trait RequestExt {
+    /// Deserialises the body as JSON.
+    fn json<T: DeserializeOwned>(&self) -> Result<T, Error>;
+    /// The body as UTF-8 text.
+    fn text(&self) -> Result<&str, Error>;
+    /// Deserialises an `application/x-www-form-urlencoded` body.
+    fn form<T: DeserializeOwned>(&self) -> Result<T, Error>;
+    /// Deserialises the query string.
+    fn query<T: DeserializeOwned>(&self) -> Result<T, Error>;
+    /// The first value of query parameter `name`, percent-decoded.
+    fn query_param(&self, name: &str) -> Option<String>;
+}
+
+impl RequestExt for Request {
+    fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(self.body())
+            .map_err(|e| Error::bad_request(format!("invalid JSON body: {e}")))
+    }
+
+    fn text(&self) -> Result<&str, Error> {
+        std::str::from_utf8(self.body())
+            .map_err(|e| Error::bad_request(format!("body is not valid UTF-8: {e}")))
+    }
+
+    fn form<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_urlencoded::from_bytes(self.body())
+            .map_err(|e| Error::bad_request(format!("invalid form body: {e}")))
+    }
+
+    fn query<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_urlencoded::from_str(self.uri().query().unwrap_or(""))
+            .map_err(|e| Error::bad_request(format!("invalid query string: {e}")))
+    }
+
+    fn query_param(&self, name: &str) -> Option<String> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(self.uri().query()?).ok()?;
+        pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Order {
+        sku: String,
+        qty: u32,
+    }
+
+    fn req(uri: &str, body: &str) -> Request {
+        http::Request::post(uri)
+            .body(bytes::Bytes::from(body.to_owned()))
+            .unwrap()
+    }
+
+    #[test]
+    fn json_body() {
+        let r = req("/", r#"{"sku":"a","qty":2}"#);
+        assert_eq!(
+            r.json::<Order>().unwrap(),
+            Order { sku: "a".into(), qty: 2 }
+        );
+        let err = req("/", r#"{"sku":"a"}"#).json::<Order>().unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(err.message().contains("missing field `qty`"), "{err}");
+    }
+
+    #[test]
+    fn form_and_query() {
+        let r = req("/x?sku=b%20c&qty=3&qty=4", "sku=z&qty=9");
+        assert_eq!(r.form::<Order>().unwrap(), Order { sku: "z".into(), qty: 9 });
+        assert_eq!(r.query_param("sku").as_deref(), Some("b c"));
+        assert_eq!(r.query_param("qty").as_deref(), Some("3"));
+        assert_eq!(r.query_param("nope"), None);
+        let bad = req("/x?qty=many", "");
+        assert_eq!(bad.query::<Order>().unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn text_rejects_invalid_utf8() {
+        let r = http::Request::post("/")
+            .body(bytes::Bytes::from_static(&[0xff, 0xfe]))
+            .unwrap();
+        assert_eq!(r.text().unwrap_err().status(), 400);
+    }
+}

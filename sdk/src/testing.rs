@@ -1,0 +1,189 @@
+//! Native backends for unit tests: in-memory key-value and config, an
+//! outbound-HTTP mock, captured logs.
+//!
+//! When a crate is compiled for the host (plain `cargo test`), the SDK's
+//! capabilities run in-process against this module instead of WASI. State is
+//! per thread, and the test harness runs each `#[test]` on its own thread, so
+//! tests are isolated without any setup.
+//!
+//! ```
+//! use fn_sdk::{testing, http, Bytes};
+//!
+//! testing::set_config("api_url", "https://api.example.com");
+//! testing::kv_set("default", "stock:A-1", b"3");
+//! testing::mock_outbound(|req| {
+//!     assert_eq!(req.uri().host(), Some("api.example.com"));
+//!     http::Response::builder().status(201).body(Bytes::from("ok")).unwrap()
+//! });
+//!
+//! let resp = fn_sdk::outbound::send(
+//!     http::Request::post("https://api.example.com/charge").body(Bytes::new()).unwrap(),
+//! ).unwrap();
+//! assert_eq!(resp.status(), 201);
+//! assert_eq!(testing::outbound_requests().len(), 1);
+//! ```
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use crate::{Request, Response};
+
+type Mock = Box<dyn FnMut(&Request) -> Response>;
+
+#[derive(Default)]
+struct State {
+    kv: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    config: BTreeMap<String, String>,
+    mock: Option<Mock>,
+    outbound: Vec<Request>,
+    logs: Vec<String>,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::default();
+}
+
+fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    STATE.with(|s| f(&mut s.borrow_mut()))
+}
+
+/// Clears this thread's key-value, config, mock, recorded requests and logs.
+pub fn reset() {
+    with(|s| *s = State::default());
+}
+
+/// Sets a configuration value for this thread.
+pub fn set_config(key: &str, value: &str) {
+    with(|s| s.config.insert(key.to_owned(), value.to_owned()));
+}
+
+/// Seeds a key-value entry in `store` for this thread.
+pub fn kv_set(store: &str, key: &str, value: &[u8]) {
+    with(|s| {
+        s.kv.entry(store.to_owned())
+            .or_default()
+            .insert(key.to_owned(), value.to_vec())
+    });
+}
+
+/// Reads a key-value entry of `store` for this thread.
+pub fn kv_get(store: &str, key: &str) -> Option<Vec<u8>> {
+    with(|s| s.kv.get(store).and_then(|b| b.get(key).cloned()))
+}
+
+/// Installs the outbound-HTTP mock for this thread; it answers every
+/// [`outbound::send`](crate::outbound::send).
+pub fn mock_outbound(mock: impl FnMut(&Request) -> Response + 'static) {
+    with(|s| s.mock = Some(Box::new(mock)));
+}
+
+/// The outbound requests sent on this thread so far.
+pub fn outbound_requests() -> Vec<Request> {
+    with(|s| s.outbound.clone())
+}
+
+/// The log lines written on this thread so far.
+pub fn logs() -> Vec<String> {
+    with(|s| s.logs.clone())
+}
+
+pub(crate) fn record_log(line: &str) {
+    with(|s| s.logs.push(line.to_owned()));
+}
+
+pub(crate) fn dispatch_outbound(req: Request) -> Result<Response, crate::outbound::Error> {
+    // Take the mock out while it runs so it may itself use the SDK.
+    let mock = with(|s| {
+        s.outbound.push(req.clone());
+        s.mock.take()
+    });
+    let Some(mut mock) = mock else {
+        return Err(crate::outbound::Error::Failed {
+            url: req.uri().to_string(),
+            reason: "no outbound mock installed; call fn_sdk::testing::mock_outbound in the test"
+                .into(),
+        });
+    };
+    let resp = mock(&req);
+    with(|s| {
+        s.mock.get_or_insert(mock);
+    });
+    Ok(resp)
+}
+
+pub(crate) mod kv {
+    use super::with;
+    use crate::kv::Error;
+
+    #[derive(Debug)]
+    pub(crate) struct Bucket(String);
+
+    impl Bucket {
+        pub(crate) fn open(name: &str) -> Result<Self, Error> {
+            Ok(Self(name.to_owned()))
+        }
+
+        fn map<R>(&self, f: impl FnOnce(&mut std::collections::BTreeMap<String, Vec<u8>>) -> R) -> R {
+            with(|s| f(s.kv.entry(self.0.clone()).or_default()))
+        }
+
+        pub(crate) fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+            Ok(self.map(|m| m.get(key).cloned()))
+        }
+
+        pub(crate) fn set(&self, key: &str, value: &[u8]) -> Result<(), Error> {
+            self.map(|m| m.insert(key.to_owned(), value.to_vec()));
+            Ok(())
+        }
+
+        pub(crate) fn delete(&self, key: &str) -> Result<(), Error> {
+            self.map(|m| m.remove(key));
+            Ok(())
+        }
+
+        pub(crate) fn exists(&self, key: &str) -> Result<bool, Error> {
+            Ok(self.map(|m| m.contains_key(key)))
+        }
+
+        pub(crate) fn list_keys(&self, _cursor: Option<u64>) -> Result<(Vec<String>, Option<u64>), Error> {
+            Ok((self.map(|m| m.keys().cloned().collect()), None))
+        }
+
+        /// Counters are stored as decimal ASCII, as wasmtime's host does, so
+        /// they read back as text.
+        pub(crate) fn increment(&self, key: &str, delta: u64) -> Result<u64, Error> {
+            self.map(|m| {
+                let current = match m.get(key) {
+                    None => 0,
+                    Some(v) => std::str::from_utf8(v)
+                        .ok()
+                        .and_then(|t| t.parse::<u64>().ok())
+                        .ok_or_else(|| Error::NotACounter(key.to_owned()))?,
+                };
+                let next = current
+                    .checked_add(delta)
+                    .ok_or_else(|| Error::Other(format!("overflow incrementing {key:?}")))?;
+                m.insert(key.to_owned(), next.to_string().into_bytes());
+                Ok(next)
+            })
+        }
+    }
+}
+
+pub(crate) mod config {
+    use super::with;
+    use crate::config::Error;
+
+    pub(crate) fn get(key: &str) -> Result<Option<String>, Error> {
+        Ok(with(|s| s.config.get(key).cloned()))
+    }
+
+    pub(crate) fn get_all() -> Result<Vec<(String, String)>, Error> {
+        Ok(with(|s| {
+            s.config
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }))
+    }
+}

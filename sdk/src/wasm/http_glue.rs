@@ -1,0 +1,193 @@
+//! Converting between `wasi:http` resources and `http` crate types.
+
+use bytes::Bytes;
+
+use super::bindings::wasi::http::types::{
+    ErrorCode, Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse,
+    ResponseOutparam, Scheme,
+};
+use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
+use crate::__private::Handler;
+use crate::{Request, Response, StatusCode, response};
+
+/// The most a single `blocking-write-and-flush` may write.
+const WRITE_CHUNK: usize = 4096;
+const READ_CHUNK: u64 = 64 * 1024;
+
+/// Entry point of the generated export: read the request, run `H`, write
+/// the response.
+pub fn serve<H: Handler>(request: IncomingRequest, out: ResponseOutparam) {
+    let response = match read_request(request) {
+        Ok(req) => H::handle(req),
+        Err(reason) => {
+            crate::log::warn(&format!("bad request: {reason}"));
+            response::error(StatusCode::BAD_REQUEST, &reason)
+        }
+    };
+    if let Err(reason) = write_response(out, response) {
+        crate::log::error(&format!("failed to send the response: {reason}"));
+    }
+}
+
+pub(crate) fn from_wasi_method(method: Method) -> Result<http::Method, String> {
+    Ok(match method {
+        Method::Get => http::Method::GET,
+        Method::Head => http::Method::HEAD,
+        Method::Post => http::Method::POST,
+        Method::Put => http::Method::PUT,
+        Method::Delete => http::Method::DELETE,
+        Method::Connect => http::Method::CONNECT,
+        Method::Options => http::Method::OPTIONS,
+        Method::Trace => http::Method::TRACE,
+        Method::Patch => http::Method::PATCH,
+        Method::Other(m) => {
+            http::Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid method {m:?}"))?
+        }
+    })
+}
+
+pub(crate) fn to_wasi_method(method: &http::Method) -> Method {
+    match *method {
+        http::Method::GET => Method::Get,
+        http::Method::HEAD => Method::Head,
+        http::Method::POST => Method::Post,
+        http::Method::PUT => Method::Put,
+        http::Method::DELETE => Method::Delete,
+        http::Method::CONNECT => Method::Connect,
+        http::Method::OPTIONS => Method::Options,
+        http::Method::TRACE => Method::Trace,
+        http::Method::PATCH => Method::Patch,
+        ref other => Method::Other(other.as_str().to_owned()),
+    }
+}
+
+pub(crate) fn to_wasi_scheme(scheme: Option<&http::uri::Scheme>) -> Scheme {
+    match scheme.map(|s| s.as_str()) {
+        Some("http") => Scheme::Http,
+        Some("https") | None => Scheme::Https,
+        Some(other) => Scheme::Other(other.to_owned()),
+    }
+}
+
+/// Copies `fields` into `headers`, skipping invalid ones.
+pub(crate) fn copy_headers(fields: &Fields, headers: &mut http::HeaderMap) {
+    for (name, value) in fields.entries() {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_bytes(&value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+}
+
+/// Headers as a `wasi:http` field list, without hop-by-hop headers, which
+/// hosts refuse in guest-made fields.
+pub(crate) fn to_fields(headers: &http::HeaderMap) -> Result<Fields, String> {
+    let list: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .filter(|(name, _)| !is_hop_by_hop(name.as_str()))
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    Fields::from_list(&list).map_err(|e| format!("invalid headers: {e:?}"))
+}
+
+fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "host"
+            | "http2-settings"
+    )
+}
+
+pub(crate) fn read_stream(stream: &InputStream) -> Result<Bytes, String> {
+    let mut body = Vec::new();
+    loop {
+        match stream.blocking_read(READ_CHUNK) {
+            Ok(chunk) => body.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => return Ok(Bytes::from(body)),
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(format!("reading the body failed: {}", e.to_debug_string()));
+            }
+        }
+    }
+}
+
+pub(crate) fn read_body(body: IncomingBody) -> Result<Bytes, String> {
+    let stream = body
+        .stream()
+        .map_err(|()| "the body stream was already taken".to_owned())?;
+    let bytes = read_stream(&stream)?;
+    drop(stream);
+    drop(IncomingBody::finish(body));
+    Ok(bytes)
+}
+
+pub(crate) fn write_stream(stream: &OutputStream, bytes: &[u8]) -> Result<(), String> {
+    for chunk in bytes.chunks(WRITE_CHUNK) {
+        stream
+            .blocking_write_and_flush(chunk)
+            .map_err(|e| format!("writing the body failed: {e:?}"))?;
+    }
+    Ok(())
+}
+
+fn read_request(request: IncomingRequest) -> Result<Request, String> {
+    let method = from_wasi_method(request.method())?;
+    let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
+    let uri = match request.authority() {
+        Some(authority) if !authority.is_empty() => {
+            let scheme = match request.scheme() {
+                Some(Scheme::Http) => "http".to_owned(),
+                Some(Scheme::Other(s)) => s,
+                Some(Scheme::Https) | None => "https".to_owned(),
+            };
+            format!("{scheme}://{authority}{path}")
+        }
+        _ => path,
+    };
+    let mut builder = http::Request::builder().method(method).uri(&uri);
+    if let Some(headers) = builder.headers_mut() {
+        copy_headers(&request.headers(), headers);
+    }
+    let body = match request.consume() {
+        Ok(body) => read_body(body)?,
+        Err(()) => Bytes::new(),
+    };
+    builder
+        .body(body)
+        .map_err(|e| format!("invalid request URI {uri:?}: {e}"))
+}
+
+fn write_response(out: ResponseOutparam, response: Response) -> Result<(), String> {
+    let (parts, body) = response.into_parts();
+    let fields = match to_fields(&parts.headers) {
+        Ok(fields) => fields,
+        Err(reason) => {
+            ResponseOutparam::set(out, Err(ErrorCode::InternalError(Some(reason.clone()))));
+            return Err(reason);
+        }
+    };
+    let resp = OutgoingResponse::new(fields);
+    resp.set_status_code(parts.status.as_u16())
+        .map_err(|()| format!("invalid status {}", parts.status))?;
+    let outgoing = resp
+        .body()
+        .map_err(|()| "response body already taken".to_owned())?;
+    ResponseOutparam::set(out, Ok(resp));
+    let stream = outgoing
+        .write()
+        .map_err(|()| "response body stream already taken".to_owned())?;
+    write_stream(&stream, &body)?;
+    drop(stream);
+    OutgoingBody::finish(outgoing, None).map_err(|e| format!("finishing the body failed: {e:?}"))
+}

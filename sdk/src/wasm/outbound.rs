@@ -1,0 +1,59 @@
+//! `wasi:http/outgoing-handler` behind [`crate::outbound::send`].
+
+use super::bindings::wasi::http::outgoing_handler;
+use super::bindings::wasi::http::types::{IncomingResponse, OutgoingBody, OutgoingRequest};
+use super::http_glue::{copy_headers, read_body, to_fields, to_wasi_method, to_wasi_scheme, write_stream};
+use crate::outbound::Error;
+use crate::{Request, Response};
+
+pub(crate) fn send(req: Request) -> Result<Response, Error> {
+    let url = req.uri().to_string();
+    let failed = |reason: String| Error::Failed {
+        url: url.clone(),
+        reason,
+    };
+    let (parts, body) = req.into_parts();
+    let fields = to_fields(&parts.headers).map_err(Error::InvalidRequest)?;
+    let out = OutgoingRequest::new(fields);
+    out.set_method(&to_wasi_method(&parts.method))
+        .map_err(|()| Error::InvalidRequest(format!("method {} not allowed", parts.method)))?;
+    out.set_scheme(Some(&to_wasi_scheme(parts.uri.scheme())))
+        .map_err(|()| Error::InvalidRequest("invalid scheme".into()))?;
+    out.set_authority(parts.uri.authority().map(|a| a.as_str()))
+        .map_err(|()| Error::InvalidRequest("invalid authority".into()))?;
+    out.set_path_with_query(parts.uri.path_and_query().map(|p| p.as_str()))
+        .map_err(|()| Error::InvalidRequest("invalid path".into()))?;
+    let outgoing_body = out
+        .body()
+        .map_err(|()| Error::InvalidRequest("body already taken".into()))?;
+
+    // Hand the request over first: the host consumes the body while we write.
+    let future = outgoing_handler::handle(out, None).map_err(|e| failed(format!("{e:?}")))?;
+    {
+        let stream = outgoing_body
+            .write()
+            .map_err(|()| failed("body stream already taken".into()))?;
+        write_stream(&stream, &body).map_err(failed)?;
+    }
+    OutgoingBody::finish(outgoing_body, None).map_err(|e| failed(format!("{e:?}")))?;
+
+    let incoming = loop {
+        match future.get() {
+            Some(result) => break result,
+            None => future.subscribe().block(),
+        }
+    };
+    let incoming: IncomingResponse = incoming
+        .map_err(|()| failed("response already taken".into()))?
+        .map_err(|e| failed(format!("{e:?}")))?;
+
+    let mut builder = http::Response::builder().status(incoming.status());
+    if let Some(headers) = builder.headers_mut() {
+        copy_headers(&incoming.headers(), headers);
+    }
+    let body = match incoming.consume() {
+        Ok(body) => read_body(body).map_err(failed)?,
+        Err(()) => Default::default(),
+    };
+    builder.body(body).map_err(|e| failed(e.to_string()))
+}
