@@ -116,7 +116,7 @@ pub fn make_clean(component: &[u8], keep_debug: bool) -> Result<Clean, WasmError
     let mut module = redirected.module;
     wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8, false)
         .map_err(|e| WasmError::Encode(format!("{e:#}")))?;
-    let adapter = stubs::adapter_module(&redirected.stubs);
+    let adapter = stubs::adapter_module(&redirected.stubs)?;
     let component = ComponentEncoder::default()
         .module(&module)
         .and_then(|e| e.adapter(stubs::STUB_MODULE, &adapter))
@@ -156,6 +156,8 @@ mod tests {
         assert_eq!(classify("wasi:config/store@0.2.0-rc.1"), ImportClass::Capability);
         assert_eq!(classify("wasi:cli/environment@0.2.4"), ImportClass::Stubbable);
         assert_eq!(classify("wasi:cli/terminal-stderr@0.2.0"), ImportClass::Stubbable);
+        assert_eq!(classify("wasi:random/insecure-seed@0.2.6"), ImportClass::Stubbable);
+        assert_eq!(classify("wasi:random/insecure@0.2.6"), ImportClass::Foreign);
         assert_eq!(classify("wasi:filesystem/preopens@0.2.0"), ImportClass::Foreign);
         assert_eq!(classify("wasi:keyvalue/batch@0.2.0-draft"), ImportClass::Foreign);
         assert_eq!(classify("my-func"), ImportClass::Foreign);

@@ -1,6 +1,7 @@
-//! Supplying, inside the artifact, the parts of `wasi:cli` that Rust's std
-//! imports but a function never needs: an empty environment, no arguments, no
-//! working directory, no terminals, and an `exit` that traps.
+//! Supplying, inside the artifact, the parts of WASI that Rust's std imports
+//! but a function never needs: an empty environment, no arguments, no working
+//! directory, no terminals, an `exit` that traps, and the hash-map seed
+//! (`wasi:random/insecure-seed`), drawn from `wasi:random/random` instead.
 //!
 //! The main core module's imports of those interfaces are redirected to a
 //! private module name, [`STUB_MODULE`], whatever version or naming style they
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, ImportSection,
-    MemArg, MemArgTarget, MemoryType, Module, TypeSection,
+    MemArg, MemArgTarget, MemoryType, Module, RawSection, TypeSection,
 };
 use wasmparser::{FuncType, Parser, Payload, TypeRef};
 
@@ -30,6 +31,7 @@ pub const STUBBED: &[&str] = &[
     "wasi:cli/terminal-stdin",
     "wasi:cli/terminal-stdout",
     "wasi:cli/terminal-stderr",
+    "wasi:random/insecure-seed",
 ];
 
 /// The module name the redirected imports use; the adapter is registered under it.
@@ -49,6 +51,8 @@ pub enum Behaviour {
     NoneOption,
     /// Does nothing (resource drops of resources that are never created).
     Nop,
+    /// Writes two `u64`s from `wasi:random/random.get-random-u64` to the return area.
+    RandomSeed,
     /// Traps (`exit`, and anything unexpected).
     Trap,
 }
@@ -63,6 +67,7 @@ pub fn behaviour(interface: &str, func: &str, ty: &FuncType) -> Behaviour {
             "wasi:cli/terminal-stdin" | "wasi:cli/terminal-stdout" | "wasi:cli/terminal-stderr",
             "get-terminal-stdin" | "get-terminal-stdout" | "get-terminal-stderr",
         ) => Behaviour::NoneOption,
+        ("wasi:random/insecure-seed", "insecure-seed") => Behaviour::RandomSeed,
         (_, f) if f.starts_with("[resource-drop]") && ty.results().is_empty() => return Behaviour::Nop,
         _ => return Behaviour::Trap,
     };
@@ -96,8 +101,7 @@ pub struct Redirected {
 pub fn redirect_imports(module: &[u8], keep_custom: bool) -> Result<Redirected, WasmError> {
     let types = func_types(module)?;
     let binary = sections::parse(module)?;
-    let mut out = Vec::with_capacity(module.len());
-    out.extend_from_slice(binary.header);
+    let mut out = Module::new();
     let mut stubs: BTreeMap<String, StubImport> = BTreeMap::new();
     for section in &binary.sections {
         match section.kind {
@@ -139,19 +143,14 @@ pub fn redirect_imports(module: &[u8], keep_custom: bool) -> Result<Redirected, 
                     let entity = RoundtripReencoder.entity_type(import.ty).map_err(encode_err)?;
                     imports.import(STUB_MODULE, &name, entity);
                 }
-                sections::push_section(&mut out, section.id, &wasm_encoder_bytes(&imports));
+                out.section(&imports);
             }
-            _ => sections::push_section(&mut out, section.id, section.data),
+            _ => {
+                out.section(&RawSection { id: section.id, data: section.data });
+            }
         }
     }
-    Ok(Redirected { module: out, stubs: stubs.into_values().collect() })
-}
-
-fn wasm_encoder_bytes(section: &ImportSection) -> Vec<u8> {
-    use wasm_encoder::Encode;
-    let mut bytes = Vec::new();
-    section.encode(&mut bytes);
-    bytes
+    Ok(Redirected { module: out.finish(), stubs: stubs.into_values().collect() })
 }
 
 fn encode_err<E: std::fmt::Display>(e: E) -> WasmError {
@@ -170,8 +169,11 @@ fn func_types(module: &[u8]) -> Result<Vec<FuncType>, WasmError> {
 
 /// Generates the adapter core module that implements `stubs`. It imports
 /// the main module's memory (`env.memory`, wit-component wires it) to write
-/// return values, and nothing else.
-pub fn adapter_module(stubs: &[StubImport]) -> Vec<u8> {
+/// return values and, when a stub needs randomness,
+/// `wasi:random/random.get-random-u64`; its component-type metadata declares
+/// that import.
+pub fn adapter_module(stubs: &[StubImport]) -> Result<Vec<u8>, WasmError> {
+    let needs_random = stubs.iter().any(|s| s.behaviour == Behaviour::RandomSeed);
     let mut types = TypeSection::new();
     let mut imports = ImportSection::new();
     let mut funcs = FunctionSection::new();
@@ -179,30 +181,61 @@ pub fn adapter_module(stubs: &[StubImport]) -> Vec<u8> {
     let mut code = CodeSection::new();
     let memory = MemoryType { minimum: 0, maximum: None, memory64: false, shared: false, page_size_log2: None };
     imports.import("env", "memory", EntityType::Memory(memory));
+    let (random, first) = match needs_random {
+        true => {
+            let (resolve, world) = crate::wit::adapter_world();
+            let module = random_interface_name(resolve, *world);
+            types.ty().function([], [wasm_encoder::ValType::I64]);
+            imports.import(&module, "get-random-u64", EntityType::Function(0));
+            (Some(0), 1)
+        }
+        false => (None, 0),
+    };
     for (index, stub) in stubs.iter().enumerate() {
-        let index = index as u32;
+        let index = first + index as u32;
         let convert = |v: &wasmparser::ValType| RoundtripReencoder.val_type(*v).expect("plain value types");
         types.ty().function(stub.params.iter().map(convert), stub.results.iter().map(convert));
         funcs.function(index);
         exports.export(&stub.name, ExportKind::Func, index);
-        code.function(&body(stub.behaviour));
+        code.function(&body(stub.behaviour, random));
     }
     let mut module = Module::new();
     module.section(&types).section(&imports).section(&funcs).section(&exports).section(&code);
-    module.finish()
+    let mut bytes = module.finish();
+    if needs_random {
+        let (resolve, world) = crate::wit::adapter_world();
+        wit_component::embed_component_metadata(&mut bytes, resolve, *world, wit_component::StringEncoding::UTF8, false)
+            .map_err(|e| WasmError::Encode(format!("{e:#}")))?;
+    }
+    Ok(bytes)
 }
 
-fn body(behaviour: Behaviour) -> Function {
+/// `wasi:random/random@<version>` as imported by the adapter world.
+fn random_interface_name(resolve: &wit_parser::Resolve, world: wit_parser::WorldId) -> String {
+    resolve.worlds[world]
+        .imports
+        .keys()
+        .map(|k| resolve.name_world_key(k))
+        .find(|n| n.starts_with("wasi:random/random@"))
+        .expect("the adapter world imports wasi:random/random")
+}
+
+fn body(behaviour: Behaviour, random: Option<u32>) -> Function {
     let mut f = Function::new([]);
     let mut ins = f.instructions();
-    let word = |offset| MemArg { offset, align: 2, target: MemArgTarget::Memory(0), ordering: None };
+    let mem = |offset, align| MemArg { offset, align, target: MemArgTarget::Memory(0), ordering: None };
     match behaviour {
         Behaviour::EmptyList => {
-            ins.local_get(0).i32_const(0).i32_store(word(0));
-            ins.local_get(0).i32_const(0).i32_store(word(4));
+            ins.local_get(0).i32_const(0).i32_store(mem(0, 2));
+            ins.local_get(0).i32_const(0).i32_store(mem(4, 2));
         }
         Behaviour::NoneOption => {
-            ins.local_get(0).i32_const(0).i32_store8(MemArg { offset: 0, align: 0, target: MemArgTarget::Memory(0), ordering: None });
+            ins.local_get(0).i32_const(0).i32_store8(mem(0, 0));
+        }
+        Behaviour::RandomSeed => {
+            let random = random.expect("imported when needed");
+            ins.local_get(0).call(random).i64_store(mem(0, 3));
+            ins.local_get(0).call(random).i64_store(mem(8, 3));
         }
         Behaviour::Nop => {}
         Behaviour::Trap => {

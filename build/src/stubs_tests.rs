@@ -97,18 +97,17 @@ fn unexpected_shapes_trap() {
     assert_eq!(behaviour("wasi:cli/environment", "something-new", &retptr), Behaviour::Trap);
 }
 
-/// The adapter's code, as operator names per exported function.
-#[test]
-fn adapter_bodies_write_empty_values_and_trap_on_exit() {
-    let stubs = redirect_imports(&std_like_module(), false).unwrap().stubs;
-    let adapter = adapter_module(&stubs);
-    wasmparser::Validator::new().validate_all(&adapter).unwrap();
+/// The imports and code of an adapter: (import names, operators per function).
+fn adapter_parts(adapter: &[u8]) -> (Vec<String>, Vec<String>) {
     let mut bodies = Vec::new();
     let mut imports = Vec::new();
-    for payload in Parser::new(0).parse_all(&adapter) {
+    for payload in Parser::new(0).parse_all(adapter) {
         match payload.unwrap() {
             Payload::ImportSection(s) => {
-                imports.extend(s.into_imports().map(|i| i.unwrap().name.to_string()));
+                imports.extend(s.into_imports().map(|i| {
+                    let i = i.unwrap();
+                    format!("{}#{}", i.module, i.name)
+                }));
             }
             Payload::CodeSectionEntry(body) => {
                 let ops: Vec<String> = body
@@ -122,7 +121,40 @@ fn adapter_bodies_write_empty_values_and_trap_on_exit() {
             _ => {}
         }
     }
-    assert_eq!(imports, ["memory"], "the adapter imports only the main memory");
+    (imports, bodies)
+}
+
+#[test]
+fn the_hash_map_seed_comes_from_wasi_random() {
+    let mut types = TypeSection::new();
+    types.ty().function([wasm_encoder::ValType::I32], []);
+    let mut imports = ImportSection::new();
+    imports.import("wasi:random/insecure-seed@0.2.6", "insecure-seed", EntityType::Function(0));
+    let mut module = Module::new();
+    module.section(&types).section(&imports);
+    let redirected = redirect_imports(&module.finish(), false).unwrap();
+    assert_eq!(redirected.stubs[0].behaviour, Behaviour::RandomSeed);
+
+    let adapter = adapter_module(&redirected.stubs).unwrap();
+    wasmparser::Validator::new().validate_all(&adapter).unwrap();
+    let (imports, bodies) = adapter_parts(&adapter);
+    assert_eq!(imports, ["env#memory", "wasi:random/random@0.2.12#get-random-u64"]);
+    assert_eq!(bodies[0].matches("Call { function_index: 0 }").count(), 2, "{}", bodies[0]);
+    assert!(bodies[0].contains("I64Store { memarg: MemArg { align: 3, max_align: 3, offset: 8"), "{}", bodies[0]);
+    let has_metadata = Parser::new(0).parse_all(&adapter).any(|p| {
+        matches!(p.unwrap(), Payload::CustomSection(c) if c.name().starts_with("component-type"))
+    });
+    assert!(has_metadata, "the adapter declares its wasi:random import to wit-component");
+}
+
+/// The adapter's code, as operator names per exported function.
+#[test]
+fn adapter_bodies_write_empty_values_and_trap_on_exit() {
+    let stubs = redirect_imports(&std_like_module(), false).unwrap().stubs;
+    let adapter = adapter_module(&stubs).unwrap();
+    wasmparser::Validator::new().validate_all(&adapter).unwrap();
+    let (imports, bodies) = adapter_parts(&adapter);
+    assert_eq!(imports, ["env#memory"], "the adapter imports only the main memory");
     assert_eq!(bodies.len(), stubs.len());
     assert!(bodies[0].contains("I32Store { memarg: MemArg { align: 2, max_align: 2, offset: 4"), "{}", bodies[0]);
     assert_eq!(bodies[0].matches("I32Const { value: 0 }").count(), 2, "{}", bodies[0]);

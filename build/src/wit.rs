@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use cargo_metadata::semver::Version;
 use wit_parser::{
-    PackageName, Resolve, SourceMap, Stability, TypeDefKind, UnresolvedPackageGroup, WorldId,
+    Resolve, SourceMap, Stability, TypeDefKind, UnresolvedPackageGroup, WorldId,
     WorldItem, WorldKey,
 };
 
@@ -121,6 +121,25 @@ impl Reference {
     }
 }
 
+/// The world of the stub adapter (see [`crate::stubs`]): it imports only
+/// `wasi:random/random`, at the version of the reference WIT.
+pub fn adapter_world() -> &'static (Resolve, WorldId) {
+    static WORLD: OnceLock<(Resolve, WorldId)> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let mut resolve = reference().resolve.clone();
+        let version = resolve
+            .packages
+            .iter()
+            .find(|(_, p)| p.name.namespace == "wasi" && p.name.name == "random")
+            .and_then(|(_, p)| p.name.version.clone())
+            .expect("the reference WIT has wasi:random");
+        let source = format!("package cargo-fn:stubs;\nworld adapter {{ import wasi:random/random@{version}; }}\n");
+        let pkg = resolve.push_source("cargo-fn-stubs.wit", &source).expect("the adapter world parses");
+        let world = resolve.select_world(&[pkg], Some("adapter")).expect("declared above");
+        (resolve, world)
+    })
+}
+
 /// Splits `ns:pkg/name` into `((ns, pkg), name)`.
 fn split_interface(interface: &str) -> Option<((&str, &str), &str)> {
     let (pkg, name) = interface.split_once('/')?;
@@ -149,13 +168,6 @@ pub fn split_versioned(name: &str) -> (&str, Option<Version>) {
         Some((base, version)) => (base, Version::parse(version).ok()),
         None => (name, None),
     }
-}
-
-/// The semver-compatible track of a version, as the component model defines it
-/// (`0.2.x` for `0.2.12`, `1` for `1.4.0`, the whole version for pre-releases).
-pub fn compat_track(version: &Version) -> String {
-    let (track, _) = PackageName::version_compat_track(version);
-    track.to_string()
 }
 
 #[cfg(test)]
@@ -191,7 +203,5 @@ mod tests {
     fn versioned_names_split() {
         assert_eq!(split_versioned("wasi:io/poll@0.2.12"), ("wasi:io/poll", Some(Version::new(0, 2, 12))));
         assert_eq!(split_versioned("local"), ("local", None));
-        assert_eq!(compat_track(&Version::new(0, 2, 12)), "0.2");
-        assert_eq!(compat_track(&Version::parse("0.2.0-draft").unwrap()), "0.2.0-draft");
     }
 }

@@ -19,6 +19,21 @@ pub fn function(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream
     })
 }
 
+/// What to emit next to an error: the user's item, so the only error is ours and
+/// not a cascade of "cannot find function" wherever the handler is used.
+///
+/// A `const` we refused is dropped too: rustc would otherwise add its own errors
+/// about running the handler's body at compile time.
+pub fn fallback(item: TokenStream) -> TokenStream {
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(mut func) if func.sig.constness.is_some() => {
+            func.sig.constness = None;
+            func.into_token_stream()
+        }
+        _ => item,
+    }
+}
+
 /// Parses the annotated item, refusing anything that is not a free `fn`.
 fn item_fn(item: TokenStream) -> syn::Result<ItemFn> {
     let item: Item = syn::parse2(item)?;
@@ -80,16 +95,22 @@ fn body(handler: &Handler) -> TokenStream {
     match &handler.kind {
         Kind::Http => {
             let request = quote_spanned!(at_input=> request);
-            let call = quote_spanned!(at_output=> #ident(#request));
-            quote!(::fn_sdk::__private::respond_http(#call))
+            quote_spanned!(at_output=> ::fn_sdk::__private::respond_http(#ident(#request)))
         }
         Kind::Event { filter } => {
             let filter = match filter {
                 Some(ty) => quote!(::core::option::Option::Some(#ty)),
                 None => quote!(::core::option::Option::None),
             };
-            let function = quote_spanned!(at_output=> #ident);
-            quote!(::fn_sdk::__private::handle_event(request, #filter, #function))
+            // Inferred type arguments located at the user's `T` and return type:
+            // rustc reports each unmet bound of `handle_event` at its own argument.
+            let at_data = Span::call_site().located_at(handler.data_span);
+            let data = quote_spanned!(at_data=> _);
+            let outcome = quote_spanned!(at_output=> _);
+            let request = quote_spanned!(at_input=> request);
+            quote! {
+                ::fn_sdk::__private::handle_event::<#data, #outcome>(#request, #filter, #ident)
+            }
         }
     }
 }
@@ -145,8 +166,8 @@ mod tests {
                 }
             ),
         );
-        let call = ":: fn_sdk :: __private :: handle_event (request , :: core :: option :: \
-                    Option :: Some (\"com.example.user.registered\") , on)";
+        let call = ":: fn_sdk :: __private :: handle_event :: < _ , _ > (request , :: core :: \
+                    option :: Option :: Some (\"com.example.user.registered\") , on)";
         assert_eq!(
             out.matches(call).count(),
             2,
@@ -166,7 +187,9 @@ mod tests {
             ),
         );
         assert!(
-            out.contains("handle_event (request , :: core :: option :: Option :: None , on)"),
+            out.contains(
+                "handle_event :: < _ , _ > (request , :: core :: option :: Option :: None , on)"
+            ),
             "{out}"
         );
     }
@@ -198,6 +221,29 @@ mod tests {
         assert!(err.contains("not on a struct"), "{err}");
         let err = error(quote!(), quote!(impl Foo {}));
         assert!(err.contains("not on an impl block"), "{err}");
+    }
+
+    #[test]
+    fn fallback_keeps_the_item_but_drops_a_refused_const() {
+        let item = quote!(
+            const fn h(r: Request) {}
+        );
+        assert!(function(quote!(), item.clone()).is_err());
+        assert_eq!(
+            fallback(item).to_string(),
+            quote!(
+                fn h(r: Request) {}
+            )
+            .to_string()
+        );
+        let item = quote!(
+            async fn h(r: Request) {}
+        );
+        assert_eq!(fallback(item.clone()).to_string(), item.to_string());
+        let item = quote!(
+            struct S;
+        );
+        assert_eq!(fallback(item.clone()).to_string(), item.to_string());
     }
 
     #[test]

@@ -80,10 +80,8 @@ pub fn function(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
     expand::function(attr.into(), item.clone())
         .unwrap_or_else(|error| {
-            // Keep the user's item so the only error is ours, not a cascade of
-            // "cannot find function" errors wherever the handler is used.
             let mut tokens = error.into_compile_error();
-            tokens.extend(item);
+            tokens.extend(expand::fallback(item));
             tokens
         })
         .into()

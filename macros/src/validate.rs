@@ -3,7 +3,9 @@
 use proc_macro2::Span;
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, ItemFn, LitStr, ReturnType, Signature, Type};
+use syn::{
+    FnArg, GenericArgument, Ident, ItemFn, LitStr, PathArguments, ReturnType, Signature, Type,
+};
 
 use crate::parse::Args;
 
@@ -15,6 +17,9 @@ pub struct Handler {
     pub kind: Kind,
     /// Where the parameter type was written (errors about the request point here).
     pub input_span: Span,
+    /// Where the event data type `T` of `CloudEvent<T>` was written (the
+    /// parameter type when there is no `T`, and for HTTP handlers).
+    pub data_span: Span,
     /// Where the return type was written (errors about the result point here).
     pub output_span: Span,
 }
@@ -105,6 +110,7 @@ pub fn handler(func: &ItemFn, args: Args) -> syn::Result<Handler> {
         ident: sig.ident.clone(),
         kind,
         input_span,
+        data_span: data_span(sig).unwrap_or(input_span),
         output_span,
     })
 }
@@ -114,8 +120,9 @@ fn check_qualifiers(sig: &Signature, errors: &mut Errors) {
     if let Some(token) = &sig.asyncness {
         errors.spanned(
             token,
-            "`#[function]` handlers are synchronous: remove `async` (WASI 0.2 runs each \
-             request on its own instance, so there is nothing to wait for concurrently)",
+            "`#[function]` handlers are synchronous: remove `async` (WASI 0.2 calls the \
+             handler once per request, on its own instance; `fn_sdk::outbound::send` and \
+             the other SDK calls block until they are done)",
         );
     }
     if let Some(token) = &sig.constness {
@@ -182,7 +189,8 @@ fn parameter(sig: &Signature) -> syn::Result<(ParamKind, Span)> {
         return Err(syn::Error::new_spanned(
             quote!(#(#extra),*),
             format!(
-                "too many parameters; {PARAM_HELP}. Read headers, query and body from the `Request`"
+                "too many parameters; {PARAM_HELP}. Everything else comes from the request \
+                 itself (headers, query, body) or from `fn_sdk::config`"
             ),
         ));
     }
@@ -193,6 +201,23 @@ fn parameter(sig: &Signature) -> syn::Result<(ParamKind, Span)> {
         Some(kind) => Ok((kind, first.ty.span())),
         None => Err(type_error(&first.ty)),
     }
+}
+
+/// The span of `T` in a `CloudEvent<T>` parameter.
+fn data_span(sig: &Signature) -> Option<Span> {
+    let Some(FnArg::Typed(param)) = sig.inputs.first() else {
+        return None;
+    };
+    let Type::Path(path) = &*param.ty else {
+        return None;
+    };
+    let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty.span()),
+        _ => None,
+    })
 }
 
 /// Classifies a parameter type by its last path segment.

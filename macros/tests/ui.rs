@@ -22,7 +22,10 @@ fn ui() {
     };
     let passing = files.iter().filter(|path| is_pass(path)).count();
     assert!(passing >= 4, "expected the pass_* cases, found {passing}");
-    assert!(files.len() - passing >= 15, "expected the error cases, found {files:?}");
+    assert!(
+        files.len() - passing >= 15,
+        "expected the error cases, found {files:?}"
+    );
 
     let cases = trybuild::TestCases::new();
     for file in &files {

@@ -47,6 +47,7 @@
 
 mod error;
 mod event;
+mod json;
 mod request;
 mod response;
 

@@ -18,7 +18,7 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The severity of a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -54,27 +54,34 @@ impl fmt::Display for Level {
 #[derive(Debug, Clone)]
 #[must_use = "a record does nothing until `.emit()`"]
 pub struct Record {
-    fields: Map<String, Value>,
+    line: String,
 }
 
 impl Record {
     /// A record at `level` with message `msg`.
     pub fn new(level: Level, msg: impl Into<String>) -> Self {
-        let mut fields = Map::new();
-        fields.insert("level".into(), level.as_str().into());
-        fields.insert("msg".into(), Value::String(msg.into()));
-        Self { fields }
+        let msg = msg.into();
+        let mut line = String::with_capacity(msg.len() + 32);
+        line.push_str("{\"level\":\"");
+        line.push_str(level.as_str());
+        line.push_str("\",\"msg\":");
+        crate::json::push_str(&mut line, &msg);
+        Self { line }
     }
 
-    /// Adds a field.
+    /// Adds a field. `level` and `msg` are reserved: use other names.
     pub fn field(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.fields.insert(key.to_owned(), value.into());
+        self.line.push(',');
+        crate::json::push_str(&mut self.line, key);
+        self.line.push(':');
+        self.line.push_str(&value.into().to_string());
         self
     }
 
     /// Writes the record as one JSON line to stderr.
     pub fn emit(self) {
-        let line = Value::Object(self.fields).to_string();
+        let mut line = self.line;
+        line.push('}');
         #[cfg(not(target_arch = "wasm32"))]
         crate::testing::record_log(&line);
         eprintln!("{line}");

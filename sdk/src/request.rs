@@ -43,9 +43,9 @@ impl RequestExt for Request {
     }
 
     fn query_param(&self, name: &str) -> Option<String> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(self.uri().query()?).ok()?;
-        pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        form_urlencoded::parse(self.uri().query()?.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     }
 }
 

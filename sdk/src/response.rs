@@ -112,7 +112,10 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Response {
 
 /// An error response with body `{"error": message}`.
 pub fn error(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "error": message }).to_string();
+    let mut body = String::with_capacity(message.len() + 12);
+    body.push_str("{\"error\":");
+    crate::json::push_str(&mut body, message);
+    body.push('}');
     with_body(status, "application/json", Bytes::from(body))
 }
 

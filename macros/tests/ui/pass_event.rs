@@ -14,7 +14,9 @@ fn welcome(event: CloudEvent<Registered>) -> Result<(), fn_sdk::Error> {
 }
 
 fn main() {
-    let data = Registered { email: "a@example.com".into() };
+    let data = Registered {
+        email: "a@example.com".into(),
+    };
     let event = CloudEvent::new("com.example.user.registered", "/users", data);
     welcome(event).unwrap();
 }

@@ -6,6 +6,8 @@ fn hello(req: Request) -> String {
 }
 
 fn main() {
-    let req = fn_sdk::http::Request::get("/x").body(Default::default()).unwrap();
+    let req = fn_sdk::http::Request::get("/x")
+        .body(Default::default())
+        .unwrap();
     assert_eq!(hello(req), "hello /x");
 }

@@ -15,7 +15,9 @@ fn create(mut req: Request) -> Result<(StatusCode, Json<Order>), fn_sdk::Error> 
 }
 
 fn main() {
-    let req = fn_sdk::http::Request::post("/").body(r#"{"id":7}"#.into()).unwrap();
+    let req = fn_sdk::http::Request::post("/")
+        .body(r#"{"id":7}"#.into())
+        .unwrap();
     let (status, Json(order)) = create(req).unwrap();
     assert_eq!((status, order.id), (StatusCode::CREATED, 7));
 }

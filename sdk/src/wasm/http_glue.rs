@@ -136,7 +136,12 @@ pub(crate) fn write_stream(stream: &OutputStream, bytes: &[u8]) -> Result<(), St
     for chunk in bytes.chunks(WRITE_CHUNK) {
         stream
             .blocking_write_and_flush(chunk)
-            .map_err(|e| format!("writing the body failed: {e:?}"))?;
+            .map_err(|e| match e {
+                StreamError::Closed => "the body stream was closed by the host".to_owned(),
+                StreamError::LastOperationFailed(e) => {
+                    format!("writing the body failed: {}", e.to_debug_string())
+                }
+            })?;
     }
     Ok(())
 }
@@ -189,5 +194,7 @@ fn write_response(out: ResponseOutparam, response: Response) -> Result<(), Strin
         .map_err(|()| "response body stream already taken".to_owned())?;
     write_stream(&stream, &body)?;
     drop(stream);
-    OutgoingBody::finish(outgoing, None).map_err(|e| format!("finishing the body failed: {e:?}"))
+    // Not `{e:?}`: `ErrorCode`'s Debug impl would add 2 KB to every function.
+    OutgoingBody::finish(outgoing, None)
+        .map_err(|_| "the host rejected the finished response body".to_owned())
 }

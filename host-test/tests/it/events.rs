@@ -1,0 +1,73 @@
+use crate::common::load;
+use fn_host_test::CloudEvent;
+use serde_json::json;
+
+const TYPE: &str = "com.example.user.registered";
+
+#[test]
+fn binary_mode_event_is_handled() {
+    let f = load("event");
+    let event = CloudEvent::new(TYPE, "/users", json!({"email": "ada@example.com"})).with_id("e-1");
+    let res = f.send_event(&event);
+    assert_eq!(res.status(), 204, "{}", res.describe());
+    assert_eq!(
+        f.kv().get_str("welcomed:e-1").as_deref(),
+        Some("ada@example.com")
+    );
+    let records = res.logs.records();
+    assert_eq!(records[0]["msg"], "welcomed ada@example.com");
+}
+
+#[test]
+fn structured_mode_event_is_handled() {
+    let f = load("event");
+    let event = CloudEvent::new(TYPE, "/users", json!({"email": "bob@example.com"})).with_id("e-2");
+    let res = f.send_event_structured(&event);
+    assert_eq!(res.status(), 204, "{}", res.describe());
+    assert_eq!(
+        f.kv().get_str("welcomed:e-2").as_deref(),
+        Some("bob@example.com")
+    );
+}
+
+#[test]
+fn malformed_events_are_rejected_with_400() {
+    let f = load("event");
+    // Not an event at all.
+    assert_eq!(f.post("/", "{}").status(), 400);
+    // Structured mode with a body that is not JSON.
+    let req = http::Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body("{oops")
+        .unwrap();
+    assert_eq!(f.call(req).status(), 400);
+    // Binary mode missing `ce-id`.
+    let req = http::Request::post("/")
+        .header("ce-specversion", "1.0")
+        .header("ce-type", TYPE)
+        .header("ce-source", "/users")
+        .header("content-type", "application/json")
+        .body(r#"{"email":"x@y.z"}"#)
+        .unwrap();
+    assert_eq!(f.call(req).status(), 400);
+    // Data of the wrong shape.
+    let event = CloudEvent::new(TYPE, "/users", json!({"mail": 1}));
+    assert_eq!(f.send_event(&event).status(), 400);
+    // Another event type.
+    let event = CloudEvent::new("com.example.other", "/users", json!({"email": "c@d.e"}));
+    assert_eq!(f.send_event(&event).status(), 400);
+    assert!(f.kv().bucket("default").keys().is_empty());
+
+    // And a good event still goes through.
+    let event = CloudEvent::new(TYPE, "/users", json!({"email": "ok@d.e"}));
+    assert_eq!(f.send_event(&event).status(), 204);
+}
+
+#[test]
+fn handler_error_is_a_500_so_providers_retry() {
+    let f = load("event");
+    let event = CloudEvent::new(TYPE, "/users", json!({"email": ""}));
+    let res = f.send_event(&event);
+    assert_eq!(res.status(), 500, "{}", res.describe());
+    assert!(res.text().contains("empty email"), "{}", res.text());
+}

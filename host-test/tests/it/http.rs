@@ -1,0 +1,68 @@
+use crate::common::load;
+use fn_host_test::{Logs, TestFunction};
+use serde_json::json;
+
+#[test]
+fn plain_handler_answers_and_reports_metrics() {
+    let f = load("hello");
+    let res = f.get("/?name=Ada");
+    assert_eq!(res.status(), 200, "{}", res.describe());
+    assert_eq!(res.text(), "Hello, Ada!");
+    assert!(res.error.is_none(), "{}", res.describe());
+    assert!(res.outbound.is_empty());
+    assert_eq!(res.logs, Logs::default());
+    assert!(res.metrics.peak_memory > 0, "{:?}", res.metrics);
+    assert!(res.metrics.instantiate > std::time::Duration::ZERO);
+    assert!(res.metrics.handler > std::time::Duration::ZERO);
+    assert!(res.metrics.total >= res.metrics.instantiate + res.metrics.handler);
+    assert_eq!(res.metrics.fuel, None);
+}
+
+#[test]
+fn absolute_uris_and_host_headers_are_accepted() {
+    let f = load("hello");
+    let req = http::Request::get("http://example.com/?name=Bob")
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(f.call(req).text(), "Hello, Bob!");
+    let req = http::Request::get("/?name=Cy")
+        .header("host", "fn.local:8080")
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(f.call(req).text(), "Hello, Cy!");
+}
+
+#[test]
+fn fuel_is_measured_when_enabled() {
+    let f = TestFunction::load_with_fuel(crate::common::artifact("hello")).unwrap();
+    let res = f.get("/");
+    res.assert_ok();
+    let fuel = res.metrics.fuel.expect("fuel is metered");
+    assert!(fuel > 0);
+}
+
+#[test]
+fn json_round_trip_and_structured_logs() {
+    let f = load("json-echo");
+    let res = f.post_json("/items", &json!({"name": "widget", "qty": 3}));
+    res.assert_ok();
+    assert_eq!(res.header("content-type"), Some("application/json"));
+    let echo: serde_json::Value = res.json().unwrap();
+    assert_eq!(
+        echo,
+        json!({"method": "POST", "path": "/items", "body": {"name": "widget", "qty": 3}})
+    );
+    let records = res.logs.records();
+    assert_eq!(records.len(), 1, "{}", res.logs.stderr_str());
+    assert_eq!(records[0]["level"], "info");
+    assert!(records[0]["msg"].as_str().unwrap().starts_with("echoing "));
+}
+
+#[test]
+fn invalid_json_is_a_client_error() {
+    let f = load("json-echo");
+    let res = f.post("/", "{not json");
+    assert_eq!(res.status(), 400, "{}", res.describe());
+    // The guest answered; the runtime has nothing to report.
+    assert!(res.error.is_none());
+}

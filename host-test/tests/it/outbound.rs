@@ -1,0 +1,60 @@
+use crate::common::load;
+use fn_host_test::{CallError, Outcome};
+use http::{Method, StatusCode};
+
+fn created(body: &'static str) -> http::Response<&'static str> {
+    http::Response::builder().status(201).body(body).unwrap()
+}
+
+#[test]
+fn matched_mock_answers_and_the_request_is_recorded() {
+    let f = load("outbound");
+    f.mock_http(Method::POST, "https://pay.test/charge", created("charged"));
+    let res = f.post("/?url=https://pay.test/charge", "amount=3");
+    assert_eq!(res.status(), 200, "{}", res.describe());
+    assert_eq!(res.text(), "201 charged");
+    assert!(res.error.is_none(), "{}", res.describe());
+
+    assert_eq!(res.outbound.len(), 1);
+    let sent = &res.outbound[0];
+    assert_eq!(sent.method, Method::POST);
+    assert_eq!(sent.url, "https://pay.test/charge");
+    assert_eq!(sent.headers["x-fixture"], "outbound");
+    assert_eq!(sent.body_str(), "amount=3");
+    assert_eq!(sent.outcome, Outcome::Mocked(StatusCode::CREATED));
+}
+
+#[test]
+fn unmatched_request_fails_loudly_naming_the_url() {
+    let f = load("outbound");
+    // A mock for another method does not match.
+    f.mock_http(Method::GET, "https://pay.test/charge", created("nope"));
+    let res = f.post("/?url=https://pay.test/charge", "x");
+    // The guest saw an error and answered 502 with it.
+    assert_eq!(res.status(), 502, "{}", res.describe());
+    assert!(res.text().contains("https://pay.test/charge"), "{}", res.text());
+    assert_eq!(
+        res.error,
+        Some(CallError::UnmatchedOutbound {
+            method: Method::POST,
+            url: "https://pay.test/charge".into()
+        })
+    );
+    assert!(res.host_log.iter().any(|l| l.contains("POST https://pay.test/charge")));
+    assert_eq!(res.unmatched_outbound().count(), 1);
+
+    // The next call, with a mock, works.
+    f.mock_http(Method::POST, "https://pay.test/charge", created("ok"));
+    let res = f.post("/?url=https://pay.test/charge", "x");
+    assert_eq!(res.text(), "201 ok");
+    assert!(res.error.is_none());
+}
+
+#[test]
+fn prefix_mocks_match_any_path_below() {
+    let f = load("outbound");
+    f.mock_http_prefix(Method::GET, "https://api.test/users/", http::Response::new("user"));
+    let res = f.get("/?url=https://api.test/users/7?full=1");
+    assert_eq!(res.text(), "200 user", "{}", res.describe());
+    assert_eq!(res.outbound[0].url, "https://api.test/users/7?full=1");
+}
