@@ -110,7 +110,9 @@ mod tests {
     }
 
     fn ping(n: u32, ty: &str) -> Request {
-        CloudEvent::new(ty, "/test", Ping { n }).to_binary_request().unwrap()
+        CloudEvent::new(ty, "/test", Ping { n })
+            .to_binary_request()
+            .unwrap()
     }
 
     fn run(req: Request) -> Response {
@@ -128,11 +130,18 @@ mod tests {
     #[test]
     fn event_outcomes_map_to_statuses() {
         assert_eq!(run(ping(1, "ping")).status(), StatusCode::NO_CONTENT);
-        assert_eq!(run(ping(0, "ping")).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            run(ping(0, "ping")).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
         assert_eq!(run(ping(101, "ping")).status(), StatusCode::BAD_REQUEST);
         let wrong = run(ping(1, "pong"));
         assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
-        assert!(std::str::from_utf8(wrong.body()).unwrap().contains("accepts events of type"));
+        assert!(
+            std::str::from_utf8(wrong.body())
+                .unwrap()
+                .contains("accepts events of type")
+        );
         let not_event = run(http::Request::post("/").body(Default::default()).unwrap());
         assert_eq!(not_event.status(), StatusCode::BAD_REQUEST);
     }

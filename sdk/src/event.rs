@@ -115,7 +115,8 @@ impl<T> CloudEvent<T> {
 
     /// Adds an extension attribute (builder style). Names are lower-cased.
     pub fn with_extension(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.extensions.insert(name.to_ascii_lowercase(), value.into());
+        self.extensions
+            .insert(name.to_ascii_lowercase(), value.into());
         self
     }
 }
@@ -133,7 +134,13 @@ impl<T: DeserializeOwned> CloudEvent<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         match content_type.as_deref() {
             Some(STRUCTURED) => Self::from_structured(req.body()),
             Some(BATCH) => Err(EventError::Batch),
@@ -258,7 +265,12 @@ fn is_json(content_type: Option<&str>) -> bool {
     match content_type {
         None => true,
         Some(ct) => {
-            let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let ct = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             ct == "application/json" || ct.ends_with("+json") || ct == "text/json"
         }
     }
@@ -338,7 +350,9 @@ impl<T: Serialize> CloudEvent<T> {
     /// Encodes the event as a binary-mode POST request to `/`.
     pub fn to_binary_request(&self) -> Result<Request, serde_json::Error> {
         let body = serde_json::to_vec(&self.data)?;
-        let mut req = http::Request::post("/").body(Bytes::from(body)).expect("valid request");
+        let mut req = http::Request::post("/")
+            .body(Bytes::from(body))
+            .expect("valid request");
         let headers = req.headers_mut();
         let mut put = |name: &str, value: &str| {
             let name = http::HeaderName::from_bytes(format!("ce-{name}").as_bytes());
@@ -354,7 +368,10 @@ impl<T: Serialize> CloudEvent<T> {
         for (k, v) in self.optional_attributes() {
             put(k, v);
         }
-        let ct = self.datacontenttype.as_deref().unwrap_or("application/json");
+        let ct = self
+            .datacontenttype
+            .as_deref()
+            .unwrap_or("application/json");
         if let Ok(v) = HeaderValue::from_str(ct) {
             headers.insert(header::CONTENT_TYPE, v);
         }
@@ -394,11 +411,17 @@ mod tests {
     }
 
     fn sample() -> CloudEvent<User> {
-        CloudEvent::new("com.example.user.registered", "/users", User { email: "a@b.c".into() })
-            .with_id("42")
-            .with_subject("user/7")
-            .with_time("2026-11-27T00:00:00Z")
-            .with_extension("TraceParent", "00-abc-def-01")
+        CloudEvent::new(
+            "com.example.user.registered",
+            "/users",
+            User {
+                email: "a@b.c".into(),
+            },
+        )
+        .with_id("42")
+        .with_subject("user/7")
+        .with_time("2026-11-27T00:00:00Z")
+        .with_extension("TraceParent", "00-abc-def-01")
     }
 
     #[test]
@@ -432,7 +455,10 @@ mod tests {
     fn structured_base64_and_extensions() {
         let body = r#"{"specversion":"1.0","id":"9","source":"s","type":"t","datacontenttype":"application/json","data_base64":"eyJlbWFpbCI6InhAeS56In0=","partition":3}"#;
         let req = http::Request::post("/")
-            .header("content-type", "application/cloudevents+json; charset=utf-8")
+            .header(
+                "content-type",
+                "application/cloudevents+json; charset=utf-8",
+            )
             .body(Bytes::from_static(body.as_bytes()))
             .unwrap();
         let ev = CloudEvent::<User>::from_request(&req).unwrap();
@@ -442,16 +468,28 @@ mod tests {
 
     #[test]
     fn malformed_events_are_rejected_with_reasons() {
-        let plain = http::Request::post("/").body(Bytes::from_static(b"{}")).unwrap();
-        assert_eq!(CloudEvent::<Value>::from_request(&plain), Err(EventError::NotAnEvent));
+        let plain = http::Request::post("/")
+            .body(Bytes::from_static(b"{}"))
+            .unwrap();
+        assert_eq!(
+            CloudEvent::<Value>::from_request(&plain),
+            Err(EventError::NotAnEvent)
+        );
 
         let mut no_id = sample().to_binary_request().unwrap();
         no_id.headers_mut().remove("ce-id");
-        assert_eq!(CloudEvent::<User>::from_request(&no_id), Err(EventError::Missing("id")));
+        assert_eq!(
+            CloudEvent::<User>::from_request(&no_id),
+            Err(EventError::Missing("id"))
+        );
 
         let mut v2 = sample().to_binary_request().unwrap();
-        v2.headers_mut().insert("ce-specversion", HeaderValue::from_static("0.3"));
-        assert!(matches!(CloudEvent::<User>::from_request(&v2), Err(EventError::SpecVersion(_))));
+        v2.headers_mut()
+            .insert("ce-specversion", HeaderValue::from_static("0.3"));
+        assert!(matches!(
+            CloudEvent::<User>::from_request(&v2),
+            Err(EventError::SpecVersion(_))
+        ));
 
         let wrong_data = CloudEvent::new("t", "s", serde_json::json!({"mail": 1}))
             .to_structured_request()
@@ -463,12 +501,18 @@ mod tests {
             .header("content-type", STRUCTURED)
             .body(Bytes::from_static(b"[1,2"))
             .unwrap();
-        assert!(matches!(CloudEvent::<Value>::from_request(&not_json), Err(EventError::Structured(_))));
+        assert!(matches!(
+            CloudEvent::<Value>::from_request(&not_json),
+            Err(EventError::Structured(_))
+        ));
 
         let batch = http::Request::post("/")
             .header("content-type", BATCH)
             .body(Bytes::from_static(b"[]"))
             .unwrap();
-        assert_eq!(CloudEvent::<Value>::from_request(&batch), Err(EventError::Batch));
+        assert_eq!(
+            CloudEvent::<Value>::from_request(&batch),
+            Err(EventError::Batch)
+        );
     }
 }

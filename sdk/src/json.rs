@@ -28,7 +28,12 @@ pub(crate) fn push_str(out: &mut String, s: &str) {
 mod tests {
     #[test]
     fn escapes_like_serde_json() {
-        for s in ["plain", "quote \" back \\ slash", "ctl \u{1}\u{1f}\n\t\r", "ünï €"] {
+        for s in [
+            "plain",
+            "quote \" back \\ slash",
+            "ctl \u{1}\u{1f}\n\t\r",
+            "ünï €",
+        ] {
             let mut out = String::new();
             super::push_str(&mut out, s);
             assert_eq!(out, serde_json::to_string(s).unwrap());

@@ -100,10 +100,12 @@ impl Store {
     pub fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         match self.get(key)? {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| Error::Decode {
-                key: key.to_owned(),
-                reason: e.to_string(),
-            }),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| Error::Decode {
+                    key: key.to_owned(),
+                    reason: e.to_string(),
+                }),
         }
     }
 

@@ -139,9 +139,15 @@ mod tests {
     #[test]
     fn records_are_json_lines() {
         crate::info!("hello {}", "there");
-        Record::new(Level::Warn, "low").field("sku", "A").field("left", 2).emit();
+        Record::new(Level::Warn, "low")
+            .field("sku", "A")
+            .field("left", 2)
+            .emit();
         let logs = crate::testing::logs();
-        let parsed: Vec<Value> = logs.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let parsed: Vec<Value> = logs
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(parsed[0]["level"], "info");
         assert_eq!(parsed[0]["msg"], "hello there");
         assert_eq!(parsed[1]["level"], "warn");

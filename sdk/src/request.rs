@@ -71,7 +71,10 @@ mod tests {
         let r = req("/", r#"{"sku":"a","qty":2}"#);
         assert_eq!(
             r.json::<Order>().unwrap(),
-            Order { sku: "a".into(), qty: 2 }
+            Order {
+                sku: "a".into(),
+                qty: 2
+            }
         );
         let err = req("/", r#"{"sku":"a"}"#).json::<Order>().unwrap_err();
         assert_eq!(err.status(), 400);
@@ -81,7 +84,13 @@ mod tests {
     #[test]
     fn form_and_query() {
         let r = req("/x?sku=b%20c&qty=3&qty=4", "sku=z&qty=9");
-        assert_eq!(r.form::<Order>().unwrap(), Order { sku: "z".into(), qty: 9 });
+        assert_eq!(
+            r.form::<Order>().unwrap(),
+            Order {
+                sku: "z".into(),
+                qty: 9
+            }
+        );
         assert_eq!(r.query_param("sku").as_deref(), Some("b c"));
         assert_eq!(r.query_param("qty").as_deref(), Some("3"));
         assert_eq!(r.query_param("nope"), None);

@@ -139,7 +139,9 @@ pub fn redirect_with(status: StatusCode, location: &str) -> Response {
             resp.headers_mut().insert(header::LOCATION, v);
             resp
         }
-        Err(_) => Error::internal(format!("invalid redirect location {location:?}")).into_response(),
+        Err(_) => {
+            Error::internal(format!("invalid redirect location {location:?}")).into_response()
+        }
     }
 }
 
@@ -155,7 +157,10 @@ mod tests {
     fn strings_become_text() {
         let r = "hi".into_response();
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/plain; charset=utf-8"
+        );
         assert_eq!(body(&r), "hi");
     }
 

@@ -123,7 +123,10 @@ pub(crate) mod kv {
             Ok(Self(name.to_owned()))
         }
 
-        fn map<R>(&self, f: impl FnOnce(&mut std::collections::BTreeMap<String, Vec<u8>>) -> R) -> R {
+        fn map<R>(
+            &self,
+            f: impl FnOnce(&mut std::collections::BTreeMap<String, Vec<u8>>) -> R,
+        ) -> R {
             with(|s| f(s.kv.entry(self.0.clone()).or_default()))
         }
 
@@ -145,7 +148,10 @@ pub(crate) mod kv {
             Ok(self.map(|m| m.contains_key(key)))
         }
 
-        pub(crate) fn list_keys(&self, _cursor: Option<u64>) -> Result<(Vec<String>, Option<u64>), Error> {
+        pub(crate) fn list_keys(
+            &self,
+            _cursor: Option<u64>,
+        ) -> Result<(Vec<String>, Option<u64>), Error> {
             Ok((self.map(|m| m.keys().cloned().collect()), None))
         }
 

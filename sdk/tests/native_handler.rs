@@ -1,7 +1,9 @@
 //! A handler that uses every capability, unit-tested natively: in-memory
 //! key-value and config, and an outbound-HTTP mock. No wasm involved.
 
-use fn_sdk::{Bytes, CloudEvent, Json, Request, RequestExt, StatusCode, function, http, kv, testing};
+use fn_sdk::{
+    Bytes, CloudEvent, Json, Request, RequestExt, StatusCode, function, http, kv, testing,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
@@ -33,7 +35,10 @@ fn charge(req: Request) -> fn_sdk::Result<(StatusCode, Json<Receipt>)> {
         )))?;
     let resp = fn_sdk::outbound::send(call)?;
     if !resp.status().is_success() {
-        return Err(fn_sdk::Error::new(StatusCode::BAD_GATEWAY, "payment provider failed"));
+        return Err(fn_sdk::Error::new(
+            StatusCode::BAD_GATEWAY,
+            "payment provider failed",
+        ));
     }
     let store = kv::Store::open("default")?;
     let number = store.increment("receipts", 1)?;
@@ -90,7 +95,12 @@ fn charges_records_and_numbers_receipts() {
 #[test]
 fn provider_failure_is_a_502_and_nothing_is_recorded() {
     configure();
-    testing::mock_outbound(|_| http::Response::builder().status(503).body(Bytes::new()).unwrap());
+    testing::mock_outbound(|_| {
+        http::Response::builder()
+            .status(503)
+            .body(Bytes::new())
+            .unwrap()
+    });
     let err = charge(request(r#"{"customer":"c1","cents":5}"#)).unwrap_err();
     assert_eq!(err.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(testing::kv_get("default", "receipts"), None);
@@ -116,14 +126,26 @@ struct Registered {
 
 #[function(event = "com.example.user.registered")]
 fn on_registered(event: CloudEvent<Registered>) -> fn_sdk::Result<()> {
-    kv::Store::open("default")?.set(&format!("welcomed:{}", event.id), event.data.email.as_bytes())?;
+    kv::Store::open("default")?.set(
+        &format!("welcomed:{}", event.id),
+        event.data.email.as_bytes(),
+    )?;
     Ok(())
 }
 
 #[test]
 fn event_handlers_are_plain_functions_too() {
-    let ev = CloudEvent::new("com.example.user.registered", "/users", Registered { email: "a@b.c".into() })
-        .with_id("evt-1");
+    let ev = CloudEvent::new(
+        "com.example.user.registered",
+        "/users",
+        Registered {
+            email: "a@b.c".into(),
+        },
+    )
+    .with_id("evt-1");
     on_registered(ev).unwrap();
-    assert_eq!(testing::kv_get("default", "welcomed:evt-1").as_deref(), Some(&b"a@b.c"[..]));
+    assert_eq!(
+        testing::kv_get("default", "welcomed:evt-1").as_deref(),
+        Some(&b"a@b.c"[..])
+    );
 }

@@ -36,7 +36,9 @@ impl Bucket {
     }
 
     pub(crate) fn set(&self, key: &str, value: &[u8]) -> Result<(), Error> {
-        self.inner.set(key, value).map_err(|e| convert(&self.name, e))
+        self.inner
+            .set(key, value)
+            .map_err(|e| convert(&self.name, e))
     }
 
     pub(crate) fn delete(&self, key: &str) -> Result<(), Error> {
@@ -47,7 +49,10 @@ impl Bucket {
         self.inner.exists(key).map_err(|e| convert(&self.name, e))
     }
 
-    pub(crate) fn list_keys(&self, cursor: Option<u64>) -> Result<(Vec<String>, Option<u64>), Error> {
+    pub(crate) fn list_keys(
+        &self,
+        cursor: Option<u64>,
+    ) -> Result<(Vec<String>, Option<u64>), Error> {
         let page = self
             .inner
             .list_keys(cursor)

@@ -2,7 +2,9 @@
 
 use super::bindings::wasi::http::outgoing_handler;
 use super::bindings::wasi::http::types::{IncomingResponse, OutgoingBody, OutgoingRequest};
-use super::http_glue::{copy_headers, read_body, to_fields, to_wasi_method, to_wasi_scheme, write_stream};
+use super::http_glue::{
+    copy_headers, read_body, to_fields, to_wasi_method, to_wasi_scheme, write_stream,
+};
 use crate::outbound::Error;
 use crate::{Request, Response};
 
