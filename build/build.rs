@@ -15,14 +15,21 @@ fn main() {
     collect(&wit_dir, &wit_dir, &mut files);
     files.sort();
 
-    let mut out = String::from("/// `(path relative to sdk/wit, contents)` of every WIT file of the SDK.\n");
+    let mut out =
+        String::from("/// `(path relative to sdk/wit, contents)` of every WIT file of the SDK.\n");
     out.push_str("pub(crate) const WIT_FILES: &[(&str, &str)] = &[\n");
     for (rel, abs) in &files {
         println!("cargo:rerun-if-changed={}", abs.display());
-        writeln!(out, "    ({rel:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({rel:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
-    let out_path = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("wit_files.rs");
+    let out_path =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("wit_files.rs");
     std::fs::write(out_path, out).expect("write wit_files.rs");
 }
 
@@ -36,7 +43,11 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
             collect(root, &path, files);
         } else if path.extension().is_some_and(|e| e == "wit") {
             let rel = path.strip_prefix(root).expect("under root");
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             files.push((rel, path));
         }
     }

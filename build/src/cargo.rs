@@ -45,16 +45,28 @@ pub fn locate(opts: &BuildOptions) -> Result<Package, BuildError> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "the current directory".into());
-    let meta = cmd.exec().map_err(|e| BuildError::Metadata { manifest, message: error_text(&e) })?;
+    let meta = cmd.exec().map_err(|e| BuildError::Metadata {
+        manifest,
+        message: error_text(&e),
+    })?;
 
     let members = meta.workspace_packages();
-    let names = || members.iter().map(|p| p.name.to_string()).collect::<Vec<_>>().join(", ");
+    let names = || {
+        members
+            .iter()
+            .map(|p| p.name.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let package = match &opts.package {
         Some(name) => members
             .iter()
             .find(|p| p.name.as_str() == name)
             .copied()
-            .ok_or_else(|| BuildError::PackageNotFound { name: name.clone(), available: names() })?,
+            .ok_or_else(|| BuildError::PackageNotFound {
+                name: name.clone(),
+                available: names(),
+            })?,
         None => match meta.root_package() {
             Some(p) => p,
             None => {
@@ -83,27 +95,38 @@ pub fn locate(opts: &BuildOptions) -> Result<Package, BuildError> {
         id: package.id.clone(),
         name: package.name.to_string(),
         manifest_path: package.manifest_path.clone().into_std_path_buf(),
-        target_dir: opts.target_dir.clone().unwrap_or_else(|| meta.target_directory.clone().into_std_path_buf()),
+        target_dir: opts
+            .target_dir
+            .clone()
+            .unwrap_or_else(|| meta.target_directory.clone().into_std_path_buf()),
         workspace_root,
         path_deps,
     })
 }
 
 fn lib_is_cdylib(package: &cargo_metadata::Package) -> bool {
-    package.targets.iter().any(|t| t.crate_types.contains(&CrateType::CDyLib))
+    package
+        .targets
+        .iter()
+        .any(|t| t.crate_types.contains(&CrateType::CDyLib))
 }
 
 fn error_text(e: &cargo_metadata::Error) -> String {
     match e {
-        cargo_metadata::Error::CargoMetadata { stderr } => stderr.trim().trim_start_matches("error: ").to_string(),
+        cargo_metadata::Error::CargoMetadata { stderr } => {
+            stderr.trim().trim_start_matches("error: ").to_string()
+        }
         other => other.to_string(),
     }
 }
 
 /// `--remap-path-prefix` flags that keep machine-specific paths out of the
-/// artifact: cargo's home (registry sources), the workspace, the target
-/// directory and path dependencies outside the workspace. Later flags win in
-/// rustc, so the most specific come last.
+/// artifact: cargo's home (registry sources), the target directory (build
+/// script output) and path dependencies outside the workspace. Sources inside
+/// the workspace already reach rustc as relative paths. Later flags win in
+/// rustc, so the most specific come last. The flags do not depend on where
+/// the project is, so projects sharing a target directory share compiled
+/// dependencies.
 pub fn remap_flags(package: &Package) -> Vec<String> {
     let mut flags = Vec::new();
     let mut remap = |from: &Path, to: &str| {
@@ -112,7 +135,6 @@ pub fn remap_flags(package: &Package) -> Vec<String> {
     if let Some(home) = cargo_home() {
         remap(&home, "/cargo");
     }
-    remap(&package.workspace_root, "/workspace");
     remap(&package.target_dir, "/target");
     for (name, dir) in &package.path_deps {
         remap(dir, &format!("/deps/{name}"));
@@ -134,7 +156,12 @@ pub fn build(package: &Package, opts: &BuildOptions) -> Result<PathBuf, BuildErr
     let flags = remap_flags(package);
     let mut cmd = Command::new(cargo());
     cmd.arg("build")
-        .args(["--target", TARGET, "--message-format=json-render-diagnostics", "--lib"])
+        .args([
+            "--target",
+            TARGET,
+            "--message-format=json-render-diagnostics",
+            "--lib",
+        ])
         .arg("--manifest-path")
         .arg(&package.manifest_path)
         .args(["-p", &package.name])
@@ -149,7 +176,9 @@ pub fn build(package: &Package, opts: &BuildOptions) -> Result<PathBuf, BuildErr
     apply_rustflags(&mut cmd, &flags);
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
     let command = format!("cargo build --target {TARGET} -p {}", package.name);
-    let mut child = cmd.spawn().map_err(|source| BuildError::Spawn { command, source })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|source| BuildError::Spawn { command, source })?;
     let stdout = child.stdout.take().expect("piped");
     let mut artifact = None;
     for message in Message::parse_stream(BufReader::new(stdout)) {
@@ -165,11 +194,16 @@ pub fn build(package: &Package, opts: &BuildOptions) -> Result<PathBuf, BuildErr
             _ => {}
         }
     }
-    let status = child.wait().map_err(|source| BuildError::Spawn { command: "cargo build".into(), source })?;
+    let status = child.wait().map_err(|source| BuildError::Spawn {
+        command: "cargo build".into(),
+        source,
+    })?;
     if !status.success() {
         return Err(BuildError::CargoFailed { status });
     }
-    artifact.ok_or_else(|| BuildError::NoArtifact { package: package.name.clone() })
+    artifact.ok_or_else(|| BuildError::NoArtifact {
+        package: package.name.clone(),
+    })
 }
 
 /// Adds our rustflags without dropping the user's: appended to
@@ -180,20 +214,35 @@ fn apply_rustflags(cmd: &mut Command, flags: &[String]) {
     let encoded = std::env::var("CARGO_ENCODED_RUSTFLAGS").ok();
     let plain = std::env::var("RUSTFLAGS").ok();
     let existing: Option<Vec<String>> = match (encoded, plain) {
-        (Some(e), _) => Some(e.split('\x1f').filter(|s| !s.is_empty()).map(String::from).collect()),
+        (Some(e), _) => Some(
+            e.split('\x1f')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+        ),
         (None, Some(p)) => Some(p.split_whitespace().map(String::from).collect()),
         (None, None) => None,
     };
     match existing {
         Some(mut all) => {
             all.extend(flags.iter().cloned());
-            cmd.env("CARGO_ENCODED_RUSTFLAGS", all.join("\x1f")).env_remove("RUSTFLAGS");
+            cmd.env("CARGO_ENCODED_RUSTFLAGS", all.join("\x1f"))
+                .env_remove("RUSTFLAGS");
         }
         None => {
-            let list = flags.iter().map(|f| toml_string(f)).collect::<Vec<_>>().join(", ");
-            cmd.arg("--config").arg(format!("target.{TARGET}.rustflags=[{list}]"));
+            cmd.arg("--config").arg(rustflags_config(flags));
         }
     }
+}
+
+/// The `--config` value that adds `flags` to the wasm32-wasip2 rustflags.
+pub fn rustflags_config(flags: &[String]) -> String {
+    let list = flags
+        .iter()
+        .map(|f| toml_string(f))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("target.{TARGET}.rustflags=[{list}]")
 }
 
 /// A TOML basic string holding `s`.
@@ -233,8 +282,14 @@ mod tests {
         };
         let flags = remap_flags(&package);
         let n = flags.len();
-        assert_eq!(flags[n - 3], "--remap-path-prefix=/w=/workspace");
+        assert!(
+            !flags.iter().any(|f| f.contains("/w=")),
+            "the project's own path is not baked into flags"
+        );
         assert_eq!(flags[n - 2], "--remap-path-prefix=/w/target=/target");
-        assert_eq!(flags[n - 1], "--remap-path-prefix=/checkout/sdk=/deps/fn-sdk");
+        assert_eq!(
+            flags[n - 1],
+            "--remap-path-prefix=/checkout/sdk=/deps/fn-sdk"
+        );
     }
 }

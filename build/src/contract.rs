@@ -86,15 +86,24 @@ pub struct Clean {
 /// sections of the main module survive only with `keep_debug`.
 pub fn make_clean(component: &[u8], keep_debug: bool) -> Result<Clean, WasmError> {
     let (imports, _) = imports_and_exports(component)?;
-    let foreign: Vec<String> =
-        imports.iter().filter(|i| classify(i) == ImportClass::Foreign).cloned().collect();
+    let foreign: Vec<String> = imports
+        .iter()
+        .filter(|i| classify(i) == ImportClass::Foreign)
+        .cloned()
+        .collect();
     if !foreign.is_empty() {
         return Err(WasmError::OutsideContract(foreign));
     }
-    let stubbed: Vec<String> =
-        imports.iter().filter(|i| classify(i) == ImportClass::Stubbable).cloned().collect();
+    let stubbed: Vec<String> = imports
+        .iter()
+        .filter(|i| classify(i) == ImportClass::Stubbable)
+        .cloned()
+        .collect();
     if stubbed.is_empty() {
-        return Ok(Clean { component: component.to_vec(), stubbed });
+        return Ok(Clean {
+            component: component.to_vec(),
+            stubbed,
+        });
     }
 
     let (mut resolve, world) = match wit_component::decode(component) {
@@ -114,8 +123,14 @@ pub fn make_clean(component: &[u8], keep_debug: bool) -> Result<Clean, WasmError
 
     let redirected = stubs::redirect_imports(sections::main_module(component)?, keep_debug)?;
     let mut module = redirected.module;
-    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8, false)
-        .map_err(|e| WasmError::Encode(format!("{e:#}")))?;
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        StringEncoding::UTF8,
+        false,
+    )
+    .map_err(|e| WasmError::Encode(format!("{e:#}")))?;
     let adapter = stubs::adapter_module(&redirected.stubs)?;
     let component = ComponentEncoder::default()
         .module(&module)
@@ -130,8 +145,13 @@ pub fn make_clean(component: &[u8], keep_debug: bool) -> Result<Clean, WasmError
 /// capabilities), matching versions by semver.
 pub fn check_targets_contract(component: &[u8]) -> Result<(), WasmError> {
     let reference = wit::reference();
-    wit_component::targets(&reference.resolve, reference.contract_world, component, true)
-        .map_err(|e| WasmError::Invalid(format!("{e:#}")))
+    wit_component::targets(
+        &reference.resolve,
+        reference.contract_world,
+        component,
+        true,
+    )
+    .map_err(|e| WasmError::Invalid(format!("{e:#}")))
 }
 
 /// Validates `component` with wasmparser (component model on).
@@ -151,21 +171,46 @@ mod tests {
     fn classifies_imports() {
         assert_eq!(classify("wasi:http/types@0.2.12"), ImportClass::Proxy);
         assert_eq!(classify("wasi:io/poll@0.2.0"), ImportClass::Proxy);
-        assert_eq!(classify("wasi:keyvalue/store@0.2.0-draft"), ImportClass::Capability);
-        assert_eq!(classify("wasi:keyvalue/store@0.2.0-draft2"), ImportClass::Capability);
-        assert_eq!(classify("wasi:config/store@0.2.0-rc.1"), ImportClass::Capability);
-        assert_eq!(classify("wasi:cli/environment@0.2.4"), ImportClass::Stubbable);
-        assert_eq!(classify("wasi:cli/terminal-stderr@0.2.0"), ImportClass::Stubbable);
-        assert_eq!(classify("wasi:random/insecure-seed@0.2.6"), ImportClass::Stubbable);
+        assert_eq!(
+            classify("wasi:keyvalue/store@0.2.0-draft"),
+            ImportClass::Capability
+        );
+        assert_eq!(
+            classify("wasi:keyvalue/store@0.2.0-draft2"),
+            ImportClass::Capability
+        );
+        assert_eq!(
+            classify("wasi:config/store@0.2.0-rc.1"),
+            ImportClass::Capability
+        );
+        assert_eq!(
+            classify("wasi:cli/environment@0.2.4"),
+            ImportClass::Stubbable
+        );
+        assert_eq!(
+            classify("wasi:cli/terminal-stderr@0.2.0"),
+            ImportClass::Stubbable
+        );
+        assert_eq!(
+            classify("wasi:random/insecure-seed@0.2.6"),
+            ImportClass::Stubbable
+        );
         assert_eq!(classify("wasi:random/insecure@0.2.6"), ImportClass::Foreign);
-        assert_eq!(classify("wasi:filesystem/preopens@0.2.0"), ImportClass::Foreign);
-        assert_eq!(classify("wasi:keyvalue/batch@0.2.0-draft"), ImportClass::Foreign);
+        assert_eq!(
+            classify("wasi:filesystem/preopens@0.2.0"),
+            ImportClass::Foreign
+        );
+        assert_eq!(
+            classify("wasi:keyvalue/batch@0.2.0-draft"),
+            ImportClass::Foreign
+        );
         assert_eq!(classify("my-func"), ImportClass::Foreign);
     }
 
     #[test]
     fn refuses_foreign_imports_with_a_hint() {
-        let msg = WasmError::OutsideContract(vec!["wasi:filesystem/preopens@0.2.0".into()]).to_string();
+        let msg =
+            WasmError::OutsideContract(vec!["wasi:filesystem/preopens@0.2.0".into()]).to_string();
         assert!(msg.contains("wasi:filesystem/preopens@0.2.0"), "{msg}");
         assert!(msg.contains("std::fs"), "{msg}");
     }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum WasmError {
     /// The bytes are not WebAssembly.
-    #[error("not valid WebAssembly: {0}")]
+    #[error("not valid WebAssembly")]
     Parse(#[from] wasmparser::BinaryReaderError),
     /// The file is empty or has no WebAssembly header.
     #[error("the file is empty or is not WebAssembly")]
@@ -41,9 +41,14 @@ fn outside_contract_message(imports: &[String]) -> String {
          (wasi:http/proxy plus wasi:keyvalue store/atomics and wasi:config/store):",
     );
     for import in imports {
-        msg.push_str(&format!("\n  - {import}: {}", outside_contract_hint(import)));
+        msg.push_str(&format!(
+            "\n  - {import}: {}",
+            outside_contract_hint(import)
+        ));
     }
-    msg.push_str("\nno portable host provides these; remove the code (or dependency) that uses them");
+    msg.push_str(
+        "\nno portable host provides these; remove the code (or dependency) that uses them",
+    );
     msg
 }
 
@@ -51,9 +56,15 @@ fn outside_contract_message(imports: &[String]) -> String {
 pub(crate) fn outside_contract_hint(import: &str) -> &'static str {
     let (name, _) = crate::wit::split_versioned(import);
     match name.split_once('/').map(|(pkg, _)| pkg) {
-        Some("wasi:filesystem") => "file access (std::fs, or a crate that reads files); functions have no file system",
-        Some("wasi:sockets") => "raw network access (std::net); use fn_sdk::outbound for HTTP calls",
-        Some("wasi:keyvalue") => "only the store and atomics interfaces of wasi:keyvalue are portable",
+        Some("wasi:filesystem") => {
+            "file access (std::fs, or a crate that reads files); functions have no file system"
+        }
+        Some("wasi:sockets") => {
+            "raw network access (std::net); use fn_sdk::outbound for HTTP calls"
+        }
+        Some("wasi:keyvalue") => {
+            "only the store and atomics interfaces of wasi:keyvalue are portable"
+        }
         Some("wasi:random") => "only wasi:random/random is portable",
         Some("wasi:clocks") => "only the monotonic and wall clocks are portable",
         _ => "a dependency imports it",
@@ -108,7 +119,7 @@ pub enum BuildError {
         detail: String,
     },
     /// A tool could not be started.
-    #[error("cannot run `{command}`: {source}; is the Rust toolchain installed and on PATH?")]
+    #[error("cannot run `{command}`; is the Rust toolchain installed and on PATH?")]
     Spawn {
         /// The command line.
         command: String,
@@ -156,7 +167,7 @@ pub enum BuildError {
     #[error("unknown host `{0}`; known hosts: {known}", known = crate::hosts::ids().join(", "))]
     UnknownHost(String),
     /// Reading or writing a file failed.
-    #[error("cannot {action} {}: {source}", path.display())]
+    #[error("cannot {action} {}", path.display())]
     Io {
         /// `"read"`, `"write"`, ...
         action: &'static str,

@@ -62,9 +62,21 @@ pub const HOSTS: &[Host] = &[
         semver: true,
         scope: Scope::Proxy,
         capabilities: &[
-            Capability { interface: "wasi:keyvalue/store", versions: KV_DRAFT, how: "built in" },
-            Capability { interface: "wasi:keyvalue/atomics", versions: KV_DRAFT, how: "built in" },
-            Capability { interface: "wasi:config/store", versions: &["0.2.0-rc.1"], how: "built in" },
+            Capability {
+                interface: "wasi:keyvalue/store",
+                versions: KV_DRAFT,
+                how: "built in",
+            },
+            Capability {
+                interface: "wasi:keyvalue/atomics",
+                versions: KV_DRAFT,
+                how: "built in",
+            },
+            Capability {
+                interface: "wasi:config/store",
+                versions: &["0.2.0-rc.1"],
+                how: "built in",
+            },
         ],
         source: "workspace Cargo.toml (wasmtime 48.0.8) and the WIT vendored by wasmtime-wasi* 48",
     },
@@ -78,9 +90,21 @@ pub const HOSTS: &[Host] = &[
         semver: true,
         scope: Scope::Proxy,
         capabilities: &[
-            Capability { interface: "wasi:keyvalue/store", versions: KV_DRAFT, how: "run with -S keyvalue" },
-            Capability { interface: "wasi:keyvalue/atomics", versions: KV_DRAFT, how: "run with -S keyvalue" },
-            Capability { interface: "wasi:config/store", versions: &["0.2.0-rc.1"], how: "run with -S config" },
+            Capability {
+                interface: "wasi:keyvalue/store",
+                versions: KV_DRAFT,
+                how: "run with -S keyvalue",
+            },
+            Capability {
+                interface: "wasi:keyvalue/atomics",
+                versions: KV_DRAFT,
+                how: "run with -S keyvalue",
+            },
+            Capability {
+                interface: "wasi:config/store",
+                versions: &["0.2.0-rc.1"],
+                how: "run with -S config",
+            },
         ],
         source: "wasmtime 48 crates (WIT 0.2.12); strict proxy linking observed (shared/DESIGN.md)",
     },
@@ -123,8 +147,16 @@ pub const HOSTS: &[Host] = &[
         semver: true,
         scope: Scope::All,
         capabilities: &[
-            Capability { interface: "wasi:keyvalue/store", versions: KV_DRAFT, how: "link a keyvalue provider" },
-            Capability { interface: "wasi:keyvalue/atomics", versions: KV_DRAFT, how: "link a keyvalue provider" },
+            Capability {
+                interface: "wasi:keyvalue/store",
+                versions: KV_DRAFT,
+                how: "link a keyvalue provider",
+            },
+            Capability {
+                interface: "wasi:keyvalue/atomics",
+                versions: KV_DRAFT,
+                how: "link a keyvalue provider",
+            },
             Capability {
                 interface: "wasi:config/store",
                 versions: &["0.2.0-draft"],
@@ -184,31 +216,49 @@ pub struct Verdict {
     pub notes: Vec<String>,
 }
 
-const WASI_02_PACKAGES: &[&str] = &["io", "clocks", "random", "cli", "http", "filesystem", "sockets"];
+const WASI_02_PACKAGES: &[&str] = &[
+    "io",
+    "clocks",
+    "random",
+    "cli",
+    "http",
+    "filesystem",
+    "sockets",
+];
 
 /// Judges whether `host` can run an artifact with these imports.
 pub fn evaluate(host: &Host, imports: &[Import]) -> Verdict {
     let (mut reasons, mut notes) = (Vec::new(), Vec::new());
+    let mut inexact = Vec::new();
     let (maj, min, patch) = host.wasi_max;
     let max = Version::new(maj, min, patch);
     for import in imports {
         let (interface, version) = wit::split_versioned(&import.name);
-        let package = interface.split_once('/').map(|(p, _)| p).unwrap_or(interface);
+        let package = interface
+            .split_once('/')
+            .map(|(p, _)| p)
+            .unwrap_or(interface);
         let wasi_02 = package
             .strip_prefix("wasi:")
             .is_some_and(|p| WASI_02_PACKAGES.contains(&p))
-            && version.as_ref().is_some_and(|v| v.major == 0 && v.minor == 2 && v.pre.is_empty());
+            && version
+                .as_ref()
+                .is_some_and(|v| v.major == 0 && v.minor == 2 && v.pre.is_empty());
         if wasi_02 {
             let version = version.expect("checked above");
             if host.scope == Scope::Proxy && !wit::reference().in_proxy(interface) {
-                reasons.push(format!("it provides only wasi:http/proxy, and {} is outside it", import.name));
-            } else if !host.semver && version != max {
                 reasons.push(format!(
-                    "it links WASI imports by exact version ({max}), and this artifact imports {}",
+                    "it provides only wasi:http/proxy, and {} is outside it",
                     import.name
                 ));
+            } else if !host.semver && version != max {
+                inexact.push(import.name.as_str());
             } else {
-                let needs = import.needs.as_deref().and_then(|v| Version::parse(v).ok()).unwrap_or(version);
+                let needs = import
+                    .needs
+                    .as_deref()
+                    .and_then(|v| Version::parse(v).ok())
+                    .unwrap_or(version);
                 if needs > max {
                     reasons.push(format!(
                         "{} uses items added in WASI {needs}, and it implements WASI up to {max}",
@@ -219,7 +269,11 @@ pub fn evaluate(host: &Host, imports: &[Import]) -> Verdict {
             continue;
         }
         match host.capabilities.iter().find(|c| c.interface == interface) {
-            Some(cap) if version.as_ref().is_some_and(|v| cap.versions.contains(&v.to_string().as_str())) => {
+            Some(cap)
+                if version
+                    .as_ref()
+                    .is_some_and(|v| cap.versions.contains(&v.to_string().as_str())) =>
+            {
                 if !notes.iter().any(|n| n == cap.how) {
                     notes.push(cap.how.to_string());
                 }
@@ -233,7 +287,22 @@ pub fn evaluate(host: &Host, imports: &[Import]) -> Verdict {
             None => reasons.push(format!("it does not provide {}", import.name)),
         }
     }
-    Verdict { id: host.id, name: host.name, runs: reasons.is_empty(), reasons, notes }
+    if !inexact.is_empty() {
+        reasons.insert(
+            0,
+            format!(
+                "it links WASI imports by exact version ({max}), and this artifact imports {}",
+                inexact.join(", ")
+            ),
+        );
+    }
+    Verdict {
+        id: host.id,
+        name: host.name,
+        runs: reasons.is_empty(),
+        reasons,
+        notes,
+    }
 }
 
 /// Verdicts for every known host.

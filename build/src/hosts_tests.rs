@@ -28,7 +28,10 @@ fn every_host_has_a_unique_id_and_a_source() {
 
 #[test]
 fn a_plain_proxy_function_runs_on_semver_hosts() {
-    let imports = [import("wasi:http/types@0.2.12", Some("0.2.0")), import("wasi:io/streams@0.2.12", Some("0.2.0"))];
+    let imports = [
+        import("wasi:http/types@0.2.12", Some("0.2.0")),
+        import("wasi:io/streams@0.2.12", Some("0.2.0")),
+    ];
     for id in ["cargo-fn", "wasmtime", "spin", "wasmcloud", "jco"] {
         let v = verdict(id, &imports);
         assert!(v.runs, "{id}: {:?}", v.reasons);
@@ -36,8 +39,15 @@ fn a_plain_proxy_function_runs_on_semver_hosts() {
     // Exact-version hosts need the names at their version.
     let v = verdict("nginx-unit", &imports);
     assert!(!v.runs);
-    assert!(v.reasons[0].contains("exact version (0.2.0)"), "{:?}", v.reasons);
-    let v = verdict("nginx-unit", &[import("wasi:http/types@0.2.0", Some("0.2.0"))]);
+    assert!(
+        v.reasons[0].contains("exact version (0.2.0)"),
+        "{:?}",
+        v.reasons
+    );
+    let v = verdict(
+        "nginx-unit",
+        &[import("wasi:http/types@0.2.0", Some("0.2.0"))],
+    );
     assert!(v.runs, "{:?}", v.reasons);
 }
 
@@ -46,7 +56,11 @@ fn newer_items_rule_out_older_hosts() {
     let imports = [import("wasi:cli/exit@0.2.12", Some("0.2.12"))];
     let v = verdict("spin", &imports);
     assert!(!v.runs);
-    assert!(v.reasons[0].contains("added in WASI 0.2.12") && v.reasons[0].contains("up to 0.2.6"), "{:?}", v.reasons);
+    assert!(
+        v.reasons[0].contains("added in WASI 0.2.12") && v.reasons[0].contains("up to 0.2.6"),
+        "{:?}",
+        v.reasons
+    );
 }
 
 #[test]
@@ -55,13 +69,20 @@ fn proxy_only_hosts_refuse_other_wasi() {
     assert_eq!(imports[0].class, ImportClass::Stubbable);
     let v = verdict("wasmtime", &imports);
     assert!(!v.runs);
-    assert!(v.reasons[0].contains("only wasi:http/proxy"), "{:?}", v.reasons);
+    assert!(
+        v.reasons[0].contains("only wasi:http/proxy"),
+        "{:?}",
+        v.reasons
+    );
     assert!(verdict("spin", &imports).runs, "Spin links all of WASI");
 }
 
 #[test]
 fn capability_versions_must_match_exactly() {
-    let imports = [import("wasi:keyvalue/store@0.2.0-draft", None), import("wasi:config/store@0.2.0-rc.1", None)];
+    let imports = [
+        import("wasi:keyvalue/store@0.2.0-draft", None),
+        import("wasi:config/store@0.2.0-rc.1", None),
+    ];
     let v = verdict("wasmtime", &imports);
     assert!(v.runs, "{:?}", v.reasons);
     assert_eq!(v.notes, ["run with -S keyvalue", "run with -S config"]);
@@ -69,12 +90,22 @@ fn capability_versions_must_match_exactly() {
     let v = verdict("spin", &imports);
     assert!(!v.runs);
     assert_eq!(v.reasons.len(), 2);
-    assert!(v.reasons[0].contains("only at 0.2.0-draft2"), "{:?}", v.reasons);
+    assert!(
+        v.reasons[0].contains("only at 0.2.0-draft2"),
+        "{:?}",
+        v.reasons
+    );
 
     let v = verdict("wasmcloud", &imports);
     assert!(!v.runs, "wasmCloud has config at 0.2.0-draft, not rc.1");
     assert_eq!(v.reasons.len(), 1);
 
     let v = verdict("jco", &imports);
-    assert!(v.reasons.iter().all(|r| r.starts_with("it does not provide")), "{:?}", v.reasons);
+    assert!(
+        v.reasons
+            .iter()
+            .all(|r| r.starts_with("it does not provide")),
+        "{:?}",
+        v.reasons
+    );
 }

@@ -119,16 +119,22 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
     let (package, target) = std::thread::scope(|s| {
         let target = s.spawn(|| toolchain::ensure_target(&dir, &progress));
         let package = cargo::locate(opts);
-        (package, target.join().expect("toolchain check does not panic"))
+        (
+            package,
+            target.join().expect("toolchain check does not panic"),
+        )
     });
-    let package = package?;
     target?;
+    let package = package?;
     let raw_artifact = cargo::build(&package, opts)?;
     let cargo_time = start.elapsed();
 
     let start = Instant::now();
     let raw = read(&raw_artifact)?;
-    progress("Optimizing", &format!("{} (contract, strip, validate)", package.name));
+    progress(
+        "Optimizing",
+        &format!("{} (contract, strip, validate)", package.name),
+    );
     let processed = process(
         &raw,
         &ProcessOptions {
@@ -178,7 +184,10 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
         } else {
             format!(" (it exports: {})", exports.join(", "))
         };
-        return Err(BuildError::NoFunction { package: opts.package.clone(), found });
+        return Err(BuildError::NoFunction {
+            package: opts.package.clone(),
+            found,
+        });
     }
     let clean = contract::make_clean(raw, opts.keep_debug)?;
     let component = if opts.keep_debug {
@@ -189,7 +198,11 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
     contract::validate(&component)?;
     let report = report::inspect(&component)?;
     for id in &opts.target_hosts {
-        let verdict = report.hosts.iter().find(|v| v.id.eq_ignore_ascii_case(id)).expect("checked");
+        let verdict = report
+            .hosts
+            .iter()
+            .find(|v| v.id.eq_ignore_ascii_case(id))
+            .expect("checked");
         if !verdict.runs {
             return Err(BuildError::HostIncompatible {
                 id: verdict.id.to_string(),
@@ -198,7 +211,11 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
             });
         }
     }
-    Ok(Processed { component, stubbed: clean.stubbed, report })
+    Ok(Processed {
+        component,
+        stubbed: clean.stubbed,
+        report,
+    })
 }
 
 fn check_hosts(ids: &[String]) -> Result<(), BuildError> {
@@ -209,12 +226,20 @@ fn check_hosts(ids: &[String]) -> Result<(), BuildError> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, BuildError> {
-    std::fs::read(path).map_err(|source| BuildError::Io { action: "read", path: path.into(), source })
+    std::fs::read(path).map_err(|source| BuildError::Io {
+        action: "read",
+        path: path.into(),
+        source,
+    })
 }
 
 /// Writes through a temporary file and a rename, so readers never see half a file.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
-    let io = |action, source| BuildError::Io { action, path: path.into(), source };
+    let io = |action, source| BuildError::Io {
+        action,
+        path: path.into(),
+        source,
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| io("create the directory of", e))?;
     }

@@ -59,9 +59,17 @@ pub fn inspect(component: &[u8]) -> Result<Report, WasmError> {
         .collect();
     fill_items(component, &mut imports)?;
     let within_contract = exports.iter().any(|e| is_handler(e))
-        && imports.iter().all(|i| matches!(i.class, ImportClass::Proxy | ImportClass::Capability));
+        && imports
+            .iter()
+            .all(|i| matches!(i.class, ImportClass::Proxy | ImportClass::Capability));
     let hosts = hosts::evaluate_all(&imports);
-    Ok(Report { size: component.len() as u64, exports, imports, within_contract, hosts })
+    Ok(Report {
+        size: component.len() as u64,
+        exports,
+        imports,
+        within_contract,
+        hosts,
+    })
 }
 
 /// Whether an export name is `wasi:http/incoming-handler` at some version.
@@ -78,9 +86,13 @@ fn fill_items(component: &[u8], imports: &mut [Import]) -> Result<(), WasmError>
     };
     let reference = wit::reference();
     for (key, item) in &resolve.worlds[world].imports {
-        let WorldItem::Interface { id, .. } = item else { continue };
+        let WorldItem::Interface { id, .. } = item else {
+            continue;
+        };
         let name = resolve.name_world_key(key);
-        let Some(import) = imports.iter_mut().find(|i| i.name == name) else { continue };
+        let Some(import) = imports.iter_mut().find(|i| i.name == name) else {
+            continue;
+        };
         let iface = &resolve.interfaces[*id];
         let mut items: Vec<String> = iface.functions.keys().cloned().collect();
         items.extend(
@@ -137,13 +149,21 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "portable contract: {}",
-            if self.within_contract { "yes (wasi:http/proxy + declared capabilities)" } else { "NO" }
+            if self.within_contract {
+                "yes (wasi:http/proxy + declared capabilities)"
+            } else {
+                "NO"
+            }
         )?;
         writeln!(f, "hosts:")?;
         let width = self.hosts.iter().map(|h| h.name.len()).max().unwrap_or(0);
         for host in &self.hosts {
             let verdict = if host.runs { "yes" } else { "no " };
-            let detail = if host.runs { host.notes.join("; ") } else { host.reasons.join("; ") };
+            let detail = if host.runs {
+                host.notes.join("; ")
+            } else {
+                host.reasons.join("; ")
+            };
             writeln!(f, "  {verdict}  {:width$}  {detail}", host.name)?;
         }
         Ok(())

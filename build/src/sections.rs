@@ -73,7 +73,9 @@ pub fn parse(wasm: &[u8]) -> Result<Binary<'_>, WasmError> {
         if depth > 0 {
             continue;
         }
-        let Some((id, range)) = payload.as_section() else { continue };
+        let Some((id, range)) = payload.as_section() else {
+            continue;
+        };
         let kind = match &payload {
             Payload::CustomSection(c) => SectionKind::Custom(c.name()),
             Payload::ModuleSection { .. } => SectionKind::Module,
@@ -84,10 +86,18 @@ pub fn parse(wasm: &[u8]) -> Result<Binary<'_>, WasmError> {
         if matches!(kind, SectionKind::Module | SectionKind::Component) {
             depth += 1;
         }
-        sections.push(Section { id, data: slice(wasm, range), kind });
+        sections.push(Section {
+            id,
+            data: slice(wasm, range),
+            kind,
+        });
     }
     let encoding = encoding.ok_or(WasmError::Empty)?;
-    Ok(Binary { encoding, header: &wasm[..8], sections })
+    Ok(Binary {
+        encoding,
+        header: &wasm[..8],
+        sections,
+    })
 }
 
 fn slice(wasm: &[u8], range: Range<u64>) -> &[u8] {
@@ -112,7 +122,10 @@ pub fn push_section(out: &mut Vec<u8>, id: u8, data: &[u8]) {
 
 /// Drops the custom sections of `wasm` and of every module and component
 /// nested in it, except those for which `keep` says yes.
-pub fn strip_custom_sections(wasm: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Vec<u8>, WasmError> {
+pub fn strip_custom_sections(
+    wasm: &[u8],
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Vec<u8>, WasmError> {
     let binary = parse(wasm)?;
     let mut out = Vec::with_capacity(wasm.len());
     out.extend_from_slice(binary.header);
@@ -149,7 +162,11 @@ pub fn core_modules(component: &[u8]) -> Result<Vec<(ModuleRole, &[u8])>, WasmEr
         return Err(WasmError::NotAComponent);
     }
     let mut out = Vec::new();
-    for section in binary.sections.iter().filter(|s| s.kind == SectionKind::Module) {
+    for section in binary
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Module)
+    {
         out.push((module_role(section.data)?, section.data));
     }
     Ok(out)
@@ -187,7 +204,10 @@ fn module_role(module: &[u8]) -> Result<ModuleRole, WasmError> {
 /// The one main module of a component produced by `wasm-component-ld`.
 pub fn main_module(component: &[u8]) -> Result<&[u8], WasmError> {
     let modules = core_modules(component)?;
-    let mains: Vec<_> = modules.iter().filter(|(role, _)| *role == ModuleRole::Main).collect();
+    let mains: Vec<_> = modules
+        .iter()
+        .filter(|(role, _)| *role == ModuleRole::Main)
+        .collect();
     match (mains.as_slice(), modules.iter().any(|(r, _)| *r == ModuleRole::Adapter)) {
         ([(_, main)], false) => Ok(main),
         (_, true) => Err(WasmError::UnsupportedLayout(
@@ -204,8 +224,8 @@ pub fn main_module(component: &[u8]) -> Result<&[u8], WasmError> {
 mod tests {
     use super::*;
     use wasm_encoder::{
-        CodeSection, Component, CustomSection, ExportKind, ExportSection, Function, FunctionSection,
-        Module, ModuleSection, TypeSection,
+        CodeSection, Component, CustomSection, ExportKind, ExportSection, Function,
+        FunctionSection, Module, ModuleSection, TypeSection,
     };
 
     fn module_with_names() -> Module {
@@ -224,8 +244,14 @@ mod tests {
         f.instructions().end();
         code.function(&f);
         m.section(&code);
-        m.section(&CustomSection { name: "name".into(), data: b"\0\0".as_slice().into() });
-        m.section(&CustomSection { name: "producers".into(), data: b"\0".as_slice().into() });
+        m.section(&CustomSection {
+            name: "name".into(),
+            data: b"\0\0".as_slice().into(),
+        });
+        m.section(&CustomSection {
+            name: "producers".into(),
+            data: b"\0".as_slice().into(),
+        });
         m
     }
 
@@ -243,14 +269,19 @@ mod tests {
     fn strips_custom_sections_recursively() {
         let mut c = Component::new();
         c.section(&ModuleSection(&module_with_names()));
-        c.section(&CustomSection { name: "producers".into(), data: b"\0".as_slice().into() });
+        c.section(&CustomSection {
+            name: "producers".into(),
+            data: b"\0".as_slice().into(),
+        });
         let wasm = c.finish();
         assert_eq!(custom_names(&wasm), ["name", "producers", "producers"]);
 
         let stripped = strip_custom_sections(&wasm, &|_| false).unwrap();
         assert!(custom_names(&stripped).is_empty());
         assert!(stripped.len() < wasm.len());
-        wasmparser::Validator::new().validate_all(&stripped).unwrap();
+        wasmparser::Validator::new()
+            .validate_all(&stripped)
+            .unwrap();
 
         let kept = strip_custom_sections(&wasm, &|n| n == "name").unwrap();
         assert_eq!(custom_names(&kept), ["name"]);
@@ -269,6 +300,9 @@ mod tests {
         c.section(&ModuleSection(&main));
         let wasm = c.finish();
         assert_eq!(main_module(&wasm).unwrap(), main.as_slice());
-        assert!(matches!(main_module(&main.finish()), Err(WasmError::NotAComponent)));
+        assert!(matches!(
+            main_module(&main.finish()),
+            Err(WasmError::NotAComponent)
+        ));
     }
 }

@@ -68,10 +68,16 @@ pub fn behaviour(interface: &str, func: &str, ty: &FuncType) -> Behaviour {
             "get-terminal-stdin" | "get-terminal-stdout" | "get-terminal-stderr",
         ) => Behaviour::NoneOption,
         ("wasi:random/insecure-seed", "insecure-seed") => Behaviour::RandomSeed,
-        (_, f) if f.starts_with("[resource-drop]") && ty.results().is_empty() => return Behaviour::Nop,
+        (_, f) if f.starts_with("[resource-drop]") && ty.results().is_empty() => {
+            return Behaviour::Nop;
+        }
         _ => return Behaviour::Trap,
     };
-    if takes_return_area { wanted } else { Behaviour::Trap }
+    if takes_return_area {
+        wanted
+    } else {
+        Behaviour::Trap
+    }
 }
 
 /// One redirected import: its new name and core type.
@@ -107,19 +113,24 @@ pub fn redirect_imports(module: &[u8], keep_custom: bool) -> Result<Redirected, 
         match section.kind {
             SectionKind::Custom(_) if !keep_custom => {}
             SectionKind::Imports => {
-                let reader = wasmparser::ImportSectionReader::new(
-                    wasmparser::BinaryReader::new(section.data, 0),
-                )?;
+                let reader = wasmparser::ImportSectionReader::new(wasmparser::BinaryReader::new(
+                    section.data,
+                    0,
+                ))?;
                 let mut imports = ImportSection::new();
                 for import in reader.into_imports() {
                     let import = import?;
                     let (interface, _) = crate::wit::split_versioned(import.module);
                     let TypeRef::Func(ty) = import.ty else {
-                        RoundtripReencoder.parse_import(&mut imports, import).map_err(encode_err)?;
+                        RoundtripReencoder
+                            .parse_import(&mut imports, import)
+                            .map_err(encode_err)?;
                         continue;
                     };
                     if !is_stubbed(interface) {
-                        RoundtripReencoder.parse_import(&mut imports, import).map_err(encode_err)?;
+                        RoundtripReencoder
+                            .parse_import(&mut imports, import)
+                            .map_err(encode_err)?;
                         continue;
                     }
                     let ty = types.get(ty as usize).ok_or_else(|| {
@@ -140,17 +151,25 @@ pub fn redirect_imports(module: &[u8], keep_custom: bool) -> Result<Redirected, 
                         )));
                     }
                     stubs.insert(name.clone(), stub);
-                    let entity = RoundtripReencoder.entity_type(import.ty).map_err(encode_err)?;
+                    let entity = RoundtripReencoder
+                        .entity_type(import.ty)
+                        .map_err(encode_err)?;
                     imports.import(STUB_MODULE, &name, entity);
                 }
                 out.section(&imports);
             }
             _ => {
-                out.section(&RawSection { id: section.id, data: section.data });
+                out.section(&RawSection {
+                    id: section.id,
+                    data: section.data,
+                });
             }
         }
     }
-    Ok(Redirected { module: out.finish(), stubs: stubs.into_values().collect() })
+    Ok(Redirected {
+        module: out.finish(),
+        stubs: stubs.into_values().collect(),
+    })
 }
 
 fn encode_err<E: std::fmt::Display>(e: E) -> WasmError {
@@ -161,7 +180,9 @@ fn encode_err<E: std::fmt::Display>(e: E) -> WasmError {
 fn func_types(module: &[u8]) -> Result<Vec<FuncType>, WasmError> {
     for payload in Parser::new(0).parse_all(module) {
         if let Payload::TypeSection(types) = payload? {
-            return Ok(types.into_iter_err_on_gc_types().collect::<Result<_, _>>()?);
+            return Ok(types
+                .into_iter_err_on_gc_types()
+                .collect::<Result<_, _>>()?);
         }
     }
     Ok(Vec::new())
@@ -179,7 +200,13 @@ pub fn adapter_module(stubs: &[StubImport]) -> Result<Vec<u8>, WasmError> {
     let mut funcs = FunctionSection::new();
     let mut exports = ExportSection::new();
     let mut code = CodeSection::new();
-    let memory = MemoryType { minimum: 0, maximum: None, memory64: false, shared: false, page_size_log2: None };
+    let memory = MemoryType {
+        minimum: 0,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    };
     imports.import("env", "memory", EntityType::Memory(memory));
     let (random, first) = match needs_random {
         true => {
@@ -193,19 +220,34 @@ pub fn adapter_module(stubs: &[StubImport]) -> Result<Vec<u8>, WasmError> {
     };
     for (index, stub) in stubs.iter().enumerate() {
         let index = first + index as u32;
-        let convert = |v: &wasmparser::ValType| RoundtripReencoder.val_type(*v).expect("plain value types");
-        types.ty().function(stub.params.iter().map(convert), stub.results.iter().map(convert));
+        let convert =
+            |v: &wasmparser::ValType| RoundtripReencoder.val_type(*v).expect("plain value types");
+        types.ty().function(
+            stub.params.iter().map(convert),
+            stub.results.iter().map(convert),
+        );
         funcs.function(index);
         exports.export(&stub.name, ExportKind::Func, index);
         code.function(&body(stub.behaviour, random));
     }
     let mut module = Module::new();
-    module.section(&types).section(&imports).section(&funcs).section(&exports).section(&code);
+    module
+        .section(&types)
+        .section(&imports)
+        .section(&funcs)
+        .section(&exports)
+        .section(&code);
     let mut bytes = module.finish();
     if needs_random {
         let (resolve, world) = crate::wit::adapter_world();
-        wit_component::embed_component_metadata(&mut bytes, resolve, *world, wit_component::StringEncoding::UTF8, false)
-            .map_err(|e| WasmError::Encode(format!("{e:#}")))?;
+        wit_component::embed_component_metadata(
+            &mut bytes,
+            resolve,
+            *world,
+            wit_component::StringEncoding::UTF8,
+            false,
+        )
+        .map_err(|e| WasmError::Encode(format!("{e:#}")))?;
     }
     Ok(bytes)
 }
@@ -223,7 +265,12 @@ fn random_interface_name(resolve: &wit_parser::Resolve, world: wit_parser::World
 fn body(behaviour: Behaviour, random: Option<u32>) -> Function {
     let mut f = Function::new([]);
     let mut ins = f.instructions();
-    let mem = |offset, align| MemArg { offset, align, target: MemArgTarget::Memory(0), ordering: None };
+    let mem = |offset, align| MemArg {
+        offset,
+        align,
+        target: MemArgTarget::Memory(0),
+        ordering: None,
+    };
     match behaviour {
         Behaviour::EmptyList => {
             ins.local_get(0).i32_const(0).i32_store(mem(0, 2));

@@ -21,7 +21,10 @@ pub fn sysroot(dir: &Path) -> Result<PathBuf, BuildError> {
         .current_dir(dir)
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|source| BuildError::Spawn { command: command.into(), source })?;
+        .map_err(|source| BuildError::Spawn {
+            command: command.into(),
+            source,
+        })?;
     if !out.status.success() {
         return Err(BuildError::Spawn {
             command: command.into(),
@@ -33,7 +36,11 @@ pub fn sysroot(dir: &Path) -> Result<PathBuf, BuildError> {
 
 /// Whether `sysroot` has the wasm32-wasip2 standard library.
 pub fn has_target(sysroot: &Path) -> bool {
-    sysroot.join("lib/rustlib").join(TARGET).join("lib").is_dir()
+    sysroot
+        .join("lib/rustlib")
+        .join(TARGET)
+        .join("lib")
+        .is_dir()
 }
 
 /// Ensures wasm32-wasip2 is installed for the toolchain used in `dir`;
@@ -45,7 +52,10 @@ pub fn ensure_target(dir: &Path, progress: &dyn Fn(&str, &str)) -> Result<(), Bu
         return Ok(());
     }
     let sysroot_text = sysroot.display().to_string();
-    progress("Installing", &format!("the {TARGET} target (rustup target add {TARGET})"));
+    progress(
+        "Installing",
+        &format!("the {TARGET} target (rustup target add {TARGET})"),
+    );
     let status = Command::new("rustup")
         .args(["target", "add", TARGET])
         .current_dir(dir)
@@ -58,5 +68,8 @@ pub fn ensure_target(dir: &Path, progress: &dyn Fn(&str, &str)) -> Result<(), Bu
         Ok(s) => format!("`rustup target add {TARGET}` failed: {s}"),
         Err(e) => format!("rustup is not available: {e}"),
     };
-    Err(BuildError::TargetMissing { sysroot: sysroot_text, detail })
+    Err(BuildError::TargetMissing {
+        sysroot: sysroot_text,
+        detail,
+    })
 }

@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use cargo_metadata::semver::Version;
 use wit_parser::{
-    Resolve, SourceMap, Stability, TypeDefKind, UnresolvedPackageGroup, WorldId,
-    WorldItem, WorldKey,
+    Resolve, SourceMap, Stability, TypeDefKind, UnresolvedPackageGroup, WorldId, WorldItem,
+    WorldKey,
 };
 
 include!(concat!(env!("OUT_DIR"), "/wit_files.rs"));
@@ -53,7 +53,8 @@ impl Reference {
         let mut main = None;
         let mut deps = Vec::new();
         for (key, map) in groups {
-            let group: UnresolvedPackageGroup = map.parse().map_err(|(_, e)| anyhow::anyhow!("{e}"))?;
+            let group: UnresolvedPackageGroup =
+                map.parse().map_err(|(_, e)| anyhow::anyhow!("{e}"))?;
             if key.is_empty() {
                 main = Some(group);
             } else {
@@ -66,12 +67,20 @@ impl Reference {
         let contract_world = resolve.select_world(&[pkg], Some("function"))?;
         let proxy_world = resolve.select_world(&[pkg], Some("wasi:http/proxy"))?;
 
-        let proxy = interface_imports(&resolve, proxy_world).into_keys().collect::<BTreeSet<_>>();
+        let proxy = interface_imports(&resolve, proxy_world)
+            .into_keys()
+            .collect::<BTreeSet<_>>();
         let capabilities = interface_imports(&resolve, contract_world)
             .into_iter()
             .filter(|(name, _)| !proxy.contains(name))
             .collect();
-        Ok(Reference { resolve, contract_world, proxy_world, proxy, capabilities })
+        Ok(Reference {
+            resolve,
+            contract_world,
+            proxy_world,
+            proxy,
+            capabilities,
+        })
     }
 
     /// Whether `interface` (`ns:pkg/name`, no version) is part of `wasi:http/proxy`.
@@ -92,7 +101,8 @@ impl Reference {
         let (pkg, name) = split_interface(interface)?;
         let id = self.resolve.interfaces.iter().find_map(|(id, i)| {
             let p = &self.resolve.packages[i.package?].name;
-            (i.name.as_deref() == Some(name) && p.namespace == pkg.0 && p.name == pkg.1).then_some(id)
+            (i.name.as_deref() == Some(name) && p.namespace == pkg.0 && p.name == pkg.1)
+                .then_some(id)
         })?;
         let iface = &self.resolve.interfaces[id];
         let stability = match iface.functions.get(item) {
@@ -108,15 +118,19 @@ impl Reference {
     /// Whether `item` of `interface` is a resource type (only resources and
     /// functions matter for linking: other named types are structural).
     pub fn is_resource(&self, interface: &str, item: &str) -> bool {
-        let Some((pkg, name)) = split_interface(interface) else { return false };
+        let Some((pkg, name)) = split_interface(interface) else {
+            return false;
+        };
         self.resolve.interfaces.iter().any(|(_, i)| {
-            let Some(p) = i.package.map(|p| &self.resolve.packages[p].name) else { return false };
+            let Some(p) = i.package.map(|p| &self.resolve.packages[p].name) else {
+                return false;
+            };
             i.name.as_deref() == Some(name)
                 && p.namespace == pkg.0
                 && p.name == pkg.1
-                && i.types.get(item).is_some_and(|t| {
-                    matches!(self.resolve.types[*t].kind, TypeDefKind::Resource)
-                })
+                && i.types
+                    .get(item)
+                    .is_some_and(|t| matches!(self.resolve.types[*t].kind, TypeDefKind::Resource))
         })
     }
 }
@@ -133,9 +147,15 @@ pub fn adapter_world() -> &'static (Resolve, WorldId) {
             .find(|(_, p)| p.name.namespace == "wasi" && p.name.name == "random")
             .and_then(|(_, p)| p.name.version.clone())
             .expect("the reference WIT has wasi:random");
-        let source = format!("package cargo-fn:stubs;\nworld adapter {{ import wasi:random/random@{version}; }}\n");
-        let pkg = resolve.push_source("cargo-fn-stubs.wit", &source).expect("the adapter world parses");
-        let world = resolve.select_world(&[pkg], Some("adapter")).expect("declared above");
+        let source = format!(
+            "package cargo-fn:stubs;\nworld adapter {{ import wasi:random/random@{version}; }}\n"
+        );
+        let pkg = resolve
+            .push_source("cargo-fn-stubs.wit", &source)
+            .expect("the adapter world parses");
+        let world = resolve
+            .select_world(&[pkg], Some("adapter"))
+            .expect("declared above");
         (resolve, world)
     })
 }
@@ -153,7 +173,9 @@ fn interface_imports(resolve: &Resolve, world: WorldId) -> BTreeMap<String, Vers
     for (key, item) in &resolve.worlds[world].imports {
         if let (WorldKey::Interface(id), WorldItem::Interface { .. }) = (key, item) {
             let iface = &resolve.interfaces[*id];
-            let Some(pkg) = iface.package.map(|p| &resolve.packages[p].name) else { continue };
+            let Some(pkg) = iface.package.map(|p| &resolve.packages[p].name) else {
+                continue;
+            };
             let Some(name) = &iface.name else { continue };
             let version = pkg.version.clone().unwrap_or(Version::new(0, 0, 0));
             out.insert(format!("{}:{}/{name}", pkg.namespace, pkg.name), version);
@@ -183,25 +205,51 @@ mod tests {
         assert!(!r.in_proxy("wasi:cli/environment"));
         assert!(!r.in_proxy("wasi:keyvalue/store"));
         let caps: Vec<_> = r.capabilities().keys().map(String::as_str).collect();
-        assert_eq!(caps, ["wasi:config/store", "wasi:keyvalue/atomics", "wasi:keyvalue/store"]);
-        assert_eq!(r.capabilities()["wasi:config/store"].to_string(), "0.2.0-rc.1");
+        assert_eq!(
+            caps,
+            [
+                "wasi:config/store",
+                "wasi:keyvalue/atomics",
+                "wasi:keyvalue/store"
+            ]
+        );
+        assert_eq!(
+            r.capabilities()["wasi:config/store"].to_string(),
+            "0.2.0-rc.1"
+        );
     }
 
     #[test]
     fn since_reads_the_gates() {
         let r = reference();
-        assert_eq!(r.since("wasi:cli/exit", "exit"), Some(Version::new(0, 2, 0)));
-        assert_eq!(r.since("wasi:cli/exit", "exit-with-code"), Some(Version::new(0, 2, 12)));
-        assert_eq!(r.since("wasi:http/types", "field-name"), Some(Version::new(0, 2, 1)));
+        assert_eq!(
+            r.since("wasi:cli/exit", "exit"),
+            Some(Version::new(0, 2, 0))
+        );
+        assert_eq!(
+            r.since("wasi:cli/exit", "exit-with-code"),
+            Some(Version::new(0, 2, 12))
+        );
+        assert_eq!(
+            r.since("wasi:http/types", "field-name"),
+            Some(Version::new(0, 2, 1))
+        );
         assert_eq!(r.since("wasi:http/types", "no-such-item"), None);
-        assert_eq!(r.since("wasi:keyvalue/store", "open"), None, "drafts carry no gates");
+        assert_eq!(
+            r.since("wasi:keyvalue/store", "open"),
+            None,
+            "drafts carry no gates"
+        );
         assert!(r.is_resource("wasi:http/types", "fields"));
         assert!(!r.is_resource("wasi:http/types", "method"));
     }
 
     #[test]
     fn versioned_names_split() {
-        assert_eq!(split_versioned("wasi:io/poll@0.2.12"), ("wasi:io/poll", Some(Version::new(0, 2, 12))));
+        assert_eq!(
+            split_versioned("wasi:io/poll@0.2.12"),
+            ("wasi:io/poll", Some(Version::new(0, 2, 12)))
+        );
         assert_eq!(split_versioned("local"), ("local", None));
     }
 }

@@ -12,7 +12,8 @@ use std::time::Duration;
 pub struct Metrics {
     /// Time to instantiate the component (a fresh instance per call).
     pub instantiate: Duration,
-    /// Time from calling the handler until the response body was complete.
+    /// Time from calling the handler until it returned and the response body
+    /// was complete, or until it failed.
     pub handler: Duration,
     /// Whole call, request conversion and response collection included.
     pub total: Duration,
@@ -40,6 +41,11 @@ pub enum CallError {
     /// The request could not be handed to the guest (say, no authority). 400.
     #[error("invalid request: {0}")]
     BadRequest(String),
+    /// Every instance slot is busy
+    /// ([`RuntimeConfig::max_instances`](crate::RuntimeConfig::max_instances)
+    /// concurrent calls). 503; retrying later works.
+    #[error("no free instance slot: {0}")]
+    Overloaded(String),
     /// The component could not be instantiated. 500.
     #[error("instantiation failed: {0}")]
     Instantiate(String),
@@ -77,12 +83,15 @@ pub enum CallError {
 }
 
 impl CallError {
-    /// The status the caller gets for this failure.
+    /// The status the caller gets for this failure. An
+    /// [`UnmatchedOutbound`](CallError::UnmatchedOutbound) request does not
+    /// replace the guest's response; its nominal status is 200.
     pub fn status(&self) -> StatusCode {
         match self {
             CallError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             CallError::BadRequest(_) => StatusCode::BAD_REQUEST,
             CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            CallError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             CallError::UnmatchedOutbound { .. } => StatusCode::OK,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -98,6 +107,7 @@ impl CallError {
             }
             CallError::BadRequest(msg) => format!("bad request: {msg}"),
             CallError::Timeout(_) => "the function timed out".into(),
+            CallError::Overloaded(_) => "too many concurrent calls, retry later".into(),
             _ => "the function failed".into(),
         };
         let mut response = http::Response::new(Bytes::from(format!("{reason}\n")));

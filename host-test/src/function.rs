@@ -238,11 +238,12 @@ impl Function {
                 Err(RunError::Wasm(Stage::Call, err))
             });
 
+        let handler = timings.called.map(|at| at.elapsed()).unwrap_or_default();
         let mut host_log = Vec::new();
         let result = outcome.map_err(|err| classify(err, &store, &limits, &mut host_log));
         let metrics = Metrics {
             instantiate: timings.instantiate,
-            handler: timings.handler,
+            handler,
             total: started.elapsed(),
             peak_memory: store.data().limiter.peak(),
             fuel: fuel.and_then(|start| Some(start - store.get_fuel().ok()?)),

@@ -7,7 +7,7 @@ use crate::state::HostState;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use std::time::{Duration, Instant};
-use wasmtime::{Store, Trap};
+use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -29,7 +29,8 @@ pub(crate) enum RunError {
 #[derive(Default)]
 pub(crate) struct Timings {
     pub(crate) instantiate: Duration,
-    pub(crate) handler: Duration,
+    /// When the handler was called, if it was.
+    pub(crate) called: Option<Instant>,
 }
 
 /// The result of a call refused before the guest ran.
@@ -92,7 +93,7 @@ pub(crate) async fn run(
         .map_err(|e| RunError::Wasm(Stage::Instantiate, e))?;
     timings.instantiate = started.elapsed();
 
-    let started = Instant::now();
+    timings.called = Some(Instant::now());
     let guest = proxy.wasi_http_incoming_handler();
     let call = guest.call_handle(&mut *store, request, out);
     tokio::pin!(call);
@@ -139,7 +140,6 @@ pub(crate) async fn run(
     let body = collected
         .map_err(|e| RunError::Guest(format!("the response body failed: {e:?}")))?
         .to_bytes();
-    timings.handler = started.elapsed();
     Ok(http::Response::from_parts(parts, body))
 }
 
@@ -173,6 +173,8 @@ pub(crate) fn classify(
         CallError::MemoryLimit {
             limit: limits.memory,
         }
+    } else if let Some(full) = err.downcast_ref::<PoolConcurrencyLimitError>() {
+        CallError::Overloaded(full.to_string())
     } else if err.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
         CallError::OutOfFuel(limits.fuel.unwrap_or(u64::MAX))
     } else {
@@ -186,6 +188,9 @@ pub(crate) fn classify(
             Stage::Call => CallError::Trap(root),
         }
     };
-    host_log.push(format!("{error}\n{err:?}"));
+    // The cause chain carries the wasm backtrace; the Rust backtrace (when
+    // RUST_BACKTRACE is set) is of no use to a function author.
+    let causes: Vec<String> = err.chain().map(ToString::to_string).collect();
+    host_log.push(format!("{error}\n{}", causes.join("\ncaused by: ")));
     error
 }

@@ -86,3 +86,34 @@ fn precompiled_components_are_cached_on_disk() {
     let res = tokio.block_on(function.handle(req));
     assert_eq!(res.text(), "Hello, cache!");
 }
+
+#[test]
+fn a_full_pool_answers_503_and_recovers() {
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let spin = runtime.load(artifact("spin")).unwrap();
+    spin.set_limits(fn_host_test::Limits::default().with_timeout(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |path: &str| http::Request::get(path).body(bytes::Bytes::new()).unwrap();
+    let (busy, refused) = tokio.block_on(async {
+        // The spinning call holds the only slot; it yields at every epoch
+        // tick, so the second call runs meanwhile and finds no slot.
+        let spinning = spin.clone();
+        let busy = tokio::spawn(async move { spinning.handle(get("/spin")).await });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let refused = spin.handle(get("/")).await;
+        (busy.await.unwrap(), refused)
+    });
+    assert_eq!(busy.status(), 504, "{}", busy.describe());
+    assert_eq!(refused.status(), 503, "{}", refused.describe());
+    assert!(matches!(refused.error, Some(fn_host_test::CallError::Overloaded(_))));
+    let res = tokio.block_on(spin.handle(get("/")));
+    assert_eq!(res.status(), 200, "{}", res.describe());
+}

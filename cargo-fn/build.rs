@@ -1,0 +1,69 @@
+//! Embeds `../templates/<template>/**` into the binary, so `cargo fn new`
+//! needs nothing but itself. Generates `templates.rs` in OUT_DIR.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"))
+        .join("../templates");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut templates: Vec<(String, Vec<(String, PathBuf)>)> = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cargo-fn embeds its templates from {}: {e}", dir.display()))
+        .map(|e| e.expect("read_dir entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    entries.sort();
+    for template in entries {
+        let name = template
+            .file_name()
+            .expect("dir name")
+            .to_string_lossy()
+            .into_owned();
+        let mut files = Vec::new();
+        collect(&template, &template, &mut files);
+        files.sort();
+        templates.push((name, files));
+    }
+
+    let mut out = String::from(
+        "/// `(template, [(path in the template, contents)])`, embedded from `templates/`.\n",
+    );
+    out.push_str("pub(crate) const TEMPLATES: &[(&str, &[(&str, &str)])] = &[\n");
+    for (name, files) in &templates {
+        writeln!(out, "    ({name:?}, &[").unwrap();
+        for (rel, abs) in files {
+            writeln!(
+                out,
+                "        ({rel:?}, include_str!({:?})),",
+                abs.display().to_string()
+            )
+            .unwrap();
+        }
+        out.push_str("    ]),\n");
+    }
+    out.push_str("];\n");
+    let out_path =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("templates.rs");
+    std::fs::write(out_path, out).expect("write templates.rs");
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    for entry in std::fs::read_dir(dir).expect("read template dir") {
+        let path = entry.expect("read_dir entry").path();
+        if path.is_dir() {
+            collect(root, &path, files);
+        } else {
+            println!("cargo:rerun-if-changed={}", path.display());
+            let rel = path.strip_prefix(root).expect("under root");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            files.push((rel, path));
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! `cargo fn build`: compile the function for wasm32-wasip2 and turn cargo's
+//! component into the portable artifact `target/fn/<name>.wasm`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use fn_build::{BuildOptions, human_size};
+
+/// Build the function into a portable WebAssembly component
+///
+/// Compiles for wasm32-wasip2, supplies inside the artifact the WASI
+/// interfaces Rust's std pulls in but no proxy host provides, strips custom
+/// sections, validates, writes target/fn/<name>.wasm and reports which hosts
+/// can run it.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Build with the release profile (what you ship)
+    #[arg(long, short)]
+    pub release: bool,
+    /// The package to build, in a workspace
+    #[arg(long, short, value_name = "SPEC")]
+    pub package: Option<String>,
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Cargo's target directory
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// Fail unless this host can run the artifact (repeatable)
+    #[arg(long = "target-host", value_name = "HOST", value_parser = clap::builder::PossibleValuesParser::new(fn_build::hosts::ids()))]
+    pub target_hosts: Vec<String>,
+    /// Keep custom sections (names, producers, debug info)
+    #[arg(long)]
+    pub keep_debug: bool,
+    /// Print the result as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Print no progress, only errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl Args {
+    /// Runs `cargo fn build`.
+    pub fn run(self) -> anyhow::Result<()> {
+        let opts = BuildOptions {
+            manifest_path: self.manifest_path,
+            package: self.package,
+            release: self.release,
+            target_dir: self.target_dir,
+            keep_debug: self.keep_debug,
+            target_hosts: self.target_hosts,
+            quiet: self.quiet || self.json,
+        };
+        let built = fn_build::build(&opts).context("the function was not built")?;
+        if self.json {
+            let json = serde_json::json!({
+                "package": built.package,
+                "artifact": built.artifact,
+                "raw_artifact": built.raw_artifact,
+                "raw_size": built.raw_size,
+                "final_size": built.final_size,
+                "stubbed": built.stubbed,
+                "cargo_ms": built.cargo_time.as_secs_f64() * 1000.0,
+                "post_ms": built.post_time.as_secs_f64() * 1000.0,
+                "report": built.report,
+            });
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            return Ok(());
+        }
+        if !self.quiet {
+            println!(
+                "{}: {} (cargo's component: {}, {:.0}% smaller)",
+                built.artifact.display(),
+                human_size(built.final_size),
+                human_size(built.raw_size),
+                100.0 * (1.0 - built.final_size as f64 / built.raw_size.max(1) as f64)
+            );
+            if !built.stubbed.is_empty() {
+                println!("supplied inside the artifact: {}", built.stubbed.join(", "));
+            }
+            print!("{}", built.report);
+        }
+        Ok(())
+    }
+}

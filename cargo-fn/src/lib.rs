@@ -1,0 +1,6 @@
+//! `cargo fn`: build, inspect, test, serve and ship Rust serverless functions
+//! as WASI 0.2 components. The binary (`src/main.rs`) only parses arguments;
+//! each subcommand lives in [`commands`], the build pipeline in `fn-build`.
+
+pub mod commands;
+pub mod templates;

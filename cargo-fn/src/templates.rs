@@ -1,0 +1,126 @@
+//! The project templates of `cargo fn new`, embedded from `templates/` at
+//! build time, and their rendering.
+
+include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+
+/// The names of the embedded templates.
+pub fn names() -> Vec<&'static str> {
+    TEMPLATES.iter().map(|(name, _)| *name).collect()
+}
+
+/// Values for a template's placeholders.
+#[derive(Debug, Clone)]
+pub struct Vars {
+    /// `{{name}}`: the package name.
+    pub name: String,
+    /// `{{sdk_path}}`: where fn-sdk lives (written into a TOML string).
+    pub sdk_path: String,
+}
+
+/// One file to write: its path in the project and its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    /// Relative path, `/`-separated.
+    pub path: String,
+    /// Contents with placeholders filled in.
+    pub contents: String,
+}
+
+/// Renders template `name`, or `None` if there is no such template.
+pub fn render(name: &str, vars: &Vars) -> Option<Vec<File>> {
+    let (_, files) = TEMPLATES.iter().find(|(n, _)| *n == name)?;
+    Some(
+        files
+            .iter()
+            .map(|(path, contents)| File {
+                path: output_path(path),
+                contents: fill(contents, vars),
+            })
+            .collect(),
+    )
+}
+
+/// `Cargo.toml.tmpl` → `Cargo.toml`, `_gitignore` → `.gitignore`.
+fn output_path(path: &str) -> String {
+    let path = path.strip_suffix(".tmpl").unwrap_or(path);
+    match path.rsplit_once('/') {
+        Some((dir, file)) => format!("{dir}/{}", dotfile(file)),
+        None => dotfile(path),
+    }
+}
+
+fn dotfile(file: &str) -> String {
+    match file.strip_prefix('_') {
+        Some(rest) => format!(".{rest}"),
+        None => file.to_string(),
+    }
+}
+
+fn fill(contents: &str, vars: &Vars) -> String {
+    contents
+        .replace("{{name}}", &vars.name)
+        .replace("{{crate_name}}", &vars.name.replace('-', "_"))
+        .replace("{{sdk_path}}", &toml_escape(&vars.sdk_path))
+}
+
+/// Escapes `s` for the inside of a TOML basic string.
+fn toml_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Vars {
+        Vars {
+            name: "my-fn".into(),
+            sdk_path: r#"C:\sdk "x""#.into(),
+        }
+    }
+
+    #[test]
+    fn every_template_has_a_manifest_sources_and_a_gitignore() {
+        assert!(
+            names().contains(&"http") && names().contains(&"event"),
+            "{:?}",
+            names()
+        );
+        for name in names() {
+            let files = render(name, &vars()).unwrap();
+            let paths: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
+            for expected in ["Cargo.toml", "src/lib.rs", ".gitignore", "README.md"] {
+                assert!(paths.contains(&expected), "{name}: {paths:?}");
+            }
+            assert!(
+                files.iter().all(|f| !f.contents.contains("{{")),
+                "{name}: placeholder left"
+            );
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_and_escaped() {
+        let files = render("http", &vars()).unwrap();
+        let manifest = &files
+            .iter()
+            .find(|f| f.path == "Cargo.toml")
+            .unwrap()
+            .contents;
+        assert!(manifest.contains(r#"name = "my-fn""#), "{manifest}");
+        assert!(manifest.contains(r#"path = "C:\\sdk \"x\"""#), "{manifest}");
+        assert!(
+            manifest.contains(r#"crate-type = ["cdylib", "rlib"]"#),
+            "{manifest}"
+        );
+        assert!(manifest.contains("[workspace]"), "{manifest}");
+    }
+
+    #[test]
+    fn output_paths() {
+        assert_eq!(output_path("Cargo.toml.tmpl"), "Cargo.toml");
+        assert_eq!(output_path("_gitignore"), ".gitignore");
+        assert_eq!(output_path("src/lib.rs"), "src/lib.rs");
+        assert!(render("nope", &vars()).is_none());
+    }
+}

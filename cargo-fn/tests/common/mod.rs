@@ -1,0 +1,89 @@
+//! Shared helpers for the integration tests: run the real `cargo-fn` binary
+//! (as cargo would: `cargo-fn fn <command>`) on projects in temp dirs.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cargo-fn is in the workspace")
+        .to_path_buf()
+}
+
+/// One target directory for every scaffolded project, so the SDK and its
+/// dependencies compile once per test run, not once per test.
+pub fn shared_target() -> PathBuf {
+    workspace().join("target/cargo-fn-tests")
+}
+
+/// `cargo-fn fn <args>` in `dir`, offline, with the shared target directory.
+pub fn cargo_fn(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.arg("fn").args(args).current_dir(dir);
+    offline(&mut cmd);
+    cmd.output().expect("run cargo-fn")
+}
+
+/// Makes a command build offline in the shared target directory.
+pub fn offline(cmd: &mut Command) {
+    cmd.env("CARGO_TARGET_DIR", shared_target())
+        .env("CARGO_NET_OFFLINE", "true");
+}
+
+/// Text of stdout and stderr.
+pub fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Asserts success, showing both streams otherwise; returns stdout.
+pub fn success(output: &Output) -> String {
+    let (stdout, stderr) = text(output);
+    assert!(
+        output.status.success(),
+        "failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+    stdout
+}
+
+/// Asserts failure; returns stderr.
+pub fn failure(output: &Output) -> String {
+    let (stdout, stderr) = text(output);
+    assert!(
+        !output.status.success(),
+        "unexpectedly succeeded\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stderr
+}
+
+/// `cargo fn new <name> --template <template>` in a fresh temp dir; returns
+/// the temp dir (keep it alive) and the project path.
+pub fn scaffold(name: &str, template: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    success(&cargo_fn(
+        tmp.path(),
+        &["new", name, "--template", template],
+    ));
+    let project = tmp.path().join(name);
+    (tmp, project)
+}
+
+/// `cargo fn build --release --json` in `project`; returns the parsed JSON.
+pub fn build_json(project: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["build", "--release", "--json"];
+    args.extend_from_slice(extra);
+    let stdout = success(&cargo_fn(project, &args));
+    serde_json::from_str(&stdout).expect("build --json prints JSON")
+}
+
+/// The artifact path of a `build --json` result.
+pub fn artifact(json: &serde_json::Value) -> PathBuf {
+    PathBuf::from(json["artifact"].as_str().expect("artifact path"))
+}
