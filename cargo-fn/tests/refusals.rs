@@ -166,8 +166,19 @@ fn build_says_how_to_install_a_missing_target() {
     // A rustc whose sysroot lacks wasm32-wasip2, and a rustup that cannot install it.
     let bin = tmp.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
+    // Forward everything but `--print sysroot` to the real rustc, by absolute path.
+    let sysroot = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let real = std::path::PathBuf::from(String::from_utf8(sysroot.stdout).unwrap().trim())
+        .join("bin/rustc");
     let rustc = bin.join("rustc");
-    std::fs::write(&rustc, "#!/bin/sh\nif [ \"$1\" = --print ]; then echo /nonexistent/sysroot; else exec rustc \"$@\"; fi\n").unwrap();
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = --print ]; then echo /nonexistent/sysroot; else exec {} \"$@\"; fi\n",
+        real.display()
+    );
+    std::fs::write(&rustc, script).unwrap();
     let rustup = bin.join("rustup");
     std::fs::write(&rustup, "#!/bin/sh\necho 'error: offline' >&2\nexit 1\n").unwrap();
     for script in [&rustc, &rustup] {

@@ -225,7 +225,12 @@ impl Function {
             if Instant::now() >= deadline {
                 Err(TimeoutExceeded(limits.timeout).into())
             } else {
-                Ok(UpdateDeadline::Yield(1))
+                // tokio's yield_now lets the scheduler poll its timers and
+                // sockets before resuming a long computation.
+                Ok(UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::task::yield_now()),
+                ))
             }
         });
 

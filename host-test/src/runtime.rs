@@ -186,9 +186,10 @@ fn engine_config(config: &RuntimeConfig) -> Config {
         .total_stacks(config.max_instances)
         .max_memories_per_module(2)
         .max_memory_size(usize::try_from(config.max_memory).unwrap_or(usize::MAX))
-        // Keep the first pages of a reused slot instead of madvise-ing them
-        // away; most functions touch little memory.
-        .linear_memory_keep_resident(1 << 20)
+        // Reset the dirty pages of a reused slot with memset instead of
+        // madvise + page faults on the next call, up to this much memory
+        // (a Rust function's stack alone is 1 MiB).
+        .linear_memory_keep_resident(4 << 20)
         .table_keep_resident(64 << 10);
 
     let mut engine = Config::new();

@@ -97,14 +97,15 @@ fn a_full_pool_answers_503_and_recovers() {
     let spin = runtime.load(artifact("spin")).unwrap();
     spin.set_limits(fn_host_test::Limits::default().with_timeout(std::time::Duration::from_millis(300)))
         .unwrap();
-    let tokio = tokio::runtime::Builder::new_current_thread()
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     let get = |path: &str| http::Request::get(path).body(bytes::Bytes::new()).unwrap();
     let (busy, refused) = tokio.block_on(async {
-        // The spinning call holds the only slot; it yields at every epoch
-        // tick, so the second call runs meanwhile and finds no slot.
+        // The spinning call holds the only slot on the worker thread; the
+        // second call runs meanwhile on this thread and finds no slot.
         let spinning = spin.clone();
         let busy = tokio::spawn(async move { spinning.handle(get("/spin")).await });
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
