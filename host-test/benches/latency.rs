@@ -1,20 +1,24 @@
 //! Per-request latency of hello world on the embedded runtime, in-process.
 //!
 //! `cargo bench -p fn-host-test --bench latency` prints p50/p90/p99 of whole
-//! calls (fresh instance, request in, response body out) and of their
-//! instantiate and handler parts.
+//! calls (fresh instance, request in, response body out), of their
+//! instantiate and handler parts, and the same for a few values of
+//! `RuntimeConfig::keep_resident`. Variants are measured in interleaved
+//! rounds so that load from other processes affects them alike.
 
 #[path = "../tests/it/common.rs"]
 #[allow(dead_code)]
 mod common;
 
 use bytes::Bytes;
-use fn_host_test::{Function, Runtime, TestFunction};
+use fn_host_test::{Function, Runtime, RuntimeConfig, TestFunction};
 use std::time::{Duration, Instant};
 
 const WARMUP: usize = 2_000;
-const SAMPLES: usize = 20_000;
+const ROUNDS: usize = 10;
+const PER_ROUND: usize = 2_000;
 
+#[derive(Default)]
 struct Samples {
     total: Vec<Duration>,
     instantiate: Vec<Duration>,
@@ -30,7 +34,7 @@ fn row(label: &str, samples: &mut [Duration]) {
     samples.sort();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!(
-        "| {label:<40} | {:>8.1} | {:>8.1} | {:>8.1} |",
+        "| {label:<44} | {:>7.1} | {:>7.1} | {:>7.1} |",
         us(percentile(samples, 0.50)),
         us(percentile(samples, 0.90)),
         us(percentile(samples, 0.99)),
@@ -38,77 +42,109 @@ fn row(label: &str, samples: &mut [Duration]) {
 }
 
 fn request() -> http::Request<Bytes> {
-    http::Request::get("/?name=bench").body(Bytes::new()).unwrap()
+    http::Request::get("/?name=bench")
+        .body(Bytes::new())
+        .unwrap()
 }
 
-/// Calls `function.handle` back to back on a current-thread runtime.
-fn measure_async(function: &Function) -> Samples {
+/// How a variant is called.
+enum Caller {
+    /// `Function::handle` on the bench's current-thread tokio runtime.
+    Async(Function),
+    /// `TestFunction::call`, which blocks on its own tokio runtime.
+    Blocking(TestFunction),
+}
+
+/// `count` back-to-back calls.
+fn measure(tokio: &tokio::runtime::Runtime, caller: &Caller, count: usize, samples: &mut Samples) {
+    for _ in 0..count {
+        let started = Instant::now();
+        let res = match caller {
+            Caller::Async(function) => tokio.block_on(function.handle(request())),
+            Caller::Blocking(harness) => harness.call(request()),
+        };
+        samples.total.push(started.elapsed());
+        assert_eq!(res.status(), 200, "{}", res.describe());
+        samples.instantiate.push(res.metrics.instantiate);
+        samples.handler.push(res.metrics.handler);
+    }
+}
+
+fn runtime(keep_resident: usize) -> Runtime {
+    Runtime::new(RuntimeConfig {
+        keep_resident,
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime")
+}
+
+fn main() {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let hello_path = common::artifact("hello");
+    // The same greeting without the SDK (best effort: another crate's fixture).
+    let raw_path = match common::build_all(&["raw-hello"]) {
+        Ok(mut artifacts) => artifacts.remove("fixture-raw-hello"),
+        Err(err) => {
+            eprintln!("skipping raw-hello: {err}");
+            None
+        }
+    };
+
+    let default = RuntimeConfig::default().keep_resident;
+    let mut variants: Vec<(String, Caller, Samples)> = Vec::new();
+    for keep in [default, 0, 1 << 20] {
+        let function = runtime(keep).load(&hello_path).expect("load hello");
+        let label = format!("hello, keep_resident {} KiB", keep >> 10);
+        variants.push((label, Caller::Async(function), Samples::default()));
+    }
+    let harness = match &variants[0].1 {
+        Caller::Async(function) => TestFunction::new(function.clone()).expect("harness"),
+        Caller::Blocking(_) => unreachable!(),
+    };
+    let label = "  via TestFunction::call (blocking)".to_owned();
+    variants.push((label, Caller::Blocking(harness), Samples::default()));
+    if let Some(raw) = &raw_path {
+        let function = runtime(default).load(raw).expect("load raw-hello");
+        let label = format!("raw-hello (no SDK), keep_resident {} KiB", default >> 10);
+        variants.push((label, Caller::Async(function), Samples::default()));
+    }
+
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    tokio.block_on(async {
-        for _ in 0..WARMUP {
-            assert_eq!(function.handle(request()).await.status(), 200);
-        }
-        let mut samples = Samples {
-            total: Vec::with_capacity(SAMPLES),
-            instantiate: Vec::with_capacity(SAMPLES),
-            handler: Vec::with_capacity(SAMPLES),
-        };
-        for _ in 0..SAMPLES {
-            let started = Instant::now();
-            let res = function.handle(request()).await;
-            samples.total.push(started.elapsed());
-            assert_eq!(res.status(), 200);
-            samples.instantiate.push(res.metrics.instantiate);
-            samples.handler.push(res.metrics.handler);
-        }
-        samples
-    })
-}
-
-fn measure_sync(function: &TestFunction) -> Vec<Duration> {
-    for _ in 0..WARMUP {
-        assert_eq!(function.call(request()).status(), 200);
+    for (_, caller, _) in &variants {
+        measure(&tokio, caller, WARMUP, &mut Samples::default());
     }
-    (0..SAMPLES)
-        .map(|_| {
-            let started = Instant::now();
-            let res = function.call(request());
-            let elapsed = started.elapsed();
-            assert_eq!(res.status(), 200);
-            elapsed
-        })
-        .collect()
-}
-
-fn main() {
-    // `cargo bench` passes `--bench`; ignore arguments.
-    let runtime = Runtime::shared().expect("runtime");
-    let hello = runtime.load(common::artifact("hello")).expect("load hello");
-
-    println!("hello world, {SAMPLES} sequential requests after {WARMUP} warm-up, one thread");
-    println!();
-    println!("| {:<40} | {:>8} | {:>8} | {:>8} |", "µs", "p50", "p90", "p99");
-    println!("|{:-<42}|{:->10}|{:->10}|{:->10}|", "", "", "", "");
-    let mut samples = measure_async(&hello);
-    row("fixture-hello: Function::handle (total)", &mut samples.total);
-    row("  instantiate", &mut samples.instantiate);
-    row("  handler (call + body)", &mut samples.handler);
-    let mut sync = measure_sync(&TestFunction::new(hello).expect("harness"));
-    row("fixture-hello: TestFunction::call", &mut sync);
-
-    // The same greeting without the SDK, for comparison (best effort: the
-    // fixture belongs to another crate owner).
-    match common::build_all(&["raw-hello"]) {
-        Ok(artifacts) => {
-            let raw = runtime
-                .load(&artifacts["fixture-raw-hello"])
-                .expect("load raw-hello");
-            let mut samples = measure_async(&raw);
-            row("fixture-raw-hello: Function::handle", &mut samples.total);
+    for round in 0..ROUNDS {
+        // Rotate who goes first, so no variant always follows another.
+        let n = variants.len();
+        for i in 0..n {
+            let (_, caller, samples) = &mut variants[(round + i) % n];
+            measure(&tokio, caller, PER_ROUND, samples);
         }
-        Err(err) => eprintln!("skipping raw-hello: {err}"),
+    }
+
+    println!(
+        "hello world: {} sequential requests per row on one thread, fresh instance each; load average {}",
+        ROUNDS * PER_ROUND,
+        loadavg
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!();
+    println!(
+        "| {:<44} | {:>7} | {:>7} | {:>7} |",
+        "µs per request", "p50", "p90", "p99"
+    );
+    println!("|{:-<46}|{:->9}|{:->9}|{:->9}|", "", "", "", "");
+    let (first, rest) = variants.split_first_mut().unwrap();
+    row(&format!("{} (default)", first.0), &mut first.2.total);
+    row("  instantiate", &mut first.2.instantiate);
+    row("  handler (call + response body)", &mut first.2.handler);
+    for (label, _, samples) in rest {
+        row(label, &mut samples.total);
     }
 }

@@ -24,7 +24,10 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The bytes are not a valid component for this engine.
-    #[error("{}could not compile the component: {source}; is it a WASI 0.2 component (built by `cargo fn build`), not a core module?", at(path))]
+    #[error(
+        "{}could not compile the component: {source}; is it a WASI 0.2 component (built by `cargo fn build`), not a core module?",
+        at(path)
+    )]
     Compile {
         /// The file, when known.
         path: Option<PathBuf>,
@@ -33,7 +36,10 @@ pub enum Error {
     },
     /// The component imports something this runtime does not provide, or
     /// does not export `wasi:http/incoming-handler`.
-    #[error("{}the component cannot run here: {source}; functions may import only `wasi:http/proxy`, `wasi:keyvalue/{{store,atomics}}@0.2.0-draft` and `wasi:config/store@0.2.0-rc.1`, and must export `wasi:http/incoming-handler` (use `#[fn_sdk::function]`)", at(path))]
+    #[error(
+        "{}the component cannot run here: {source}; functions may import only `wasi:http/proxy`, `wasi:keyvalue/{{store,atomics}}@0.2.0-draft` and `wasi:config/store@0.2.0-rc.1`, and must export `wasi:http/incoming-handler` (use `#[fn_sdk::function]`)",
+        at(path)
+    )]
     Link {
         /// The file, when known.
         path: Option<PathBuf>,

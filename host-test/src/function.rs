@@ -4,8 +4,8 @@
 
 use crate::call::{CallError, CallResult, Metrics};
 use crate::error::Error;
-use crate::kv::KeyValue;
 use crate::invoke::{RunError, Stage, Timings, classify, rejected, run};
+use crate::kv::KeyValue;
 use crate::limits::{Limits, TimeoutExceeded};
 use crate::logs::{self, LogPipe};
 use crate::outbound::{HttpMocks, OutboundHooks, Outcome, unmatched_message};

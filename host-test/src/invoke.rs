@@ -51,8 +51,7 @@ pub(crate) fn rejected(error: CallError, started: Instant) -> CallResult {
 /// Makes a request the runtime accepts: an authority (tests often write
 /// `Request::get("/path")`), and the scheme of the URI.
 fn prepare(mut request: http::Request<Bytes>) -> (Scheme, http::Request<Bytes>) {
-    if request.uri().authority().is_none() && !request.headers().contains_key(http::header::HOST)
-    {
+    if request.uri().authority().is_none() && !request.headers().contains_key(http::header::HOST) {
         request.headers_mut().insert(
             http::header::HOST,
             http::HeaderValue::from_static("localhost"),

@@ -218,7 +218,12 @@ impl store::HostBucket for KvHost<'_> {
         Ok(Ok(self.bucket(&bucket)?.get(&key)))
     }
 
-    fn set(&mut self, bucket: Resource<BucketResource>, key: String, value: Vec<u8>) -> KvResult<()> {
+    fn set(
+        &mut self,
+        bucket: Resource<BucketResource>,
+        key: String,
+        value: Vec<u8>,
+    ) -> KvResult<()> {
         self.bucket(&bucket)?.set(&key, value);
         Ok(Ok(()))
     }

@@ -26,6 +26,8 @@
 //! (see [`KeyValue`]) and `wasi:config/store@0.2.0-rc.1`. Outbound HTTP only
 //! reaches [`HttpMocks`] unless the network is explicitly allowed.
 
+#![warn(missing_docs)]
+
 mod cache;
 mod call;
 mod error;

@@ -65,7 +65,9 @@ impl Limits {
 
 /// The trap raised when a call grows its memory past [`Limits::memory`].
 #[derive(Debug, thiserror::Error)]
-#[error("memory limit exceeded: the call asked for {requested} bytes of linear memory, the cap is {cap} bytes")]
+#[error(
+    "memory limit exceeded: the call asked for {requested} bytes of linear memory, the cap is {cap} bytes"
+)]
 pub(crate) struct MemoryLimitExceeded {
     pub(crate) cap: u64,
     pub(crate) requested: u64,

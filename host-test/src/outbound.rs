@@ -92,14 +92,18 @@ impl HttpMocks {
     /// Sends requests that no mock matches to the real network instead of
     /// failing them (`cargo fn serve` does; tests should not).
     pub fn allow_network(&self, allow: bool) {
-        self.inner.write().unwrap_or_else(|e| e.into_inner()).network = allow;
+        self.inner
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .network = allow;
     }
 
     fn find(&self, method: &Method, url: &str) -> Lookup {
         let set = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        let found = set.mocks.iter().find(|mock| {
-            mock.method.as_ref().is_none_or(|m| m == method) && mock.url.matches(url)
-        });
+        let found = set
+            .mocks
+            .iter()
+            .find(|mock| mock.method.as_ref().is_none_or(|m| m == method) && mock.url.matches(url));
         match found {
             Some(mock) => Lookup::Mock(mock.response.clone()),
             None if set.network => Lookup::Network,
@@ -262,12 +266,24 @@ mod tests {
             Lookup::Network => "network".into(),
             Lookup::Unmatched => "unmatched".into(),
         };
-        assert_eq!(body(mocks.find(&Method::POST, "https://api.test/a")), "post");
+        assert_eq!(
+            body(mocks.find(&Method::POST, "https://api.test/a")),
+            "post"
+        );
         assert_eq!(body(mocks.find(&Method::GET, "https://api.test/a")), "any");
-        assert_eq!(body(mocks.find(&Method::GET, "https://api.test/p/x?y=1")), "prefix");
-        assert_eq!(body(mocks.find(&Method::PUT, "https://api.test/p/x")), "unmatched");
+        assert_eq!(
+            body(mocks.find(&Method::GET, "https://api.test/p/x?y=1")),
+            "prefix"
+        );
+        assert_eq!(
+            body(mocks.find(&Method::PUT, "https://api.test/p/x")),
+            "unmatched"
+        );
         mocks.allow_network(true);
-        assert_eq!(body(mocks.find(&Method::PUT, "https://api.test/p/x")), "network");
+        assert_eq!(
+            body(mocks.find(&Method::PUT, "https://api.test/p/x")),
+            "network"
+        );
     }
 
     #[test]

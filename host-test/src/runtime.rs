@@ -31,6 +31,11 @@ pub struct RuntimeConfig {
     /// Where precompiled components are kept between runs (`cargo fn serve`);
     /// `None` compiles in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// Bytes of a reused instance's linear memory that are reset in place
+    /// (memset of the dirty pages) instead of being released to the kernel
+    /// and faulted in again by the next call. Larger keeps more memory
+    /// resident per instance slot; see the `latency` bench for the effect.
+    pub keep_resident: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -41,6 +46,7 @@ impl Default for RuntimeConfig {
             fuel: false,
             epoch_tick: Duration::from_millis(10),
             cache_dir: None,
+            keep_resident: 4 << 20,
         }
     }
 }
@@ -186,10 +192,7 @@ fn engine_config(config: &RuntimeConfig) -> Config {
         .total_stacks(config.max_instances)
         .max_memories_per_module(2)
         .max_memory_size(usize::try_from(config.max_memory).unwrap_or(usize::MAX))
-        // Reset the dirty pages of a reused slot with memset instead of
-        // madvise + page faults on the next call, up to this much memory
-        // (a Rust function's stack alone is 1 MiB).
-        .linear_memory_keep_resident(4 << 20)
+        .linear_memory_keep_resident(config.keep_resident)
         .table_keep_resident(64 << 10);
 
     let mut engine = Config::new();

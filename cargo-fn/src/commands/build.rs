@@ -11,7 +11,7 @@ use fn_build::{BuildOptions, human_size};
 /// Compiles for wasm32-wasip2, supplies inside the artifact the WASI
 /// interfaces Rust's std pulls in but no proxy host provides, strips custom
 /// sections, validates, writes target/fn/<name>.wasm and reports which hosts
-/// can run it.
+/// can run it. With --sign, signs the written artifact as the very last step.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Build with the release profile (what you ship)
@@ -29,6 +29,9 @@ pub struct Args {
     /// Fail unless this host can run the artifact (repeatable)
     #[arg(long = "target-host", value_name = "HOST", value_parser = clap::builder::PossibleValuesParser::new(fn_build::hosts::ids()))]
     pub target_hosts: Vec<String>,
+    /// Sign the artifact with this secret key, after every other step
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
     /// Keep custom sections (names, producers, debug info)
     #[arg(long)]
     pub keep_debug: bool,
@@ -43,6 +46,12 @@ pub struct Args {
 impl Args {
     /// Runs `cargo fn build`.
     pub fn run(self) -> anyhow::Result<()> {
+        // Read the key first, so a wrong path fails before a long build.
+        let key = self
+            .sign
+            .as_deref()
+            .map(super::sign::load_secret_key)
+            .transpose()?;
         let opts = BuildOptions {
             manifest_path: self.manifest_path,
             package: self.package,
@@ -53,13 +62,20 @@ impl Args {
             quiet: self.quiet || self.json,
         };
         let built = fn_build::build(&opts).context("the function was not built")?;
+        // Signing is the last step: nothing may rewrite the artifact after it.
+        let signer = key
+            .map(|key| super::sign::sign_file(&built.artifact, &built.artifact, &key))
+            .transpose()
+            .context("the function was built but not signed")?;
+        let final_size = std::fs::metadata(&built.artifact).map_or(built.final_size, |m| m.len());
         if self.json {
             let json = serde_json::json!({
                 "package": built.package,
                 "artifact": built.artifact,
                 "raw_artifact": built.raw_artifact,
                 "raw_size": built.raw_size,
-                "final_size": built.final_size,
+                "final_size": final_size,
+                "signer_key_id": signer.map(|k| k.key_id_hex()),
                 "stubbed": built.stubbed,
                 "cargo_ms": built.cargo_time.as_secs_f64() * 1000.0,
                 "post_ms": built.post_time.as_secs_f64() * 1000.0,
@@ -72,10 +88,13 @@ impl Args {
             println!(
                 "{}: {} (cargo's component: {}, {:.0}% smaller)",
                 built.artifact.display(),
-                human_size(built.final_size),
+                human_size(final_size),
                 human_size(built.raw_size),
-                100.0 * (1.0 - built.final_size as f64 / built.raw_size.max(1) as f64)
+                100.0 * (1.0 - final_size as f64 / built.raw_size.max(1) as f64)
             );
+            if let Some(signer) = signer {
+                println!("signed by key id {signer}");
+            }
             if !built.stubbed.is_empty() {
                 println!("supplied inside the artifact: {}", built.stubbed.join(", "));
             }

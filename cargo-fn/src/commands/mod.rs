@@ -3,7 +3,10 @@
 
 pub mod build;
 pub mod inspect;
+pub mod keygen;
 pub mod new;
+pub mod sign;
+pub mod verify;
 
 /// Declares [`Command`], the subcommands of `cargo fn`, and its dispatch.
 macro_rules! commands {
@@ -30,4 +33,7 @@ commands! {
     New(new),
     Build(build),
     Inspect(inspect),
+    Keygen(keygen),
+    Sign(sign),
+    Verify(verify),
 }

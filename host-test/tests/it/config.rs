@@ -9,7 +9,10 @@ fn config_values_are_served_and_can_change_between_calls() {
     let res = f.get("/?key=api_url");
     assert_eq!(res.status(), 200, "{}", res.describe());
     assert_eq!(res.text(), "https://api.example.com");
-    assert_eq!(f.get("/all").text(), "api_url=https://api.example.com\nregion=eu");
+    assert_eq!(
+        f.get("/all").text(),
+        "api_url=https://api.example.com\nregion=eu"
+    );
     f.config("region", "us");
     assert_eq!(f.get("/?key=region").text(), "us");
     f.function().remove_config("region");

@@ -9,7 +9,11 @@ fn a_panic_is_a_500_with_the_message_in_stderr() {
     let f = load("panic");
     let res = f.get("/panic");
     assert_eq!(res.status(), 500, "{}", res.describe());
-    assert!(matches!(res.error, Some(CallError::Trap(_))), "{:?}", res.error);
+    assert!(
+        matches!(res.error, Some(CallError::Trap(_))),
+        "{:?}",
+        res.error
+    );
     assert!(
         res.logs.stderr_str().contains("fixture panic on purpose"),
         "{}",
@@ -17,7 +21,11 @@ fn a_panic_is_a_500_with_the_message_in_stderr() {
     );
     // The reason, with the wasm backtrace, is in the host log; the client
     // only gets a short body.
-    assert!(res.host_log.iter().any(|l| l.contains("trapped")), "{:?}", res.host_log);
+    assert!(
+        res.host_log.iter().any(|l| l.contains("trapped")),
+        "{:?}",
+        res.host_log
+    );
     assert!(!res.text().contains("backtrace"));
 
     let res = f.get("/");
@@ -31,8 +39,15 @@ fn an_infinite_loop_times_out_with_504() {
     f.limits(Limits::default().with_timeout(Duration::from_millis(300)));
     let res = f.get("/spin");
     assert_eq!(res.status(), 504, "{}", res.describe());
-    assert_eq!(res.error, Some(CallError::Timeout(Duration::from_millis(300))));
-    assert!(res.host_log.iter().any(|l| l.contains("timeout")), "{:?}", res.host_log);
+    assert_eq!(
+        res.error,
+        Some(CallError::Timeout(Duration::from_millis(300)))
+    );
+    assert!(
+        res.host_log.iter().any(|l| l.contains("timeout")),
+        "{:?}",
+        res.host_log
+    );
 
     let res = f.get("/");
     assert_eq!(res.status(), 200, "{}", res.describe());
@@ -77,8 +92,15 @@ fn an_oversized_body_is_refused_with_413_before_the_guest_runs() {
     let big = format!("[\"{}\"]", "x".repeat(2048));
     let res = f.post("/", big);
     assert_eq!(res.status(), 413, "{}", res.describe());
-    assert!(matches!(res.error, Some(CallError::BodyTooLarge { limit: 1024, .. })));
-    assert_eq!(res.metrics.instantiate, Duration::ZERO, "the guest never ran");
+    assert!(matches!(
+        res.error,
+        Some(CallError::BodyTooLarge { limit: 1024, .. })
+    ));
+    assert_eq!(
+        res.metrics.instantiate,
+        Duration::ZERO,
+        "the guest never ran"
+    );
 
     let res = f.post("/", "[1,2]");
     assert_eq!(res.status(), 200, "{}", res.describe());
@@ -101,7 +123,10 @@ fn streaming_bodies_are_capped_by_content_length_and_by_reading() {
         assert_eq!(function.handle_incoming(declared).await.status(), 413);
 
         let undeclared = http::Request::post("/")
-            .body(http_body_util::Full::new(bytes::Bytes::from(vec![b' '; 64])))
+            .body(http_body_util::Full::new(bytes::Bytes::from(vec![
+                b' ';
+                64
+            ])))
             .unwrap();
         assert_eq!(function.handle_incoming(undeclared).await.status(), 413);
 

@@ -32,7 +32,11 @@ fn unmatched_request_fails_loudly_naming_the_url() {
     let res = f.post("/?url=https://pay.test/charge", "x");
     // The guest saw an error and answered 502 with it.
     assert_eq!(res.status(), 502, "{}", res.describe());
-    assert!(res.text().contains("https://pay.test/charge"), "{}", res.text());
+    assert!(
+        res.text().contains("https://pay.test/charge"),
+        "{}",
+        res.text()
+    );
     assert_eq!(
         res.error,
         Some(CallError::UnmatchedOutbound {
@@ -40,7 +44,11 @@ fn unmatched_request_fails_loudly_naming_the_url() {
             url: "https://pay.test/charge".into()
         })
     );
-    assert!(res.host_log.iter().any(|l| l.contains("POST https://pay.test/charge")));
+    assert!(
+        res.host_log
+            .iter()
+            .any(|l| l.contains("POST https://pay.test/charge"))
+    );
     assert_eq!(res.unmatched_outbound().count(), 1);
 
     // The next call, with a mock, works.
@@ -53,7 +61,11 @@ fn unmatched_request_fails_loudly_naming_the_url() {
 #[test]
 fn prefix_mocks_match_any_path_below() {
     let f = load("outbound");
-    f.mock_http_prefix(Method::GET, "https://api.test/users/", http::Response::new("user"));
+    f.mock_http_prefix(
+        Method::GET,
+        "https://api.test/users/",
+        http::Response::new("user"),
+    );
     let res = f.get("/?url=https://api.test/users/7?full=1");
     assert_eq!(res.text(), "200 user", "{}", res.describe());
     assert_eq!(res.outbound[0].url, "https://api.test/users/7?full=1");

@@ -82,7 +82,9 @@ fn precompiled_components_are_cached_on_disk() {
         .enable_all()
         .build()
         .unwrap();
-    let req = http::Request::get("/?name=cache").body(bytes::Bytes::new()).unwrap();
+    let req = http::Request::get("/?name=cache")
+        .body(bytes::Bytes::new())
+        .unwrap();
     let res = tokio.block_on(function.handle(req));
     assert_eq!(res.text(), "Hello, cache!");
 }
@@ -95,8 +97,10 @@ fn a_full_pool_answers_503_and_recovers() {
     })
     .unwrap();
     let spin = runtime.load(artifact("spin")).unwrap();
-    spin.set_limits(fn_host_test::Limits::default().with_timeout(std::time::Duration::from_millis(300)))
-        .unwrap();
+    spin.set_limits(
+        fn_host_test::Limits::default().with_timeout(std::time::Duration::from_millis(300)),
+    )
+    .unwrap();
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -114,7 +118,10 @@ fn a_full_pool_answers_503_and_recovers() {
     });
     assert_eq!(busy.status(), 504, "{}", busy.describe());
     assert_eq!(refused.status(), 503, "{}", refused.describe());
-    assert!(matches!(refused.error, Some(fn_host_test::CallError::Overloaded(_))));
+    assert!(matches!(
+        refused.error,
+        Some(fn_host_test::CallError::Overloaded(_))
+    ));
     let res = tokio.block_on(spin.handle(get("/")));
     assert_eq!(res.status(), 200, "{}", res.describe());
 }
