@@ -3,4 +3,5 @@
 //! each subcommand lives in [`commands`], the build pipeline in `fn-build`.
 
 pub mod commands;
+pub mod target;
 pub mod templates;

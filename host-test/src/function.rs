@@ -182,6 +182,10 @@ impl Function {
     /// Calls the function: a fresh instance, this request, the limits in
     /// force. Never fails: a failed call is a 4xx/5xx response with
     /// [`CallResult::error`] saying why.
+    ///
+    /// Must run inside a tokio runtime with timers enabled (`enable_time` or
+    /// `enable_all`). Long computations yield to the runtime at every epoch
+    /// tick, so concurrent calls on a multi-threaded runtime share it fairly.
     pub async fn handle(&self, request: http::Request<Bytes>) -> CallResult {
         let started = Instant::now();
         let limits = self.limits();

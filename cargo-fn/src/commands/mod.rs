@@ -3,8 +3,10 @@
 
 pub mod build;
 pub mod inspect;
+pub mod invoke;
 pub mod keygen;
 pub mod new;
+pub mod serve;
 pub mod sign;
 pub mod verify;
 
@@ -33,6 +35,8 @@ commands! {
     New(new),
     Build(build),
     Inspect(inspect),
+    Invoke(invoke),
+    Serve(serve),
     Keygen(keygen),
     Sign(sign),
     Verify(verify),

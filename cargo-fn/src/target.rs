@@ -1,0 +1,127 @@
+//! What `serve` and `invoke` run: a component file, or a package built on
+//! the spot; and the runtime settings (limits, key-value, config) both share.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use fn_build::BuildOptions;
+use fn_host_test::{Function, Limits, Runtime, RuntimeConfig};
+
+/// Selects the function to run and how to run it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunTarget {
+    /// A component file (`*.wasm`) or a package name to build first;
+    /// default: the package in the current directory
+    #[arg(value_name = "PKG|FILE")]
+    pub target: Option<String>,
+    /// Path to Cargo.toml, when building
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Build with the dev profile instead of release
+    #[arg(long)]
+    pub debug: bool,
+    /// A configuration value for `wasi:config` (repeatable)
+    #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub config: Vec<(String, String)>,
+    /// Configuration values from a JSON object file `{"key": "value"}`
+    #[arg(long, value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
+    /// A key-value entry in the `default` store (repeatable)
+    #[arg(long = "kv", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub kv: Vec<(String, String)>,
+    /// Wall-clock limit per call, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Linear-memory limit per call, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 128)]
+    pub memory: u64,
+    /// Largest request body accepted, in bytes (larger gets 413)
+    #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
+    pub max_body: usize,
+    /// Refuse outbound HTTP from the function (default: allowed)
+    #[arg(long)]
+    pub no_outbound: bool,
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
+}
+
+impl RunTarget {
+    /// The artifact: the file as given, or the result of building.
+    pub fn artifact(&self) -> anyhow::Result<PathBuf> {
+        if let Some(target) = &self.target {
+            let path = Path::new(target);
+            if target.ends_with(".wasm") || path.is_file() {
+                if !path.is_file() {
+                    bail!("component file {target} not found; run `cargo fn build --release` first");
+                }
+                return Ok(path.to_owned());
+            }
+        }
+        let built = fn_build::build(&BuildOptions {
+            manifest_path: self.manifest_path.clone(),
+            package: self.target.clone(),
+            release: !self.debug,
+            ..BuildOptions::default()
+        })
+        .context("building the function")?;
+        Ok(built.artifact)
+    }
+
+    /// The per-call limits from the flags.
+    pub fn limits(&self) -> anyhow::Result<Limits> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            bail!("--timeout must be a positive number of seconds");
+        }
+        Ok(Limits::default()
+            .with_timeout(Duration::from_secs_f64(self.timeout))
+            .with_memory(self.memory << 20)
+            .with_max_request_body(self.max_body))
+    }
+
+    /// Loads the artifact on `runtime` and applies limits, config and kv.
+    pub fn load(&self, runtime: &Runtime, artifact: &Path) -> anyhow::Result<Function> {
+        let function = runtime
+            .load(artifact)
+            .with_context(|| format!("loading {}", artifact.display()))?;
+        function.set_limits(self.limits()?)?;
+        if let Some(file) = &self.config_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let map: std::collections::BTreeMap<String, String> = serde_json::from_str(&text)
+                .with_context(|| {
+                    format!("{} must be a JSON object of string values", file.display())
+                })?;
+            for (k, v) in map {
+                function.set_config(k, v);
+            }
+        }
+        for (k, v) in &self.config {
+            function.set_config(k.clone(), v.clone());
+        }
+        for (k, v) in &self.kv {
+            function.kv().set(k, v.as_bytes().to_vec());
+        }
+        function.mocks().allow_network(!self.no_outbound);
+        Ok(function)
+    }
+}
+
+/// A runtime for the CLI: precompiled components cached next to the
+/// artifact, so the next `serve` starts without compiling.
+pub fn runtime_for(artifact: &Path) -> anyhow::Result<Runtime> {
+    let cache_dir = artifact
+        .parent()
+        .map(|dir| dir.join(".cache"))
+        .filter(|dir| std::fs::create_dir_all(dir).is_ok());
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir,
+        ..RuntimeConfig::default()
+    })?;
+    Ok(runtime)
+}
