@@ -42,6 +42,10 @@ pub struct RunTarget {
     /// Refuse outbound HTTP from the function (default: allowed)
     #[arg(long)]
     pub no_outbound: bool,
+    /// Only run the component if signed by this public key (repeatable);
+    /// unsigned or tampered artifacts are refused
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    pub trusted_keys: Vec<PathBuf>,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -58,7 +62,9 @@ impl RunTarget {
             let path = Path::new(target);
             if target.ends_with(".wasm") || path.is_file() {
                 if !path.is_file() {
-                    bail!("component file {target} not found; run `cargo fn build --release` first");
+                    bail!(
+                        "component file {target} not found; run `cargo fn build --release` first"
+                    );
                 }
                 return Ok(path.to_owned());
             }
@@ -86,9 +92,13 @@ impl RunTarget {
 
     /// Loads the artifact on `runtime` and applies limits, config and kv.
     pub fn load(&self, runtime: &Runtime, artifact: &Path) -> anyhow::Result<Function> {
-        let function = runtime
-            .load(artifact)
-            .with_context(|| format!("loading {}", artifact.display()))?;
+        let function = if self.trusted_keys.is_empty() {
+            runtime.load(artifact)
+        } else {
+            let keys = crate::commands::verify::load_public_keys(&self.trusted_keys)?;
+            runtime.load_verified(artifact, &keys)
+        }
+        .with_context(|| format!("loading {}", artifact.display()))?;
         function.set_limits(self.limits()?)?;
         if let Some(file) = &self.config_file {
             let text = std::fs::read_to_string(file)

@@ -54,6 +54,16 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Trusted keys were given and the artifact is unsigned, tampered with,
+    /// or signed by another key.
+    #[error("{}refusing to load the component: {reason}", at(path))]
+    Verify {
+        /// The file, when known.
+        path: Option<PathBuf>,
+        /// Which verification failure it is (not a `source`: the message
+        /// already includes it).
+        reason: fn_sign::VerifyError,
+    },
     /// The limits asked for more than the runtime was configured for.
     #[error("invalid limits: {0}")]
     Limits(String),
@@ -95,7 +105,7 @@ impl Error {
     /// Attaches the artifact's path to errors that lack it.
     pub(crate) fn with_path(mut self, file: &Path) -> Self {
         match &mut self {
-            Error::Compile { path, .. } | Error::Link { path, .. } => {
+            Error::Compile { path, .. } | Error::Link { path, .. } | Error::Verify { path, .. } => {
                 *path = Some(file.to_owned());
             }
             _ => {}

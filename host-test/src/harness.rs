@@ -48,6 +48,18 @@ impl TestFunction {
         Self::load_on(&runtime, path)
     }
 
+    /// Loads the component at `path` on the process-wide runtime, refusing
+    /// it unless it is signed by one of `trusted`.
+    pub fn load_verified(
+        path: impl AsRef<Path>,
+        trusted: &[fn_sign::PublicKey],
+    ) -> anyhow::Result<Self> {
+        let path = path.as_ref();
+        let runtime = Runtime::shared().context("starting the wasmtime runtime")?;
+        let function = runtime.load_verified(path, trusted)?;
+        Self::new(function)
+    }
+
     /// Loads the component at `path` on `runtime`.
     pub fn load_on(runtime: &Runtime, path: impl AsRef<Path>) -> anyhow::Result<Self> {
         let path = path.as_ref();

@@ -52,3 +52,4 @@ pub use outbound::{HttpMocks, Outcome, RecordedRequest};
 pub use runtime::{Runtime, RuntimeConfig};
 
 pub use fn_sdk::CloudEvent;
+pub use fn_sign::{PublicKey, VerifyError};

@@ -39,6 +39,9 @@ pub struct RuntimeConfig {
     /// dirtied (`PAGEMAP_SCAN`, 6.7+), and 0 elsewhere, where the whole
     /// region would be cleared on every call.
     pub keep_resident: usize,
+    /// When not empty, every component must carry a valid signature by one
+    /// of these keys (see `cargo fn sign`); others are refused at load.
+    pub trusted_keys: Vec<fn_sign::PublicKey>,
 }
 
 impl Default for RuntimeConfig {
@@ -54,6 +57,7 @@ impl Default for RuntimeConfig {
             } else {
                 0
             },
+            trusted_keys: Vec::new(),
         }
     }
 }
@@ -172,8 +176,33 @@ impl Runtime {
             .map_err(|e| e.with_path(path))
     }
 
-    /// Loads a component from memory as a [`Function`] named `name`.
+    /// Loads the component at `path`, refusing it unless it is signed by
+    /// one of `trusted` (an empty list is refused too: nothing to trust).
+    pub fn load_verified(
+        &self,
+        path: impl AsRef<Path>,
+        trusted: &[fn_sign::PublicKey],
+    ) -> Result<Function, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        fn_sign::verify(&bytes, trusted).map_err(|reason| Error::Verify {
+            path: Some(path.to_owned()),
+            reason,
+        })?;
+        self.load(path)
+    }
+
+    /// Loads a component from memory as a [`Function`] named `name`. With
+    /// [`RuntimeConfig::trusted_keys`] set, the signature is checked first.
     pub fn load_bytes(&self, name: &str, bytes: &[u8]) -> Result<Function, Error> {
+        let trusted = &self.inner.config.trusted_keys;
+        if !trusted.is_empty() {
+            fn_sign::verify(bytes, trusted)
+                .map_err(|reason| Error::Verify { path: None, reason })?;
+        }
         let component = self.compile(bytes)?;
         Function::new(self.clone(), name, &component)
     }

@@ -53,16 +53,25 @@ impl Args {
             let runtime = runtime_for(&artifact)?;
             let started = Instant::now();
             let function = self.run.load(&runtime, &artifact)?;
-            let listener = TcpListener::bind(self.addr)
-                .await
-                .with_context(|| format!("cannot listen on {}; is the port in use? Try --addr 127.0.0.1:0", self.addr))?;
+            let listener = TcpListener::bind(self.addr).await.with_context(|| {
+                format!(
+                    "cannot listen on {}; is the port in use? Try --addr 127.0.0.1:0",
+                    self.addr
+                )
+            })?;
             let addr = listener.local_addr()?;
             eprintln!(
                 "Serving {} on http://{addr} (loaded in {:.0?}; Ctrl-C to stop)",
                 artifact.display(),
                 started.elapsed()
             );
-            serve(listener, function, !self.no_function_logs, shutdown_signal()).await;
+            serve(
+                listener,
+                function,
+                !self.no_function_logs,
+                shutdown_signal(),
+            )
+            .await;
             eprintln!("Stopped.");
             anyhow::Ok(())
         })

@@ -10,3 +10,4 @@ mod http;
 mod kv;
 mod outbound;
 mod runtime;
+mod signing;

@@ -1,0 +1,350 @@
+//! Benchmark of `cargo fn serve` against `wasmtime serve` on the same
+//! artifact, same machine, same run: requests/second and latency under `wrk`.
+//!
+//! The artifact is `fixture-hello` built for wasm32-wasip2 (release) and
+//! passed through `fn_build::process`, as `cargo fn build` would, so it
+//! imports only what a wasi:http proxy may. Both servers get it on free
+//! loopback ports and are loaded with `wrk -t2 -c32 -d10s --latency`
+//! (duration: `SERVE_BENCH_SECS`), alternating A, B, A, B.
+//!
+//! Run with `cargo bench -p cargo-fn --bench serve`. Needs `wrk` and
+//! `wasmtime` on PATH; says so and exits if either is missing.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 2;
+const CONNECTIONS: &str = "32";
+const THREADS: &str = "2";
+const TARGET: &str = "/?name=bench";
+const EXPECTED: &str = "Hello, bench!";
+
+fn main() {
+    let Some(wrk) = find_tool("wrk") else {
+        println!(
+            "serve bench skipped: `wrk` is not on PATH (install it, e.g. `apt-get install wrk`)"
+        );
+        return;
+    };
+    let Some(wasmtime) = find_tool("wasmtime") else {
+        println!(
+            "serve bench skipped: `wasmtime` is not on PATH (install the 48.x CLI: `cargo install wasmtime-cli --version 48.0.8`)"
+        );
+        return;
+    };
+    let secs = std::env::var("SERVE_BENCH_SECS").unwrap_or_else(|_| "10".into());
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let artifact = processed_hello(workspace);
+    eprintln!("artifact: {}", artifact.display());
+
+    let mut cargo_fn = start_cargo_fn(&artifact);
+    let (mut wasmtime_serve, wasmtime_flags) = start_wasmtime(&wasmtime, &artifact);
+    let servers = [
+        ("cargo fn serve".to_owned(), cargo_fn.addr),
+        (
+            format!("wasmtime serve {}", wasmtime_flags.join(" "))
+                .trim()
+                .to_owned(),
+            wasmtime_serve.addr,
+        ),
+    ];
+    for (name, addr) in &servers {
+        let body = get(*addr, TARGET);
+        assert_eq!(body, EXPECTED, "{name} answered {body:?}");
+    }
+
+    let mut rows = Vec::new();
+    for round in 1..=ROUNDS {
+        for (name, addr) in &servers {
+            eprintln!("round {round}: wrk against {name} on {addr} for {secs}s...");
+            rows.push((name.clone(), round, run_wrk(&wrk, *addr, &secs)));
+        }
+    }
+    cargo_fn.stop();
+    wasmtime_serve.stop();
+
+    println!();
+    println!(
+        "hello world, wrk -t{THREADS} -c{CONNECTIONS} -d{secs}s --latency, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "{:<28} {:>5} {:>10} {:>9} {:>9} {:>9} {:>8} {:>7}",
+        "server", "round", "req/s", "avg", "p50", "p99", "non-2xx", "errors"
+    );
+    for (name, round, r) in &rows {
+        println!(
+            "{:<28} {:>5} {:>10.0} {:>9} {:>9} {:>9} {:>8} {:>7}",
+            name, round, r.rps, r.avg, r.p50, r.p99, r.non_2xx, r.errors
+        );
+    }
+    let best = |prefix: &str| {
+        rows.iter()
+            .filter(|(n, _, _)| n.starts_with(prefix))
+            .map(|(_, _, r)| r.rps)
+            .fold(0.0, f64::max)
+    };
+    let (ours, theirs) = (best("cargo fn"), best("wasmtime"));
+    println!(
+        "best req/s: cargo fn serve {ours:.0}, wasmtime serve {theirs:.0} (ratio {:.2}; target >= 1.00)",
+        ours / theirs
+    );
+}
+
+/// `name` in a PATH directory, or in `~/.cargo/bin`.
+fn find_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
+    std::env::split_paths(&path)
+        .chain(home)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Builds `fixture-hello` (release) and processes it like `cargo fn build`.
+fn processed_hello(workspace: &Path) -> PathBuf {
+    let target_dir = workspace.join("target/fixtures");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(workspace)
+        .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
+        .args(["-p", "fixture-hello", "--target-dir"])
+        .arg(&target_dir)
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "building fixture-hello failed");
+    let raw_path = target_dir.join("wasm32-wasip2/release/fixture_hello.wasm");
+    let raw = std::fs::read(&raw_path).expect("read fixture_hello.wasm");
+    let processed = fn_build::process(
+        &raw,
+        &fn_build::ProcessOptions {
+            package: "fixture-hello".into(),
+            ..Default::default()
+        },
+    )
+    .expect("fn_build::process on fixture-hello");
+    let dir = workspace.join("target/serve-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let artifact = dir.join("fixture_hello.wasm");
+    std::fs::write(&artifact, &processed.component).unwrap();
+    eprintln!(
+        "processed fixture-hello: {} -> {} bytes; stubbed imports: {:?}",
+        raw.len(),
+        processed.component.len(),
+        processed.stubbed
+    );
+    artifact
+}
+
+/// A server child process, its address, and a thread draining its stderr.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// SIGINT, then a kill if it is still up after 5 s.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `cmd` with stderr piped; lines go to `on_line` until it returns
+/// `Some`, then are drained (and dropped) so the server never blocks on
+/// a full pipe. Returns the child and what `on_line` found, or the stderr
+/// so far if the child exits or nothing is found within 120 s.
+fn spawn<T: Send + 'static>(
+    mut cmd: Command,
+    on_line: impl Fn(&str) -> Option<T> + Send + 'static,
+) -> Result<(Child, T), String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {cmd:?}: {e}"))?;
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut found = false;
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if !found {
+                let _ = tx.send(Err(line.clone()));
+                if let Some(value) = on_line(&line) {
+                    found = true;
+                    let _ = tx.send(Ok(value));
+                }
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Ok(value)) => return Ok((child, value)),
+            Ok(Err(line)) => {
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(seen);
+            }
+        }
+    }
+}
+
+fn start_cargo_fn(artifact: &Path) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.arg("fn")
+        .arg("serve")
+        .arg(artifact)
+        .args(["--addr", "127.0.0.1:0"]);
+    let on_line = |line: &str| {
+        let (_, after) = line.strip_prefix("Serving ")?.split_once(" on http://")?;
+        after.split_whitespace().next()?.parse::<SocketAddr>().ok()
+    };
+    match spawn(cmd, on_line) {
+        Ok((child, addr)) => Server { child, addr },
+        Err(stderr) => panic!("cargo fn serve did not start:\n{stderr}"),
+    }
+}
+
+/// Starts `wasmtime serve` on a free port: first with no extra flags, and
+/// if the component is refused, with `-S cli` (reported in the table).
+fn start_wasmtime(wasmtime: &Path, artifact: &Path) -> (Server, Vec<&'static str>) {
+    let mut refusals = String::new();
+    for flags in [vec![], vec!["-S", "cli"]] {
+        let addr = free_port();
+        let mut cmd = Command::new(wasmtime);
+        cmd.arg("serve")
+            .args(&flags)
+            .arg("--addr")
+            .arg(addr.to_string())
+            .arg(artifact);
+        match spawn(cmd, |line| line.contains("Serving HTTP on").then_some(())) {
+            Ok((child, ())) => {
+                wait_until_accepting(addr);
+                return (Server { child, addr }, flags);
+            }
+            Err(stderr) => {
+                eprintln!("wasmtime serve {flags:?} refused the component:\n{stderr}");
+                refusals.push_str(&stderr);
+            }
+        }
+    }
+    panic!("wasmtime serve could not run the artifact:\n{refusals}");
+}
+
+/// A loopback port free right now (bound, read, released).
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free loopback port")
+}
+
+fn wait_until_accepting(addr: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{addr} does not accept connections"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The body of `GET target` (`Connection: close`, read to the end).
+fn get(addr: SocketAddr, target: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "not a 200: {response:?}"
+    );
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Default)]
+struct WrkResult {
+    rps: f64,
+    avg: String,
+    p50: String,
+    p99: String,
+    non_2xx: u64,
+    errors: u64,
+}
+
+fn run_wrk(wrk: &Path, addr: SocketAddr, secs: &str) -> WrkResult {
+    let output = Command::new(wrk)
+        .args(["-t", THREADS, "-c", CONNECTIONS, "-d"])
+        .arg(format!("{secs}s"))
+        .arg("--latency")
+        .arg(format!("http://{addr}{TARGET}"))
+        .output()
+        .expect("run wrk");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "wrk failed:\n{text}");
+    parse_wrk(&text)
+}
+
+/// Reads the lines of wrk's report this table needs.
+fn parse_wrk(text: &str) -> WrkResult {
+    let mut result = WrkResult::default();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", n, ..] => result.rps = n.parse().unwrap_or(0.0),
+            ["Latency", avg, ..] if *avg != "Distribution" => result.avg = (*avg).to_owned(),
+            ["50%", v] => result.p50 = (*v).to_owned(),
+            ["99%", v] => result.p99 = (*v).to_owned(),
+            ["Non-2xx", "or", "3xx", "responses:", n] => result.non_2xx = n.parse().unwrap_or(0),
+            ["Socket", "errors:", rest @ ..] => {
+                // connect 0, read 0, write 0, timeout 0
+                result.errors = rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum();
+            }
+            _ => {}
+        }
+    }
+    assert!(result.rps > 0.0, "no Requests/sec in wrk's output:\n{text}");
+    result
+}

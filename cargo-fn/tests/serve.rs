@@ -1,0 +1,452 @@
+//! `cargo fn serve` end to end: the real binary on a free loopback port, real
+//! HTTP/1.1 bytes over `TcpStream`, malformed requests included. Every answer
+//! must be right and the server must stay up (a fresh connection after each
+//! bad one still gets a 200); Ctrl-C (SIGINT) must stop it cleanly.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to load (a cold compile of the component).
+const STARTUP: Duration = Duration::from_secs(120);
+/// Read/write timeout per exchange: a hung server fails the test, never hangs it.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// The `--max-body` every server here runs with.
+const MAX_BODY: usize = 1024;
+
+// ---------------------------------------------------------------- fixtures
+
+/// The fixtures this file serves, by package name.
+const FIXTURES: &[&str] = &["fixture-hello", "fixture-spin"];
+
+/// Builds the fixtures once (one cargo invocation, their own target dir, as
+/// host-test's tests do) and returns the `.wasm` of `package`.
+fn fixture(package: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<HashMap<String, PathBuf>, String>> = OnceLock::new();
+    match BUILT.get_or_init(build_fixtures) {
+        Ok(built) => built
+            .get(package)
+            .unwrap_or_else(|| panic!("{package} is not in FIXTURES"))
+            .clone(),
+        Err(err) => panic!("{err}"),
+    }
+}
+
+fn build_fixtures() -> Result<HashMap<String, PathBuf>, String> {
+    let root = common::workspace();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .arg("--message-format=json-render-diagnostics")
+        .arg("--target-dir")
+        .arg(root.join("target/fixtures"));
+    for package in FIXTURES {
+        cmd.args(["-p", package]);
+    }
+    let output = cmd
+        .output()
+        .map_err(|e| format!("could not run cargo to build the fixtures: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building the fixtures failed (is the target installed? `rustup target add wasm32-wasip2`):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let mut built = HashMap::new();
+    for line in output.stdout.split(|b| *b == b'\n') {
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if message["reason"] != "compiler-artifact" {
+            continue;
+        }
+        // `path+file:///…/fixtures/hello#fixture-hello@0.0.0`
+        let id = message["package_id"].as_str().unwrap_or_default();
+        let name = id.rsplit('#').next().unwrap_or(id).split('@').next();
+        let Some(package) = FIXTURES.iter().find(|p| Some(**p) == name) else {
+            continue;
+        };
+        let wasm = message["filenames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str())
+            .find(|f| f.ends_with(".wasm"));
+        if let Some(wasm) = wasm {
+            built.insert((*package).to_owned(), PathBuf::from(wasm));
+        }
+    }
+    match FIXTURES.iter().find(|p| !built.contains_key(**p)) {
+        Some(missing) => Err(format!("cargo reported no .wasm artifact for {missing}")),
+        None => Ok(built),
+    }
+}
+
+// ------------------------------------------------------------------ server
+
+/// A running `cargo-fn fn serve`; killed on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `cargo-fn fn serve <wasm> --addr 127.0.0.1:0 --max-body 1024
+    /// --timeout 1` and waits for its `Serving ... on http://ADDR` line.
+    fn start(wasm: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-fn"))
+            .arg("fn")
+            .arg("serve")
+            .arg(wasm)
+            .args(["--addr", "127.0.0.1:0", "--timeout", "1"])
+            .args(["--max-body", &MAX_BODY.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cargo-fn fn serve");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = serving_addr(&line) {
+                    let _ = tx.send(addr);
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            log,
+        };
+        match rx.recv_timeout(STARTUP) {
+            Ok(addr) => server.addr = addr,
+            Err(_) => panic!(
+                "no `Serving ... on http://ADDR` line within {STARTUP:?}; stderr:\n{}",
+                server.log()
+            ),
+        }
+        server
+    }
+
+    /// Everything the server wrote to stderr so far.
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 5 s) for a stderr line containing all of `parts`; the
+    /// access log is written by the server, read by a thread, so it may lag
+    /// the response a little.
+    fn log_line_with(&self, parts: &[&str]) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.log();
+            let found = log.lines().find(|l| parts.iter().all(|p| l.contains(p)));
+            if let Some(line) = found {
+                return Some(line.to_owned());
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGINT (what Ctrl-C sends) and waits up to 15 s for the exit.
+    fn interrupt(&mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let kill = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("run kill");
+        assert!(kill.success(), "kill -INT {pid} failed");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server still running 15 s after SIGINT; stderr:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn get(&self, target: &str) -> Response {
+        self.send(
+            format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+    }
+
+    /// Writes `raw` on a new connection and reads the answer.
+    fn send(&self, raw: &[u8]) -> Response {
+        exchange(self.addr, raw).unwrap_or_else(|e| {
+            panic!(
+                "exchange with {} failed: {e}\nrequest: {:?}\nserver stderr:\n{}",
+                self.addr,
+                String::from_utf8_lossy(raw),
+                self.log()
+            )
+        })
+    }
+
+    /// A fresh connection still gets a well-formed 200 greeting.
+    fn assert_still_up(&self, after: &str) {
+        let response = self.get("/?name=again");
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, &b"Hello, again!"[..]),
+            "after {after}, a new connection did not get the greeting: {response:?}"
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The address of a `Serving <file> on http://ADDR (...)` line.
+fn serving_addr(line: &str) -> Option<SocketAddr> {
+    let rest = line.strip_prefix("Serving ")?;
+    let (_, after) = rest.split_once(" on http://")?;
+    after.split_whitespace().next()?.parse().ok()
+}
+
+// ------------------------------------------------------------- raw client
+
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One request on a new connection. Reads until the response is complete
+/// (by `content-length`) or the server closes; a reset after a complete
+/// head is tolerated (the server may close with part of a body unread).
+fn exchange(addr: SocketAddr, raw: &[u8]) -> Result<Response, String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    // The server may answer (and close) before taking the whole request.
+    let write_error = stream.write_all(raw).err();
+    let mut received = Vec::new();
+    let mut chunk = [0; 8192];
+    let error = loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break None,
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(e) => break Some(e),
+        }
+        if let Some(response) = parse(&received)
+            && response
+                .header("content-length")
+                .and_then(|v| v.parse().ok())
+                == Some(response.body.len())
+        {
+            return Ok(response);
+        }
+    };
+    parse(&received).ok_or_else(|| {
+        format!(
+            "no complete response (write error: {write_error:?}, read error: {error:?}); got {:?}",
+            String::from_utf8_lossy(&received)
+        )
+    })
+}
+
+/// Parses a complete response head, and the body received so far.
+fn parse(bytes: &[u8]) -> Option<Response> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&bytes[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let rest = status_line.strip_prefix("HTTP/1.1 ")?;
+    let status = rest.get(..3)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Some(Response {
+        status,
+        headers,
+        body: bytes[end + 4..].to_vec(),
+    })
+}
+
+// ------------------------------------------------------------------- tests
+
+#[test]
+fn answers_good_and_malformed_requests_and_stays_up() {
+    let mut server = Server::start(&fixture("fixture-hello"));
+
+    let ok = server.get("/?name=x");
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(ok.body, b"Hello, x!");
+    let line = server.log_line_with(&["GET", "/?name=x", "200"]);
+    assert!(
+        line.is_some(),
+        "no access-log line with method, path and status; stderr:\n{}",
+        server.log()
+    );
+
+    let over = MAX_BODY + 1024;
+    let big = vec![b'a'; over];
+    let mut declared =
+        format!("POST /big HTTP/1.1\r\nHost: test\r\nContent-Length: {over}\r\n\r\n").into_bytes();
+    declared.extend_from_slice(&big);
+    // Two chunks of MAX_BODY bytes each: no length declared, the cap must
+    // trip while streaming.
+    let mut chunked =
+        b"POST /chunked HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..2 {
+        chunked.extend_from_slice(format!("{MAX_BODY:x}\r\n").as_bytes());
+        chunked.extend_from_slice(&big[..MAX_BODY]);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        (
+            "a non-numeric Content-Length",
+            b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: abc\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "a header name with a space",
+            b"GET / HTTP/1.1\r\nHost: test\r\nBad Name: x\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "a 0x01 byte in a header value",
+            b"GET / HTTP/1.1\r\nHost: test\r\nX-Ctl: a\x01b\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "a 0x01 byte in a header name",
+            b"GET / HTTP/1.1\r\nHost: test\r\nX\x01Y: z\r\n\r\n".to_vec(),
+            400,
+        ),
+        ("a declared body over the cap", declared, 413),
+        ("a chunked body over the cap", chunked, 413),
+        ("a garbage request line", b"GARBAGE\r\n\r\n".to_vec(), 400),
+        (
+            "a request line with an extra word",
+            b"GET / HTTP/1.1 extra\r\nHost: test\r\n\r\n".to_vec(),
+            400,
+        ),
+    ];
+    for (what, raw, expected) in &cases {
+        let response = server.send(raw);
+        assert_eq!(
+            response.status,
+            *expected,
+            "{what}: {response:?}\nserver stderr:\n{}",
+            server.log()
+        );
+        server.assert_still_up(what);
+    }
+    for path in ["/big", "/chunked"] {
+        let line = server.log_line_with(&["POST", path, "413"]);
+        assert!(
+            line.is_some(),
+            "no access-log line for the 413 on {path}; stderr:\n{}",
+            server.log()
+        );
+    }
+
+    let status = server.interrupt();
+    assert!(
+        status.success(),
+        "exit after SIGINT: {status}; stderr:\n{}",
+        server.log()
+    );
+}
+
+#[test]
+fn parallel_requests_all_succeed() {
+    let mut server = Server::start(&fixture("fixture-hello"));
+    let server_ref = &server;
+    let answers: Vec<(usize, Response)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|i| s.spawn(move || (i, server_ref.get(&format!("/?name=n{i}")))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, response) in &answers {
+        assert_eq!(response.status, 200, "request {i}: {response:?}");
+        assert_eq!(response.body, format!("Hello, n{i}!").as_bytes());
+    }
+    let status = server.interrupt();
+    assert!(status.success(), "exit after SIGINT: {status}");
+}
+
+#[test]
+fn timeout_is_504_and_the_server_stays_up() {
+    let mut server = Server::start(&fixture("fixture-spin"));
+    for attempt in 1..=2 {
+        let started = Instant::now();
+        let response = server.get("/spin");
+        assert_eq!(
+            response.status,
+            504,
+            "attempt {attempt}: {response:?}\nstderr:\n{}",
+            server.log()
+        );
+        // Bounded by IO_TIMEOUT inside `exchange`; this says how it went.
+        eprintln!("attempt {attempt}: 504 after {:?}", started.elapsed());
+    }
+    let ok = server.get("/");
+    assert_eq!((ok.status, ok.body.as_slice()), (200, &b"ok"[..]), "{ok:?}");
+    let line = server.log_line_with(&["GET", "/spin", "504"]);
+    assert!(
+        line.is_some(),
+        "no access-log line for the 504; stderr:\n{}",
+        server.log()
+    );
+    let status = server.interrupt();
+    assert!(
+        status.success(),
+        "exit after SIGINT: {status}; stderr:\n{}",
+        server.log()
+    );
+}
+
+#[test]
+fn serving_line_is_parsed() {
+    let line = "Serving /x/y.wasm on http://127.0.0.1:4321 (loaded in 3ms; Ctrl-C to stop)";
+    assert_eq!(
+        serving_addr(line),
+        Some(SocketAddr::from(([127, 0, 0, 1], 4321)))
+    );
+    assert_eq!(serving_addr("GET / 200 1ms"), None);
+}
