@@ -67,7 +67,17 @@ pub fn locate(opts: &BuildOptions) -> Result<Package, BuildError> {
                 name: name.clone(),
                 available: names(),
             })?,
-        None => match meta.root_package() {
+        None => match meta.root_package().or_else(|| {
+            // `--manifest-path member/Cargo.toml` in a workspace selects that
+            // member, as cargo itself does.
+            let wanted = std::fs::canonicalize(opts.manifest_path.as_ref()?).ok()?;
+            members.iter().copied().find(|p| {
+                std::fs::canonicalize(p.manifest_path.as_std_path())
+                    .ok()
+                    .as_ref()
+                    == Some(&wanted)
+            })
+        }) {
             Some(p) => p,
             None => {
                 let mut cdylibs = members.iter().copied().filter(|p| lib_is_cdylib(p));

@@ -60,6 +60,25 @@ impl TestFunction {
         Self::new(function)
     }
 
+    /// Builds the package whose `Cargo.toml` is `manifest_path` with the
+    /// `cargo fn build` pipeline (release; cargo skips the work when
+    /// nothing changed, so a stale artifact is never loaded) and loads the
+    /// artifact: the exact bytes `cargo fn build --release` ships.
+    ///
+    /// In a function's own tests:
+    /// `TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))`.
+    pub fn from_package(manifest_path: impl AsRef<Path>) -> anyhow::Result<Self> {
+        let manifest_path = manifest_path.as_ref();
+        let built = fn_build::build(&fn_build::BuildOptions {
+            manifest_path: Some(manifest_path.to_owned()),
+            release: true,
+            quiet: true,
+            ..fn_build::BuildOptions::default()
+        })
+        .with_context(|| format!("building `{}` for wasm32-wasip2", manifest_path.display()))?;
+        Self::load(&built.artifact)
+    }
+
     /// Loads the component at `path` on `runtime`.
     pub fn load_on(runtime: &Runtime, path: impl AsRef<Path>) -> anyhow::Result<Self> {
         let path = path.as_ref();

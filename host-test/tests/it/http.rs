@@ -66,3 +66,26 @@ fn invalid_json_is_a_client_error() {
     // The guest answered; the runtime has nothing to report.
     assert!(res.error.is_none());
 }
+
+#[test]
+fn from_package_builds_with_the_pipeline_and_runs_the_artifact() {
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/hello/Cargo.toml");
+    let f = TestFunction::from_package(manifest).unwrap();
+    let res = f.get("/?name=Pipeline");
+    assert_eq!(res.status(), 200, "{}", res.describe());
+    assert_eq!(res.text(), "Hello, Pipeline!");
+    // The pipeline's artifact, not cargo's raw output: no wasi:cli/environment.
+    let artifact = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fn/fixture-hello.wasm"),
+    )
+    .unwrap();
+    let report = fn_build::report::inspect(&artifact).unwrap();
+    let imports: Vec<&str> = report.imports.iter().map(|i| i.name.as_str()).collect();
+    assert!(report.within_contract, "{imports:?}");
+    assert!(
+        imports
+            .iter()
+            .all(|i| !i.starts_with("wasi:cli/environment")),
+        "{imports:?}"
+    );
+}
