@@ -3,6 +3,7 @@
 //! test harness and by `cargo fn serve`.
 
 use crate::call::{CallError, CallResult, Metrics};
+use crate::clock::ClockOffset;
 use crate::error::Error;
 use crate::invoke::{RunError, Stage, Timings, classify, rejected, run};
 use crate::kv::KeyValue;
@@ -37,6 +38,7 @@ struct Inner {
     config: Mutex<ConfigState>,
     mocks: HttpMocks,
     limits: Mutex<Limits>,
+    clock: ClockOffset,
 }
 
 #[derive(Default)]
@@ -75,6 +77,7 @@ impl Function {
                 config: Mutex::default(),
                 mocks: HttpMocks::default(),
                 limits: Mutex::new(Limits::default()),
+                clock: ClockOffset::default(),
             }),
         })
     }
@@ -116,6 +119,24 @@ impl Function {
     /// The config values calls see.
     pub fn config(&self) -> BTreeMap<String, String> {
         lock(&self.inner.config).values.clone()
+    }
+
+    /// Moves the wall clock the following calls see
+    /// (`wasi:clocks/wall-clock`, so `SystemTime::now()` in the guest) forward
+    /// by `by`: tests of expiry run without sleeping. Offsets add up; the
+    /// monotonic clock and the host's timeouts are not affected.
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.inner.clock.advance(by);
+    }
+
+    /// How far the guest's wall clock runs ahead of the host's.
+    pub fn clock_offset(&self) -> std::time::Duration {
+        self.inner.clock.get()
+    }
+
+    /// Puts the guest's wall clock back in step with the host's.
+    pub fn reset_clock(&self) {
+        self.inner.clock.reset();
     }
 
     /// The limits of the following calls.
@@ -213,6 +234,7 @@ impl Function {
             self.inner.kv.clone(),
             config,
             limits.memory,
+            self.inner.clock.wall_clock(),
         );
         let mut store = Store::new(self.inner.runtime.engine(), state);
         store.limiter(|state| &mut state.limiter);

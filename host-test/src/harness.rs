@@ -185,6 +185,20 @@ impl TestFunction {
         self
     }
 
+    /// Removes every outbound mock (to register different answers for the
+    /// following calls: mocks match in registration order).
+    pub fn clear_mocks(&self) -> &Self {
+        self.function.mocks().clear();
+        self
+    }
+
+    /// Moves the wall clock the following calls see forward by `by` (see
+    /// [`Function::advance_clock`]).
+    pub fn advance_clock(&self, by: std::time::Duration) -> &Self {
+        self.function.advance_clock(by);
+        self
+    }
+
     /// Replaces the per-call limits. Panics when they exceed what the
     /// runtime allows (see [`Function::set_limits`]).
     #[track_caller]

@@ -30,6 +30,7 @@
 
 mod cache;
 mod call;
+mod clock;
 mod error;
 mod function;
 mod harness;

@@ -1,5 +1,6 @@
 //! The data of one call's `Store`, and the linker that serves its imports.
 
+use crate::clock::OffsetWallClock;
 use crate::kv::{self, KeyValue, KvHost};
 use crate::limits::MemoryLimiter;
 use crate::logs::LogPipe;
@@ -30,6 +31,7 @@ impl HostState {
         kv: KeyValue,
         config: Arc<WasiConfigVariables>,
         memory_cap: u64,
+        wall_clock: OffsetWallClock,
     ) -> Self {
         // No arguments, environment, preopens or sockets: a function gets
         // exactly the capabilities the contract promises.
@@ -39,6 +41,7 @@ impl HostState {
             .allow_ip_name_lookup(false)
             .allow_tcp(false)
             .allow_udp(false)
+            .wall_clock(wall_clock)
             .build();
         HostState {
             wasi,

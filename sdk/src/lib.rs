@@ -55,6 +55,7 @@ pub mod config;
 pub mod kv;
 pub mod log;
 pub mod outbound;
+pub mod random;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
