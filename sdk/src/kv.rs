@@ -4,7 +4,7 @@
 //! use fn_sdk::kv::Store;
 //!
 //! # fn main() -> Result<(), fn_sdk::kv::Error> {
-//! let store = Store::open("default")?;
+//! let store = Store::open_default()?;
 //! store.set("greeting", b"hello")?;
 //! assert_eq!(store.get("greeting")?.as_deref(), Some(&b"hello"[..]));
 //! assert_eq!(store.increment("visits", 1)?, 1);
@@ -15,6 +15,9 @@
 //! tests do not see each other's data; see [`testing`](crate::testing).
 
 use serde::{Serialize, de::DeserializeOwned};
+
+/// The name of the default store ([`Store::open_default`]).
+pub const DEFAULT_STORE: &str = "default";
 
 /// A key-value error.
 #[derive(Debug, thiserror::Error)]
@@ -49,11 +52,23 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store named `name` (`"default"` is the conventional one).
+    /// Opens the store named `name`. Prefer [`Store::open_default`] for the
+    /// host's default store: hosts do not agree on its name.
     pub fn open(name: &str) -> Result<Self, Error> {
         Ok(Self {
             inner: imp::Bucket::open(name)?,
         })
+    }
+
+    /// Opens the host's default store: the one named [`DEFAULT_STORE`]
+    /// (Spin, wasmCloud, `cargo fn serve`, fn-host-test), or, on a host that
+    /// has none by that name, the one named `""` (`wasmtime serve
+    /// -S keyvalue`, whose only store has the empty name).
+    pub fn open_default() -> Result<Self, Error> {
+        match Self::open(DEFAULT_STORE) {
+            Err(Error::NoSuchStore(_)) => Self::open(""),
+            other => other,
+        }
     }
 
     /// The value of `key`, if present.

@@ -3,9 +3,21 @@
 use super::bindings::wasi::keyvalue::{atomics, store};
 use crate::kv::Error;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 pub(crate) struct Bucket {
     name: String,
-    inner: store::Bucket,
+    inner: Rc<store::Bucket>,
+}
+
+thread_local! {
+    /// Buckets opened by this instance, by name. Opening a store once per
+    /// instance gives every `Store::open` of a request the same handle:
+    /// hosts such as `wasmtime serve` give each handle its own copy of the
+    /// data, so a write through one handle would be invisible to another.
+    static OPEN: RefCell<HashMap<String, Rc<store::Bucket>>> = RefCell::new(HashMap::new());
 }
 
 impl std::fmt::Debug for Bucket {
@@ -24,7 +36,15 @@ fn convert(name: &str, e: store::Error) -> Error {
 
 impl Bucket {
     pub(crate) fn open(name: &str) -> Result<Self, Error> {
-        let inner = store::open(name).map_err(|e| convert(name, e))?;
+        let cached = OPEN.with_borrow(|open| open.get(name).cloned());
+        let inner = match cached {
+            Some(inner) => inner,
+            None => {
+                let inner = Rc::new(store::open(name).map_err(|e| convert(name, e))?);
+                OPEN.with_borrow_mut(|open| open.insert(name.to_owned(), inner.clone()));
+                inner
+            }
+        };
         Ok(Self {
             name: name.to_owned(),
             inner,
