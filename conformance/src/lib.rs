@@ -1,0 +1,500 @@
+//! Conformance: one built artifact, two hosts, the same answers.
+//!
+//! A [`Scenario`] is an example function's artifact (built once by the
+//! `cargo fn build` pipeline), its config, a preset key-value store and a list
+//! of requests. [`Scenario::run`] sends every request to fn-host-test (the
+//! embedded runtime behind the test harness, `cargo fn serve` and
+//! `cargo fn invoke`) and to `wasmtime serve` (the wasmtime project's own
+//! CLI, a host this project did not write), and compares status,
+//! `content-type`, body and the outbound requests each made to the
+//! [`providers`] on loopback.
+//!
+//! `wasmtime serve` gives every request a fresh copy of the preset store, so
+//! each request starts from the same key-value state on both hosts: the
+//! embedded store is reset to the preset before every request.
+
+pub mod providers;
+pub mod wasmtime_serve;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use fn_host_test::TestFunction;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+use providers::{Providers, Received};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use wasmtime_serve::WasmtimeServe;
+
+/// Builds the function package at `dir` (relative to the workspace root,
+/// e.g. `examples/checkout`) with the `cargo fn build` pipeline (release)
+/// and returns the artifact both hosts run.
+pub fn build_package(dir: &str) -> anyhow::Result<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("conformance/ lives in the workspace")
+        .join(dir)
+        .join("Cargo.toml");
+    let built = fn_build::build(&fn_build::BuildOptions {
+        manifest_path: Some(manifest.clone()),
+        release: true,
+        quiet: true,
+        ..Default::default()
+    })
+    .with_context(|| format!("building {}", manifest.display()))?;
+    Ok(built.artifact)
+}
+
+/// One request and what may legitimately differ in its answer.
+pub struct Step {
+    /// A short name for the report.
+    pub name: String,
+    /// The request (path-only URI).
+    pub request: Request<Bytes>,
+    /// JSON pointers into the response body whose values may differ
+    /// (random ids); they must be present on both sides.
+    pub masked_body: Vec<String>,
+    /// Response headers whose values may differ but must be present on
+    /// both sides (`location` with a random id).
+    pub masked_headers: Vec<String>,
+    /// Whether outbound request bodies and idempotency keys may differ
+    /// (they carry random codes or ids); method, path and auth must not.
+    pub outbound_random: bool,
+}
+
+impl Step {
+    /// A step sending `request`.
+    pub fn new(name: impl Into<String>, request: Request<Bytes>) -> Self {
+        Step {
+            name: name.into(),
+            request,
+            masked_body: Vec::new(),
+            masked_headers: Vec::new(),
+            outbound_random: false,
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(name: impl Into<String>, path: &str) -> Self {
+        Self::new(name, request(Method::GET, path, None, Bytes::new()))
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post_json(name: impl Into<String>, path: &str, body: &serde_json::Value) -> Self {
+        Self::post(name, path, "application/json", body.to_string())
+    }
+
+    /// `POST path` with `content_type` and `body`.
+    pub fn post(
+        name: impl Into<String>,
+        path: &str,
+        content_type: &str,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        Self::new(
+            name,
+            request(Method::POST, path, Some(content_type), body.into()),
+        )
+    }
+
+    /// Adds a request header.
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.request.headers_mut().insert(
+            name,
+            value.parse().expect("a valid header value in a scenario"),
+        );
+        self
+    }
+
+    /// Lets the value at JSON pointer `pointer` differ.
+    pub fn mask(mut self, pointer: &str) -> Self {
+        self.masked_body.push(pointer.to_owned());
+        self
+    }
+
+    /// Lets header `name` differ (it must be present on both sides).
+    pub fn mask_header(mut self, name: &str) -> Self {
+        self.masked_headers.push(name.to_owned());
+        self
+    }
+
+    /// Lets outbound bodies and idempotency keys differ.
+    pub fn outbound_random(mut self) -> Self {
+        self.outbound_random = true;
+        self
+    }
+}
+
+fn request(method: Method, path: &str, content_type: Option<&str>, body: Bytes) -> Request<Bytes> {
+    let mut builder = Request::builder().method(method).uri(path);
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    builder.body(body).expect("a valid request in a scenario")
+}
+
+/// What one host answered to one step.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+    /// The outbound requests the providers received.
+    pub outbound: Vec<Received>,
+}
+
+impl Observed {
+    fn summary(&self) -> String {
+        let mut out = format!(
+            "{} content-type={:?} body={}",
+            self.status,
+            self.headers.get("content-type"),
+            String::from_utf8_lossy(&self.body)
+        );
+        for r in &self.outbound {
+            let _ = write!(out, "\n      -> {} {} {}", r.method, r.path, r.body_str());
+        }
+        out
+    }
+}
+
+/// A function, its setup and the requests to compare.
+pub struct Scenario {
+    /// The package directory, relative to the workspace root.
+    pub example: String,
+    /// `wasi:config` values (no commas: see [`WasmtimeServe::start`]).
+    pub config: Vec<(String, String)>,
+    /// The key-value store every request starts from.
+    pub kv: Vec<(String, String)>,
+    /// The requests.
+    pub steps: Vec<Step>,
+}
+
+/// The outcome of one step on both hosts.
+pub struct Compared {
+    /// The step's name.
+    pub name: String,
+    /// fn-host-test's answer.
+    pub embedded: Observed,
+    /// wasmtime serve's answer.
+    pub independent: Observed,
+    /// Differences; empty when the hosts agreed.
+    pub differences: Vec<String>,
+}
+
+/// Every step's comparison.
+pub struct Report {
+    /// The example.
+    pub example: String,
+    /// Per step.
+    pub steps: Vec<Compared>,
+    /// What `wasmtime serve` printed (for diagnosing a difference).
+    pub independent_output: String,
+}
+
+impl Report {
+    /// Panics with a readable table when any step differs.
+    #[track_caller]
+    pub fn assert_same(&self) {
+        let mut failures = String::new();
+        for step in &self.steps {
+            if !step.differences.is_empty() {
+                let _ = writeln!(failures, "  {}:", step.name);
+                for d in &step.differences {
+                    let _ = writeln!(failures, "    - {d}");
+                }
+                let _ = writeln!(failures, "    fn-host-test:  {}", step.embedded.summary());
+                let _ = writeln!(
+                    failures,
+                    "    wasmtime serve: {}",
+                    step.independent.summary()
+                );
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{}: the hosts answered differently\n{failures}\nwasmtime serve output:\n{}",
+            self.example,
+            self.independent_output
+        );
+    }
+
+    /// One line per step: name, status, and whether the hosts agreed.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        for step in &self.steps {
+            let _ = writeln!(
+                out,
+                "{:<28} {:<40} {} / {}  {}",
+                self.example,
+                step.name,
+                step.embedded.status.as_u16(),
+                step.independent.status.as_u16(),
+                if step.differences.is_empty() {
+                    "same"
+                } else {
+                    "DIFFERENT"
+                }
+            );
+        }
+        out
+    }
+}
+
+impl Scenario {
+    /// A scenario for the package at `dir` (relative to the workspace root).
+    pub fn new(dir: &str) -> Self {
+        Scenario {
+            example: dir.to_owned(),
+            config: Vec::new(),
+            kv: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Adds a config value.
+    pub fn config(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.config.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Adds a preset key-value entry.
+    pub fn kv(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.kv.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Adds a step.
+    pub fn step(mut self, step: Step) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    /// Builds the example, starts both hosts and compares every step.
+    pub fn run(self, providers: &Providers) -> anyhow::Result<Report> {
+        let artifact = build_package(&self.example)?;
+        let independent = WasmtimeServe::start(&artifact, &self.config, &self.kv)?;
+        let embedded = TestFunction::load(&artifact)?;
+        for (key, value) in &self.config {
+            embedded.config(key.clone(), value.clone());
+        }
+        // Outbound requests go to the loopback providers, like wasmtime's.
+        embedded.function().mocks().allow_network(true);
+        let client = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        providers.take();
+
+        let mut steps = Vec::new();
+        for step in &self.steps {
+            let bucket = embedded.kv().bucket(fn_host_test::DEFAULT_BUCKET);
+            bucket.clear();
+            for (key, value) in &self.kv {
+                bucket.set(key, value.as_bytes());
+            }
+            let result = embedded.call(step.request.clone());
+            let embedded_seen = Observed {
+                status: result.status(),
+                headers: result.response.headers().clone(),
+                body: result.response.body().clone(),
+                outbound: providers.take(),
+            };
+            let response = client
+                .block_on(send(independent.addr(), step.request.clone()))
+                .with_context(|| {
+                    format!(
+                        "{} {}: sending to wasmtime serve; its output:\n{}",
+                        self.example,
+                        step.name,
+                        independent.output()
+                    )
+                })?;
+            let independent_seen = Observed {
+                status: response.status(),
+                headers: response.headers().clone(),
+                body: response.into_body(),
+                outbound: providers.take(),
+            };
+            let differences = compare(step, &embedded_seen, &independent_seen);
+            steps.push(Compared {
+                name: step.name.clone(),
+                embedded: embedded_seen,
+                independent: independent_seen,
+                differences,
+            });
+        }
+        Ok(Report {
+            example: self.example,
+            steps,
+            independent_output: independent.output(),
+        })
+    }
+}
+
+/// Sends `request` to `addr` over HTTP/1.1.
+async fn send(addr: SocketAddr, request: Request<Bytes>) -> anyhow::Result<http::Response<Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let (mut parts, body) = request.into_parts();
+    parts
+        .headers
+        .insert("host", addr.to_string().parse().expect("an address"));
+    let request = Request::from_parts(parts, Full::new(body));
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        sender.send_request(request),
+    )
+    .await
+    .context("no answer within 60 s")??;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await?.to_bytes();
+    Ok(http::Response::from_parts(parts, body))
+}
+
+fn compare(step: &Step, a: &Observed, b: &Observed) -> Vec<String> {
+    let mut differences = Vec::new();
+    if a.status != b.status {
+        differences.push(format!("status {} vs {}", a.status, b.status));
+    }
+    for name in ["content-type", "location", "idempotent-replayed", "allow"] {
+        let (x, y) = (a.headers.get(name), b.headers.get(name));
+        let masked = step.masked_headers.iter().any(|m| m == name);
+        let differs = if masked {
+            x.is_some() != y.is_some()
+        } else {
+            x != y
+        };
+        if differs {
+            differences.push(format!("header {name}: {x:?} vs {y:?}"));
+        }
+    }
+    differences.extend(compare_bodies(step, &a.body, &b.body));
+    if a.outbound.len() != b.outbound.len() {
+        differences.push(format!(
+            "{} outbound requests vs {}",
+            a.outbound.len(),
+            b.outbound.len()
+        ));
+    }
+    for (i, (x, y)) in a.outbound.iter().zip(&b.outbound).enumerate() {
+        let same = x.method == y.method
+            && x.path == y.path
+            && x.authorization == y.authorization
+            && x.content_type == y.content_type
+            && (step.outbound_random
+                || (x.body == y.body && x.idempotency_key == y.idempotency_key));
+        if !same {
+            differences.push(format!("outbound request {i}: {x:?} vs {y:?}"));
+        }
+    }
+    differences
+}
+
+fn compare_bodies(step: &Step, a: &Bytes, b: &Bytes) -> Option<String> {
+    let parsed = (
+        serde_json::from_slice::<serde_json::Value>(a),
+        serde_json::from_slice::<serde_json::Value>(b),
+    );
+    let (Ok(mut x), Ok(mut y)) = parsed else {
+        return (a != b).then(|| {
+            format!(
+                "body {:?} vs {:?}",
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b)
+            )
+        });
+    };
+    for pointer in &step.masked_body {
+        match (x.pointer_mut(pointer), y.pointer_mut(pointer)) {
+            (Some(p), Some(q)) => {
+                *p = serde_json::Value::Null;
+                *q = serde_json::Value::Null;
+            }
+            (None, None) => {}
+            _ => return Some(format!("{pointer} present on one side only")),
+        }
+    }
+    (x != y).then(|| format!("JSON body {x} vs {y}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(status: u16, body: &str) -> Observed {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", "application/json".parse().unwrap());
+        Observed {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: Bytes::copy_from_slice(body.as_bytes()),
+            outbound: Vec::new(),
+        }
+    }
+
+    fn outbound(body: &str) -> Received {
+        Received {
+            method: Method::POST,
+            path: "/emails".into(),
+            authorization: Some("Bearer k".into()),
+            content_type: Some("application/json".into()),
+            idempotency_key: None,
+            body: Bytes::copy_from_slice(body.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn equal_answers_agree_and_json_key_order_does_not_matter() {
+        let step = Step::get("s", "/");
+        let a = seen(200, r#"{"a":1,"b":2}"#);
+        let b = seen(200, r#"{"b":2,"a":1}"#);
+        assert!(compare(&step, &a, &b).is_empty());
+    }
+
+    #[test]
+    fn status_body_and_header_differences_are_reported() {
+        let step = Step::get("s", "/");
+        let d = compare(&step, &seen(200, r#"{"a":1}"#), &seen(201, r#"{"a":2}"#));
+        assert_eq!(d.len(), 2, "{d:?}");
+        let mut c = seen(200, "x");
+        c.headers
+            .insert("content-type", "text/plain".parse().unwrap());
+        let d = compare(&step, &seen(200, "x"), &c);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].contains("content-type"));
+    }
+
+    #[test]
+    fn masked_fields_may_differ_but_must_exist_on_both_sides() {
+        let step = Step::get("s", "/").mask("/id");
+        let a = seen(201, r#"{"id":"ord_1","total":5}"#);
+        assert!(compare(&step, &a, &seen(201, r#"{"id":"ord_2","total":5}"#)).is_empty());
+        assert_eq!(compare(&step, &a, &seen(201, r#"{"total":5}"#)).len(), 1);
+        assert_eq!(
+            compare(&step, &a, &seen(201, r#"{"id":"ord_2","total":6}"#)).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn outbound_requests_are_compared_unless_declared_random() {
+        let mut a = seen(200, "{}");
+        let mut b = seen(200, "{}");
+        a.outbound.push(outbound("code 123456"));
+        b.outbound.push(outbound("code 654321"));
+        assert_eq!(compare(&Step::get("s", "/"), &a, &b).len(), 1);
+        assert!(compare(&Step::get("s", "/").outbound_random(), &a, &b).is_empty());
+        b.outbound.push(outbound("again"));
+        assert_eq!(
+            compare(&Step::get("s", "/").outbound_random(), &a, &b).len(),
+            1
+        );
+    }
+}

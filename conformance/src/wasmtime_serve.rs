@@ -1,0 +1,177 @@
+//! The independent host: the wasmtime CLI's `serve` command, run as a child
+//! process on a loopback port.
+
+use anyhow::{Context as _, bail};
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The wasmtime release whose CLI is the reference host: the same release
+/// the embedded runtime is built on, so a difference is ours, not a version
+/// skew.
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+/// How long `wasmtime serve` may take to compile the component and listen.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where `./scripts/test` installs the CLI: `<target dir>/tools/bin`.
+fn installed_by_scripts() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("conformance/ lives in the workspace")
+                .join("target")
+        });
+    target.join("tools").join("bin").join("wasmtime")
+}
+
+/// Finds a wasmtime CLI of [`WASMTIME_VERSION`]: `$FN_WASMTIME`, then the
+/// copy `./scripts/test` installs, then `wasmtime` on `PATH`.
+pub fn wasmtime_cli() -> anyhow::Result<PathBuf> {
+    let mut tried = Vec::new();
+    let mut candidates = Vec::new();
+    if let Some(path) = std::env::var_os("FN_WASMTIME") {
+        candidates.push(PathBuf::from(path));
+    }
+    candidates.push(installed_by_scripts());
+    candidates.push(PathBuf::from("wasmtime"));
+    for candidate in candidates {
+        match Command::new(&candidate).arg("--version").output() {
+            Ok(out) if out.status.success() => {
+                let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+                if version.starts_with(&format!("wasmtime {WASMTIME_VERSION}")) {
+                    return Ok(candidate);
+                }
+                tried.push(format!("{}: {version}", candidate.display()));
+            }
+            Ok(out) => tried.push(format!(
+                "{}: exited with {}",
+                candidate.display(),
+                out.status
+            )),
+            Err(err) => tried.push(format!("{}: {err}", candidate.display())),
+        }
+    }
+    bail!(
+        "the conformance tests need the wasmtime {WASMTIME_VERSION} CLI, and none was found \
+         (tried {}). `./scripts/test` installs it into target/tools; or run \
+         `cargo install wasmtime-cli --version {WASMTIME_VERSION} --locked` and set \
+         FN_WASMTIME to the binary",
+        tried.join("; ")
+    )
+}
+
+/// A running `wasmtime serve` of one component. Killed on drop.
+pub struct WasmtimeServe {
+    child: Child,
+    addr: SocketAddr,
+    output: Arc<Mutex<String>>,
+}
+
+impl WasmtimeServe {
+    /// Serves `artifact` on a free loopback port with `wasi:config`
+    /// variables `config` and the in-memory `wasi:keyvalue` store preset
+    /// with `kv`.
+    ///
+    /// `wasmtime serve` splits `-S` values at commas, so neither config nor
+    /// key-value values may contain one; such a value is refused here
+    /// rather than silently cut.
+    pub fn start(
+        artifact: &Path,
+        config: &[(String, String)],
+        kv: &[(String, String)],
+    ) -> anyhow::Result<Self> {
+        let mut cmd = Command::new(wasmtime_cli()?);
+        cmd.args(["serve", "--addr", "127.0.0.1:0"])
+            .args(["-S", "cli", "-S", "http", "-S", "keyvalue", "-S", "config"]);
+        for (flag, pairs) in [("config-var", config), ("keyvalue-in-memory-data", kv)] {
+            for (key, value) in pairs {
+                if key.contains(',') || value.contains(',') || key.contains('=') {
+                    bail!(
+                        "`wasmtime serve -S {flag}` cannot carry {key:?}={value:?}: \
+                         it splits values at commas"
+                    );
+                }
+                cmd.arg("-S").arg(format!("{flag}={key}={value}"));
+            }
+        }
+        cmd.arg(artifact)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("starting `wasmtime serve`")?;
+
+        // wasmtime prints "Serving HTTP on http://ADDR/" on stderr once it
+        // listens; keep reading both streams so the child never blocks.
+        let output = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
+        for (stream, tx) in [
+            (
+                Box::new(stdout) as Box<dyn std::io::Read + Send>,
+                tx.clone(),
+            ),
+            (Box::new(stderr), tx),
+        ] {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(rest) = line.strip_prefix("Serving HTTP on http://") {
+                        let _ = tx.send(rest.trim_end_matches('/').to_owned());
+                    }
+                    let mut output = output.lock().unwrap_or_else(|e| e.into_inner());
+                    output.push_str(&line);
+                    output.push('\n');
+                }
+            });
+        }
+        let addr = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(addr) => addr
+                .parse()
+                .with_context(|| format!("wasmtime serve printed an odd address {addr:?}"))?,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                let output = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                bail!(
+                    "`wasmtime serve {}` did not start listening within {START_TIMEOUT:?} \
+                     (exit: {status:?}); its output:\n{output}",
+                    artifact.display()
+                );
+            }
+        };
+        Ok(WasmtimeServe {
+            child,
+            addr,
+            output,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// What it printed so far (the guest's log lines included).
+    pub fn output(&self) -> String {
+        self.output
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for WasmtimeServe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
