@@ -3,5 +3,8 @@
 //! each subcommand lives in [`commands`], the build pipeline in `fn-build`.
 
 pub mod commands;
+pub mod deploy;
+pub mod metadata;
+pub mod oci;
 pub mod target;
 pub mod templates;

@@ -2,10 +2,13 @@
 //! `run` method. Adding a command is one line in the `commands!` list below.
 
 pub mod build;
+pub mod deploy;
 pub mod inspect;
 pub mod invoke;
 pub mod keygen;
 pub mod new;
+pub mod publish;
+pub mod pull;
 pub mod serve;
 pub mod sign;
 pub mod verify;
@@ -40,4 +43,7 @@ commands! {
     Keygen(keygen),
     Sign(sign),
     Verify(verify),
+    Publish(publish),
+    Pull(pull),
+    Deploy(deploy),
 }

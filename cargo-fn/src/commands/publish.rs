@@ -1,0 +1,199 @@
+//! `cargo fn publish oci://HOST[:PORT]/REPO:TAG`: push the built (optionally
+//! signed) component as a CNCF wasm OCI artifact and print its digest.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use fn_build::BuildOptions;
+
+use crate::metadata::FnPackage;
+use crate::oci::{self, Annotations, ImageRef, Registry};
+
+/// Push the function to an OCI registry as a wasm component artifact
+///
+/// Builds the package (release profile) unless --wasm names a component,
+/// optionally signs it, and pushes it in the CNCF wasm OCI artifact layout:
+/// one application/wasm layer and an application/vnd.wasm.config.v0+json
+/// config listing the component's imports and exports. Prints the manifest
+/// digest, which `cargo fn pull` and `cargo fn deploy` pin.
+///
+/// Credentials: CARGO_FN_REGISTRY_USERNAME and CARGO_FN_REGISTRY_PASSWORD,
+/// else the docker config file ($DOCKER_CONFIG/config.json or
+/// ~/.docker/config.json). Loopback registries and --insecure use plain HTTP.
+///
+/// Example:
+///   cargo fn publish oci://127.0.0.1:5000/hello:v1 --sign release.key
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Where to push: oci://HOST[:PORT]/REPO[:TAG] (tag defaults to latest)
+    #[arg(value_name = "REF")]
+    pub reference: ImageRef,
+    /// Push this component file instead of building the package
+    #[arg(long, value_name = "FILE")]
+    pub wasm: Option<PathBuf>,
+    /// The package to build, in a workspace
+    #[arg(long, short, value_name = "SPEC")]
+    pub package: Option<String>,
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Cargo's target directory
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// Sign the artifact with this secret key before pushing
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
+    /// Use plain HTTP (always the case for loopback registries)
+    #[arg(long)]
+    pub insecure: bool,
+    /// Print the result as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `publish` leaves in `target/fn/<package>.published.json`, so that
+/// `deploy` can pin the last published artifact without a flag.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    /// The reference pushed to (with its tag).
+    pub reference: String,
+    /// The manifest digest.
+    pub manifest_digest: String,
+    /// The wasm layer digest.
+    pub layer_digest: String,
+    /// Whether the registry was reached over plain HTTP.
+    pub plain_http: bool,
+}
+
+impl Record {
+    /// Where the record of `package` lives.
+    pub fn path(package: &FnPackage) -> PathBuf {
+        package
+            .target_dir
+            .join("fn")
+            .join(format!("{}.published.json", package.name))
+    }
+}
+
+impl Args {
+    /// Runs `cargo fn publish`.
+    pub fn run(self) -> anyhow::Result<()> {
+        let key = self
+            .sign
+            .as_deref()
+            .map(super::sign::load_secret_key)
+            .transpose()?;
+        // The package is needed to build; with --wasm it only names things.
+        let package = match &self.wasm {
+            Some(_) => FnPackage::load(self.manifest_path.as_deref(), self.package.as_deref()).ok(),
+            None => Some(FnPackage::load(
+                self.manifest_path.as_deref(),
+                self.package.as_deref(),
+            )?),
+        };
+        let wasm = match &self.wasm {
+            Some(file) => {
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+            }
+            None => {
+                let built = fn_build::build(&BuildOptions {
+                    manifest_path: self.manifest_path.clone(),
+                    package: self.package.clone(),
+                    release: true,
+                    target_dir: self.target_dir.clone(),
+                    quiet: true,
+                    ..BuildOptions::default()
+                })
+                .context("the function was not built")?;
+                if let Some(key) = &key {
+                    super::sign::sign_file(&built.artifact, &built.artifact, key)
+                        .context("the function was built but not signed")?;
+                }
+                std::fs::read(&built.artifact)
+                    .with_context(|| format!("cannot read {}", built.artifact.display()))?
+            }
+        };
+        let wasm = match (&self.wasm, &key) {
+            // A given file is signed in memory; the file is left alone.
+            (Some(file), Some(key)) => fn_sign::sign(&wasm, key)
+                .with_context(|| format!("cannot sign {}", file.display()))?,
+            _ => wasm,
+        };
+        let annotations = annotations(package.as_ref(), self.wasm.as_deref(), &self.reference);
+        let artifact = oci::artifact::build(wasm, &annotations, &oci::artifact::now_rfc3339())
+            .context("only a WebAssembly component can be published")?;
+        let registry = Registry::new(&self.reference, self.insecure)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime
+            .block_on(registry.push(&artifact))
+            .with_context(|| format!("cannot publish to {}", self.reference))?;
+        let pinned = self.reference.pinned(&artifact.manifest_digest);
+        let record = Record {
+            reference: self.reference.to_string(),
+            manifest_digest: artifact.manifest_digest.clone(),
+            layer_digest: artifact.layer_digest.clone(),
+            plain_http: registry.plain_http(),
+        };
+        if let Some(package) = &package {
+            let path = Record::path(package);
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            std::fs::write(&path, serde_json::to_vec_pretty(&record)?)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if self.json {
+            let json = serde_json::json!({
+                "reference": record.reference,
+                "pinned": pinned.to_string(),
+                "manifest_digest": record.manifest_digest,
+                "layer_digest": record.layer_digest,
+                "config_digest": artifact.config_digest,
+                "size": artifact.layer.len(),
+                "signed": fn_sign::is_signed(&artifact.layer),
+            });
+            println!("{}", serde_json::to_string_pretty(&json)?);
+        } else {
+            println!(
+                "Published {} ({} bytes)",
+                self.reference,
+                artifact.layer.len()
+            );
+            println!("digest: {}", artifact.manifest_digest);
+            println!("pinned: {pinned}");
+        }
+        Ok(())
+    }
+}
+
+/// The OCI annotations: source, version, revision, title (created is added
+/// with the timestamp).
+fn annotations(package: Option<&FnPackage>, wasm: Option<&Path>, image: &ImageRef) -> Annotations {
+    let title = package.map(|p| p.name.clone()).or_else(|| {
+        wasm.and_then(|w| w.file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+    });
+    Annotations {
+        source: package.and_then(|p| p.repository.clone()),
+        version: package
+            .map(|p| p.version.clone())
+            .or_else(|| image.tag.clone()),
+        revision: package.and_then(|p| git_head(&p.dir)),
+        title,
+    }
+}
+
+/// `git rev-parse HEAD` in `dir`, if it is in a git work tree with commits.
+fn git_head(dir: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let head = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && head.len() >= 40).then_some(head)
+}

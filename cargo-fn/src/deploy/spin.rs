@@ -1,0 +1,186 @@
+//! `spin.toml`, Spin manifest v2. The component source is the registry
+//! blob URL plus its digest, so Spin downloads and checks the exact layer
+//! bytes that were published.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{File, Target};
+
+#[derive(Serialize)]
+struct Manifest {
+    spin_manifest_version: u32,
+    application: Application,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    variables: BTreeMap<String, Variable>,
+    trigger: Triggers,
+    component: BTreeMap<String, Component>,
+}
+
+#[derive(Serialize)]
+struct Application {
+    name: String,
+    version: String,
+    description: String,
+}
+
+#[derive(Serialize, Default)]
+struct Variable {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    required: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    secret: bool,
+}
+
+#[derive(Serialize)]
+struct Triggers {
+    http: Vec<HttpTrigger>,
+}
+
+#[derive(Serialize)]
+struct HttpTrigger {
+    route: String,
+    component: String,
+}
+
+#[derive(Serialize)]
+struct Component {
+    source: RemoteSource,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    key_value_stores: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    allowed_outbound_hosts: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    variables: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct RemoteSource {
+    url: String,
+    digest: String,
+}
+
+/// Generates `spin.toml`.
+pub fn spin_toml(target: &Target) -> anyhow::Result<File> {
+    let id = target.component_id();
+    let meta = &target.metadata;
+    let variables = meta
+        .config
+        .iter()
+        .map(|(key, c)| {
+            let var = Variable {
+                default: c.default.clone(),
+                required: c.default.is_none(),
+                secret: c.secret,
+            };
+            (key.clone(), var)
+        })
+        .collect();
+    let component_vars = meta
+        .config
+        .keys()
+        .map(|key| (key.clone(), format!("{{{{ {key} }}}}")))
+        .collect();
+    let manifest = Manifest {
+        spin_manifest_version: 2,
+        application: Application {
+            name: target.name.clone(),
+            version: target.version.clone(),
+            description: format!("{} (pinned to {})", target.image, target.manifest_digest()),
+        },
+        variables,
+        trigger: Triggers {
+            http: vec![HttpTrigger {
+                route: meta.route_or_wildcard().to_owned(),
+                component: id.clone(),
+            }],
+        },
+        component: BTreeMap::from([(
+            id,
+            Component {
+                source: RemoteSource {
+                    url: target
+                        .image
+                        .blob_url(&target.layer_digest, target.plain_http),
+                    digest: target.layer_digest.clone(),
+                },
+                key_value_stores: meta.key_value.clone(),
+                allowed_outbound_hosts: meta.allowed_outbound_hosts.clone(),
+                variables: component_vars,
+            },
+        )]),
+    };
+    let mut notes = Vec::new();
+    let required: Vec<String> = meta
+        .config
+        .iter()
+        .filter(|(_, c)| c.default.is_none())
+        .map(|(k, _)| format!("SPIN_VARIABLE_{}", k.to_uppercase()))
+        .collect();
+    if !required.is_empty() {
+        notes.push(format!(
+            "set {} before `spin up` (or use a Spin variables provider)",
+            required.join(", ")
+        ));
+    }
+    if meta.key_value.iter().any(|s| s != "default") {
+        notes.push(
+            "key-value stores other than \"default\" need a runtime config (spin up --runtime-config-file)".into(),
+        );
+    }
+    Ok(File {
+        name: "spin.toml",
+        contents: toml::to_string(&manifest)?,
+        executable: false,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spin_toml_pins_the_layer_and_declares_everything() {
+        let target = super::super::sample();
+        let file = spin_toml(&target).unwrap();
+        let doc: toml::Table = toml::from_str(&file.contents).unwrap();
+        assert_eq!(doc["spin_manifest_version"].as_integer(), Some(2));
+        let trigger = &doc["trigger"]["http"][0];
+        assert_eq!(trigger["route"].as_str(), Some("/orders/..."));
+        assert_eq!(trigger["component"].as_str(), Some("checkout-fn"));
+        let component = &doc["component"]["checkout-fn"];
+        assert_eq!(
+            component["source"]["digest"].as_str(),
+            Some(target.layer_digest.as_str())
+        );
+        assert_eq!(
+            component["source"]["url"].as_str().unwrap(),
+            format!(
+                "http://127.0.0.1:5000/v2/shop/checkout/blobs/{}",
+                target.layer_digest
+            )
+        );
+        assert_eq!(component["key_value_stores"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            component["variables"]["payment_api_key"].as_str(),
+            Some("{{ payment_api_key }}")
+        );
+        let vars = &doc["variables"];
+        assert_eq!(vars["payment_api_key"]["secret"].as_bool(), Some(true));
+        assert_eq!(vars["payment_api_key"]["required"].as_bool(), Some(true));
+        assert_eq!(
+            vars["payment_api_url"]["default"].as_str(),
+            Some("https://api.stripe.com")
+        );
+        assert!(vars["payment_api_url"].get("required").is_none());
+        assert!(
+            file.notes
+                .iter()
+                .any(|n| n.contains("SPIN_VARIABLE_PAYMENT_API_KEY"))
+        );
+    }
+}

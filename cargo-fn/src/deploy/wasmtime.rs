@@ -1,0 +1,157 @@
+//! `run.sh`: pull the artifact by digest with `cargo fn pull` (which checks
+//! every digest), then `wasmtime serve` it with the capabilities declared.
+
+use super::{File, Target};
+
+/// Quotes a word for POSIX sh.
+fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c))
+    {
+        return word.to_owned();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// The `cargo fn pull` command line.
+pub fn pull_command(target: &Target, out: &str) -> Vec<String> {
+    let mut cmd = vec![
+        "cargo".to_owned(),
+        "fn".into(),
+        "pull".into(),
+        target.image.to_string(),
+        "-o".into(),
+        out.to_owned(),
+    ];
+    if target.plain_http && !target.image.is_loopback() {
+        cmd.push("--insecure".into());
+    }
+    cmd
+}
+
+/// The `wasmtime serve` arguments (before the file), one word each.
+pub fn serve_args(target: &Target) -> Vec<String> {
+    let meta = &target.metadata;
+    let mut args = vec![
+        "wasmtime".to_owned(),
+        "serve".into(),
+        "-S".into(),
+        "cli".into(),
+    ];
+    if !meta.key_value.is_empty() {
+        args.extend(["-S".into(), "keyvalue".into()]);
+    }
+    if !meta.config.is_empty() {
+        args.extend(["-S".into(), "config".into()]);
+    }
+    for (key, c) in &meta.config {
+        let value = if c.secret || c.default.is_none() {
+            // Filled in by the shell from the environment at run time.
+            format!("${{{}:?set {} first}}", env_name(key), env_name(key))
+        } else {
+            c.default.clone().unwrap_or_default()
+        };
+        args.extend(["-S".into(), format!("config-var={key}={value}")]);
+    }
+    args
+}
+
+fn env_name(key: &str) -> String {
+    key.to_ascii_uppercase()
+}
+
+/// Generates `run.sh`.
+pub fn run_script(target: &Target) -> File {
+    let wasm = format!("{}.wasm", target.component_id());
+    let mut script = String::from("#!/bin/sh\n");
+    script.push_str(&format!(
+        "# {} {}: pinned to {}\nset -eu\ncd \"$(dirname \"$0\")\"\n",
+        target.name,
+        target.version,
+        target.manifest_digest()
+    ));
+    let pull: Vec<String> = pull_command(target, &wasm)
+        .iter()
+        .map(|w| quote(w))
+        .collect();
+    script.push_str(&pull.join(" "));
+    script.push('\n');
+    let mut serve: Vec<String> = serve_args(target)
+        .iter()
+        .map(|w| {
+            if w.contains("${") {
+                // Double quotes: the shell expands the environment variable.
+                format!("\"{w}\"")
+            } else {
+                quote(w)
+            }
+        })
+        .collect();
+    serve.push(quote(&wasm));
+    script.push_str("exec ");
+    script.push_str(&serve.join(" "));
+    script.push('\n');
+    let mut notes = Vec::new();
+    let env: Vec<String> = target
+        .metadata
+        .config
+        .iter()
+        .filter(|(_, c)| c.secret || c.default.is_none())
+        .map(|(k, _)| env_name(k))
+        .collect();
+    if !env.is_empty() {
+        notes.push(format!("set {} before running run.sh", env.join(", ")));
+    }
+    if !target.metadata.allowed_outbound_hosts.is_empty() {
+        notes.push(
+            "wasmtime serve does not restrict outbound hosts; the declared list is not enforced"
+                .into(),
+        );
+    }
+    File {
+        name: "run.sh",
+        contents: script,
+        executable: true,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_pulls_by_digest_and_passes_config() {
+        let target = super::super::sample();
+        let file = run_script(&target);
+        let text = &file.contents;
+        assert!(
+            text.contains(&format!(
+                "cargo fn pull 'oci://127.0.0.1:5000/shop/checkout@{}' -o checkout-fn.wasm\n",
+                target.manifest_digest()
+            )) || text.contains(&format!(
+                "cargo fn pull oci://127.0.0.1:5000/shop/checkout@{} -o checkout-fn.wasm\n",
+                target.manifest_digest()
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("exec wasmtime serve -S cli -S keyvalue -S config"),
+            "{text}"
+        );
+        assert!(
+            text.contains("-S config-var=payment_api_url=https://api.stripe.com"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "\"config-var=payment_api_key=${PAYMENT_API_KEY:?set PAYMENT_API_KEY first}\""
+            ),
+            "{text}"
+        );
+        assert!(file.executable);
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+}
