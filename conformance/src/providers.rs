@@ -7,7 +7,8 @@
 //!   `card_declined`; `tok_outage` → 503; anything else → 200 `succeeded`.
 //! - `POST …/emails`: a recipient containing `bounce` → 422; `outage` → 503;
 //!   else 200.
-//! - `POST …/Messages.json` (SMS): a `To` containing `outage` → 503; else 201.
+//! - `POST …/Messages.json` (SMS): a `To` number ending in `503` → 503;
+//!   else 201.
 //! - anything else → 404.
 
 use bytes::Bytes;
@@ -181,7 +182,11 @@ async fn answer(
             (StatusCode::OK, r#"{"id":"em_conformance"}"#)
         }
     } else if path.ends_with("/Messages.json") {
-        if text.contains("outage") {
+        let to = text
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("To="))
+            .unwrap_or_default();
+        if to.ends_with("503") {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 r#"{"error":"maintenance"}"#,

@@ -111,7 +111,7 @@ fn upload(name: &str, req: &Request) -> Result<Response> {
         "revenue_cents": report.revenue_cents.total,
         "report": format!("/datasets/{name}/report"),
     });
-    Store::open("default")?.set_json(&format!("{REPORT_PREFIX}{name}"), &report)?;
+    Store::open_default()?.set_json(&format!("{REPORT_PREFIX}{name}"), &report)?;
     fn_sdk::info!(
         "dataset {name}: {} rows, {} malformed",
         report.rows,
@@ -122,7 +122,7 @@ fn upload(name: &str, req: &Request) -> Result<Response> {
 
 fn report(name: &str) -> Result<Response> {
     validate_name(name)?;
-    let stored = Store::open("default")?.get(&format!("{REPORT_PREFIX}{name}"))?;
+    let stored = Store::open_default()?.get(&format!("{REPORT_PREFIX}{name}"))?;
     let report =
         stored.ok_or_else(|| Error::not_found(format!("no data set {name:?}; upload it first")))?;
     // Stored as JSON already: hand the bytes back as they are.
@@ -135,7 +135,7 @@ fn report(name: &str) -> Result<Response> {
 }
 
 fn list() -> Result<Response> {
-    let mut names: Vec<String> = Store::open("default")?
+    let mut names: Vec<String> = Store::open_default()?
         .keys()?
         .into_iter()
         .filter_map(|k| k.strip_prefix(REPORT_PREFIX).map(str::to_owned))

@@ -103,7 +103,7 @@ pub fn verify(settings: &Settings, user: &str, code: &str) -> Result<Verdict> {
 }
 
 fn store() -> Result<Store> {
-    Ok(Store::open("default")?)
+    Ok(Store::open_default()?)
 }
 
 fn code_key(user: &str) -> String {

@@ -1,0 +1,172 @@
+//! The examples' built artifacts answer alike on fn-host-test and on
+//! `wasmtime serve`, request by request, outbound calls included.
+//!
+//! Limits of the independent host that shape these scenarios:
+//! - `wasmtime serve -S keyvalue` gives each request a fresh copy of the
+//!   preset store, so a flow across requests (send a code, then verify it)
+//!   cannot run there; each step starts from the same preset on both hosts.
+//! - `-S keyvalue-in-memory-data` and `-S config-var` values cannot contain
+//!   commas, so no JSON object with two fields can be preset.
+
+use fn_conformance::providers::Providers;
+use fn_conformance::{Scenario, Step};
+use serde_json::json;
+
+/// Prints the per-step table, then fails on any difference.
+fn check(scenario: Scenario, providers: &Providers) {
+    let report = scenario.run(providers).expect("running the scenario");
+    print!("{}", report.table());
+    report.assert_same();
+}
+
+fn sales_csv(rows: usize) -> String {
+    let regions = ["north", "south", "east", "west"];
+    let products = ["mug", "tee", "cap"];
+    let mut csv = String::from("date,region,product,quantity,unit_price\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "2026-{:02}-{:02},{},{},{},{}.{:02}\n",
+            1 + i % 12,
+            1 + i % 28,
+            regions[i % 4],
+            products[i % 3],
+            1 + i % 7,
+            3 + i % 20,
+            i % 100
+        ));
+    }
+    csv
+}
+
+#[test]
+fn analytics() {
+    let providers = Providers::start().unwrap();
+    let mut mixed = sales_csv(20);
+    mixed.push_str("2026-13-01,north,mug,1,2.00\n");
+    mixed.push_str("2026-02-03,south,tee,lots,2.00\n");
+    mixed.push_str("not,enough\n");
+    let ndjson = concat!(
+        r#"{"date":"2026-03-01","region":"east","product":"cap","quantity":2,"unit_price":4.5}"#,
+        "\n",
+        r#"{"date":"2026-03-02","region":"west","product":"mug","quantity":1,"unit_price":12}"#,
+        "\n",
+        "{broken\n",
+    );
+    let scenario = Scenario::new("examples/analytics")
+        .kv("report:preset", r#"{"rows":3}"#)
+        .step(Step::post(
+            "CSV upload",
+            "/datasets/q1",
+            "text/csv",
+            sales_csv(200),
+        ))
+        .step(Step::post(
+            "CSV with malformed rows",
+            "/datasets/mixed",
+            "text/csv",
+            mixed,
+        ))
+        .step(Step::post(
+            "NDJSON upload",
+            "/datasets/nd",
+            "application/x-ndjson",
+            ndjson,
+        ))
+        .step(Step::post(
+            "50,000-row upload",
+            "/datasets/big",
+            "text/csv",
+            sales_csv(50_000),
+        ))
+        .step(Step::get("stored report", "/datasets/preset/report"))
+        .step(Step::get("missing report", "/datasets/nope/report"))
+        .step(Step::get("list", "/datasets"))
+        .step(Step::post(
+            "wrong content type",
+            "/datasets/x",
+            "text/plain",
+            "a,b",
+        ))
+        .step(Step::post("empty body", "/datasets/x", "text/csv", ""))
+        .step(Step::post(
+            "wrong header",
+            "/datasets/x",
+            "text/csv",
+            "a,b\n1,2\n",
+        ))
+        .step(Step::post(
+            "bad name",
+            "/datasets/b%20d",
+            "text/csv",
+            sales_csv(1),
+        ))
+        .step(Step::new(
+            "wrong method",
+            http::Request::delete("/datasets/q1")
+                .body(bytes::Bytes::new())
+                .unwrap(),
+        ));
+    check(scenario, &providers);
+}
+
+#[test]
+fn mfa() {
+    let providers = Providers::start().unwrap();
+    let scenario = Scenario::new("examples/mfa")
+        .config("mfa_secret", "conformance-secret")
+        .config("sms_api_url", providers.url())
+        .config("sms_account_sid", "AC0123")
+        .config("sms_api_key", "sms-key")
+        .config("sms_from", "+15550000000")
+        .config("email_api_url", providers.url())
+        .config("email_api_key", "email-key")
+        .config("email_from", "codes@example.com")
+        .step(
+            Step::post_json(
+                "send by SMS",
+                "/mfa/send",
+                &json!({"user": "alice", "channel": "sms", "to": "+15551234567"}),
+            )
+            .outbound_random(),
+        )
+        .step(
+            Step::post_json(
+                "send by e-mail",
+                "/mfa/send",
+                &json!({"user": "bob", "channel": "email", "to": "bob@example.com"}),
+            )
+            .outbound_random(),
+        )
+        .step(
+            Step::post_json(
+                "SMS provider down",
+                "/mfa/send",
+                &json!({"user": "carol", "channel": "sms", "to": "+15550100503"}),
+            )
+            .outbound_random(),
+        )
+        .step(Step::post_json(
+            "bad phone number",
+            "/mfa/send",
+            &json!({"user": "dave", "channel": "sms", "to": "555-1234"}),
+        ))
+        .step(Step::post_json(
+            "verify without a pending code",
+            "/mfa/verify",
+            &json!({"user": "erin", "code": "123456"}),
+        ))
+        .step(Step::post_json(
+            "verify a malformed code",
+            "/mfa/verify",
+            &json!({"user": "erin", "code": "12ab"}),
+        ))
+        .step(Step::post(
+            "malformed JSON",
+            "/mfa/verify",
+            "application/json",
+            "{",
+        ))
+        .step(Step::get("wrong method", "/mfa/send"))
+        .step(Step::get("unknown route", "/mfa"));
+    check(scenario, &providers);
+}
