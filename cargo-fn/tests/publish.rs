@@ -555,6 +555,74 @@ fn refused_credentials_say_what_to_do() {
     );
 }
 
+/// alice:s3cret, bcrypt.
+const HTPASSWD: &str = "alice:$2b$12$bRfTlYjrH6z6NWaYhAL3z.EDndyGRlsxBLQE87CzuIoVDyLXLOBz2\n";
+
+#[test]
+fn a_registry_with_basic_auth_takes_credentials_from_env_or_docker_config() {
+    let f = fixture();
+    let registry = registry::start_with_htpasswd(HTPASSWD);
+    let image = format!("oci://{}/private:v1", registry.addr);
+    let wasm = f.wasm.to_str().unwrap();
+    let with_env = |user: &str, pass: &str, args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+        cmd.arg("fn")
+            .args(args)
+            .current_dir(f.tmp.path())
+            .env("CARGO_FN_REGISTRY_USERNAME", user)
+            .env("CARGO_FN_REGISTRY_PASSWORD", pass)
+            .env("DOCKER_CONFIG", f.tmp.path().join("no-docker-config"));
+        cmd.output().unwrap()
+    };
+
+    let stderr = failure(&run(&["publish", &image, "--wasm", wasm]));
+    assert!(
+        stderr.contains("refused access (401 Unauthorized) anonymously"),
+        "{stderr}"
+    );
+    let stderr = failure(&with_env(
+        "alice",
+        "wrong",
+        &["publish", &image, "--wasm", wasm],
+    ));
+    assert!(
+        stderr.contains("refused access (401 Unauthorized) as user alice"),
+        "{stderr}"
+    );
+
+    let stdout = success(&with_env(
+        "alice",
+        "s3cret",
+        &["publish", &image, "--wasm", wasm],
+    ));
+    let digest = printed_digest(&stdout);
+
+    // Pull with the login from a docker config file.
+    let docker = f.tmp.path().join("docker-auth");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths": {{"http://{}": {{"auth": "YWxpY2U6czNjcmV0"}}}}}}"#,
+            registry.addr
+        ),
+    )
+    .unwrap();
+    let out = f.tmp.path().join("private.wasm");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.args(["fn", "pull", &image, "-o", out.to_str().unwrap()])
+        .current_dir(f.tmp.path())
+        .env_remove("CARGO_FN_REGISTRY_USERNAME")
+        .env_remove("CARGO_FN_REGISTRY_PASSWORD")
+        .env("DOCKER_CONFIG", &docker);
+    let stdout = success(&cmd.output().unwrap());
+    assert_eq!(printed_digest(&stdout), digest);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&f.wasm).unwrap()
+    );
+}
+
 #[test]
 fn unreachable_registries_and_malformed_references_fail_clearly() {
     let f = fixture();

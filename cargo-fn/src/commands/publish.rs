@@ -177,23 +177,29 @@ fn annotations(package: Option<&FnPackage>, wasm: Option<&Path>, image: &ImageRe
             .map(|s| s.to_string_lossy().into_owned())
     });
     Annotations {
-        source: package.and_then(|p| p.repository.clone()),
+        source: package.and_then(|p| {
+            p.repository
+                .clone()
+                .or_else(|| git(&p.dir, &["config", "--get", "remote.origin.url"]))
+        }),
         version: package
             .map(|p| p.version.clone())
             .or_else(|| image.tag.clone()),
-        revision: package.and_then(|p| git_head(&p.dir)),
+        revision: package
+            .and_then(|p| git(&p.dir, &["rev-parse", "HEAD"]))
+            .filter(|head| head.len() >= 40),
         title,
     }
 }
 
-/// `git rev-parse HEAD` in `dir`, if it is in a git work tree with commits.
-fn git_head(dir: &Path) -> Option<String> {
+/// The trimmed output of `git <args>` in `dir`, if it succeeds.
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
+        .args(args)
         .current_dir(dir)
         .stderr(std::process::Stdio::null())
         .output()
         .ok()?;
-    let head = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (out.status.success() && head.len() >= 40).then_some(head)
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !text.is_empty()).then_some(text)
 }

@@ -89,7 +89,7 @@ pub fn spin_toml(target: &Target) -> anyhow::Result<File> {
         application: Application {
             name: target.name.clone(),
             version: target.version.clone(),
-            description: format!("{} (pinned to {})", target.image, target.manifest_digest()),
+            description: format!("{} as published to {}", target.name, target.image),
         },
         variables,
         trigger: Triggers {

@@ -89,6 +89,8 @@ pub fn run_script(target: &Target) -> File {
             }
         })
         .collect();
+    // Extra arguments (e.g. --addr 0.0.0.0:8080) go to wasmtime serve.
+    serve.push("\"$@\"".into());
     serve.push(quote(&wasm));
     script.push_str("exec ");
     script.push_str(&serve.join(" "));
@@ -104,6 +106,10 @@ pub fn run_script(target: &Target) -> File {
     if !env.is_empty() {
         notes.push(format!("set {} before running run.sh", env.join(", ")));
     }
+    notes.push(
+        "extra arguments to run.sh go to wasmtime serve, e.g. ./run.sh --addr 127.0.0.1:8080"
+            .into(),
+    );
     if !target.metadata.allowed_outbound_hosts.is_empty() {
         notes.push(
             "wasmtime serve does not restrict outbound hosts; the declared list is not enforced"

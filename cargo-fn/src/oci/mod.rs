@@ -215,9 +215,10 @@ impl Registry {
         let scheme = if self.plain_http { "http" } else { "https" };
         let who = match &self.credentials.source {
             auth::Source::Anonymous => "anonymously (no credentials found)".to_owned(),
-            auth::Source::Environment => {
-                "as CARGO_FN_REGISTRY_USERNAME from the environment".to_owned()
-            }
+            auth::Source::Environment => format!(
+                "as user {} (CARGO_FN_REGISTRY_USERNAME)",
+                self.credentials.basic.as_ref().map_or("", |(user, _)| user)
+            ),
             auth::Source::DockerConfig(path) => format!("with the login in {}", path.display()),
         };
         let denied = |code: u16| {

@@ -33,8 +33,20 @@ const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
 /// Starts `docker-registry serve` on a free port, or uses
 /// `FN_TEST_REGISTRY`. Panics with install instructions if neither exists.
 pub fn start() -> Registry {
+    start_with(None)
+}
+
+/// Starts `docker-registry` requiring HTTP basic auth with the given
+/// htpasswd lines (bcrypt). Needs the binary: `FN_TEST_REGISTRY` is not
+/// used, since its auth is unknown.
+pub fn start_with_htpasswd(htpasswd: &str) -> Registry {
+    start_with(Some(htpasswd))
+}
+
+fn start_with(htpasswd: Option<&str>) -> Registry {
     if let Ok(addr) = std::env::var("FN_TEST_REGISTRY")
         && !addr.is_empty()
+        && htpasswd.is_none()
     {
         return Registry {
             addr,
@@ -60,6 +72,16 @@ pub fn start() -> Registry {
         ),
     )
     .unwrap();
+    if let Some(lines) = htpasswd {
+        let file = storage.path().join("htpasswd");
+        std::fs::write(&file, lines).unwrap();
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        text.push_str(&format!(
+            "auth:\n  htpasswd:\n    realm: cargo-fn-tests\n    path: {}\n",
+            file.display()
+        ));
+        std::fs::write(&config, text).unwrap();
+    }
     // A shell watchdog runs the registry and stops it when the test process
     // exits (statics are never dropped) or when the shell is signalled.
     let script = format!(
@@ -82,7 +104,8 @@ pub fn start() -> Registry {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok((status, _, _)) = get(&addr, "/v2/", &[]) {
-            assert_eq!(status, 200, "the registry answers /v2/");
+            let expected = if htpasswd.is_some() { 401 } else { 200 };
+            assert_eq!(status, expected, "the registry answers /v2/");
             break;
         }
         assert!(
