@@ -93,6 +93,9 @@ pub fn ndjson(body: &[u8], agg: &mut Aggregator) {
         let result = match serde_json::from_slice::<JsonRow<'_>>(line) {
             Ok(r) => Row::new(&r.date, &r.region, &r.product, r.quantity, r.unit_price.0)
                 .map(|row| agg.add(row)),
+            // A JSON line of the wrong shape reads "missing field `quantity`";
+            // only unparsable lines get the "invalid JSON" prefix.
+            Err(e) if e.is_data() => Err(Problem::Fields(e.to_string())),
             Err(e) => Err(Problem::Json(e.to_string())),
         };
         if let Err(problem) = result {

@@ -32,6 +32,7 @@ pub enum Problem {
     Quantity,
     UnitPrice,
     Json(String),
+    Fields(String),
 }
 
 impl fmt::Display for Problem {
@@ -53,6 +54,7 @@ impl fmt::Display for Problem {
                 MAX_UNIT_PRICE_CENTS / 100
             ),
             Problem::Json(err) => write!(f, "invalid JSON: {err}"),
+            Problem::Fields(err) => f.write_str(err),
         }
     }
 }

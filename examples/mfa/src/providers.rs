@@ -116,6 +116,8 @@ fn email_request(to: &str, text: &str) -> Result<http::Request<Bytes>> {
 }
 
 fn build(builder: http::request::Builder, body: Bytes) -> Result<http::Request<Bytes>> {
+    // Without a length the body goes out chunked, which some servers refuse.
+    let builder = builder.header("content-length", body.len());
     builder.body(body).map_err(|e| {
         Error::internal(format!(
             "cannot build the provider request (check the *_api_url config): {e}"

@@ -114,6 +114,7 @@ fn sms_code_verifies_once_and_is_never_stored_or_logged() {
         sent.headers["content-type"],
         "application/x-www-form-urlencoded"
     );
+    assert_eq!(sent.headers["content-length"], sent.body.len().to_string());
     let form: Vec<(String, String)> = form_urlencoded::parse(sent.body.as_ref())
         .into_owned()
         .collect();
@@ -350,4 +351,46 @@ fn missing_secret_is_a_server_error_naming_the_key_in_the_log() {
         res.describe()
     );
     assert!(res.outbound.is_empty());
+}
+
+#[test]
+fn concurrent_guesses_cannot_exceed_the_attempt_limit() {
+    let f = mfa();
+    let code = sent_code(&send_sms(&f, "grace"));
+    let wrong = another_code(&code);
+    let body = json!({"user": "grace", "code": wrong}).to_string();
+
+    // 20 guesses at once, each on its own instance and thread.
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let statuses: Vec<u16> = tokio.block_on(async {
+        let calls: Vec<_> = (0..20)
+            .map(|_| {
+                let function = f.function().clone();
+                let request = http::Request::post("/mfa/verify")
+                    .header("content-type", "application/json")
+                    .body(fn_sdk::Bytes::from(body.clone()))
+                    .unwrap();
+                tokio::spawn(async move { function.handle(request).await.status().as_u16() })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for call in calls {
+            statuses.push(call.await.unwrap());
+        }
+        statuses
+    });
+    // Exactly max_attempts guesses were compared; the rest were refused
+    // (429), or found the code already deleted (404).
+    let compared = statuses.iter().filter(|&&s| s == 401).count();
+    assert_eq!(compared, 5, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [401, 429, 404].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert_ne!(verify(&f, "grace", &code).status(), 200);
 }
