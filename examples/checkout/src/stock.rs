@@ -124,3 +124,29 @@ impl Drop for Hold<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_up_to_capacity_and_releases_on_drop() {
+        let store = Store::open("default").unwrap();
+        let tee = Pool::stock("tee");
+        assert!(tee.try_take(&store, 3, 5).unwrap());
+        assert!(!tee.try_take(&store, 3, 5).unwrap(), "only 2 left");
+        {
+            let mut hold = Hold::new(&store);
+            assert!(hold.take(Pool::stock("tee"), 2, 5).unwrap());
+            assert!(!hold.take(Pool::stock("tee"), 1, 5).unwrap());
+        } // dropped: the 2 go back
+        assert!(tee.try_take(&store, 2, 5).unwrap());
+        assert_eq!(counter(&store, "reserved:tee").unwrap(), 11);
+        assert_eq!(counter(&store, "released:tee").unwrap(), 6);
+
+        let mut kept = Hold::new(&store);
+        assert!(kept.take(Pool::stock("mug"), 1, 1).unwrap());
+        kept.keep();
+        assert!(!Pool::stock("mug").try_take(&store, 1, 1).unwrap());
+    }
+}

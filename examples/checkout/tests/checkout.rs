@@ -395,6 +395,23 @@ fn a_provider_failure_frees_the_idempotency_key_for_a_retry() {
 }
 
 #[test]
+fn a_key_whose_first_request_is_still_running_is_409() {
+    let f = shop();
+    payment_succeeds(&f);
+    // What a request in flight with this key has left in the store so far.
+    f.kv().set("idempotency-claimed:key-1", "1");
+    let res = post_with_key(&f, "key-1", &order(json!([{"sku": "tee", "quantity": 1}])));
+    assert_eq!(res.status(), StatusCode::CONFLICT, "{}", res.describe());
+    assert!(
+        error_of(&res).contains("still in progress"),
+        "{}",
+        res.describe()
+    );
+    assert!(res.outbound.is_empty());
+    assert_eq!(available(&f, "tee"), 5);
+}
+
+#[test]
 fn an_idempotency_key_reused_for_another_order_is_422() {
     let f = shop();
     payment_succeeds(&f);

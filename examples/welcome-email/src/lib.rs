@@ -96,8 +96,11 @@ fn welcome(event: CloudEvent<UserRegistered>) -> fn_sdk::Result<()> {
     // is still sending: both see no record and both post. They post with the
     // same Idempotency-Key (the event id), and the provider delivers one
     // message per key; the second post gets the first one's answer (or a
-    // 409 while the first is in flight, which we retry). So the record here
-    // saves a call, and the key is what guarantees "once".
+    // 409 while the first is in flight, which we retry). The key also covers
+    // a send whose record below fails to be written: the redelivery posts
+    // again and the provider drops it. So the record saves a call; the key
+    // (honoured for as long as the provider keeps it, 24 hours for Resend)
+    // is what guarantees "once".
     match email::send(&api_url, &api_key, &message, &event.id) {
         Ok(()) => {
             store.set(&sent, user.user_id.as_bytes())?;
