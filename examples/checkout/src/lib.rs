@@ -40,10 +40,9 @@ pub const DEFAULT_PAYMENT_API_URL: &str = "https://api.stripe.com";
 #[function]
 fn checkout(req: Request) -> fn_sdk::Result<Response> {
     let path = req.uri().path();
-    let Some(rest) = path.strip_prefix("/orders") else {
-        return Err(Error::not_found(format!(
-            "no route for {path}; try /orders"
-        )));
+    let rest = match path.strip_prefix("/orders") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => return Err(Error::not_found(format!("no route for {path}"))),
     };
     match (req.method(), rest.trim_start_matches('/')) {
         (&Method::POST, "") => create(&req),

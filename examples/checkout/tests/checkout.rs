@@ -441,6 +441,7 @@ fn unknown_orders_routes_and_methods() {
 
     assert_eq!(f.get("/").status(), StatusCode::NOT_FOUND);
     assert_eq!(f.get("/orders/a/b").status(), StatusCode::NOT_FOUND);
+    assert_eq!(f.post("/ordersx", "{}").status(), StatusCode::NOT_FOUND);
     let res = f.get("/orders");
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.header("allow"), Some("POST"));
