@@ -61,22 +61,17 @@ impl TestFunction {
     }
 
     /// Builds the package whose `Cargo.toml` is `manifest_path` with the
-    /// `cargo fn build` pipeline (release; cargo skips the work when
-    /// nothing changed, so a stale artifact is never loaded) and loads the
-    /// artifact: the exact bytes `cargo fn build --release` ships.
+    /// `cargo fn build` pipeline (release) and loads the artifact: the exact
+    /// bytes `cargo fn build --release` ships.
     ///
-    /// In a function's own tests:
+    /// The package is built once per test process (cargo itself skips the
+    /// work when nothing changed, so a stale artifact is never loaded);
+    /// every call gets a fresh function with its own key-value, config and
+    /// mocks. In a function's own tests:
     /// `TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))`.
     pub fn from_package(manifest_path: impl AsRef<Path>) -> anyhow::Result<Self> {
-        let manifest_path = manifest_path.as_ref();
-        let built = fn_build::build(&fn_build::BuildOptions {
-            manifest_path: Some(manifest_path.to_owned()),
-            release: true,
-            quiet: true,
-            ..fn_build::BuildOptions::default()
-        })
-        .with_context(|| format!("building `{}` for wasm32-wasip2", manifest_path.display()))?;
-        Self::load(&built.artifact)
+        let artifact = built_artifact(manifest_path.as_ref())?;
+        Self::load(&artifact)
     }
 
     /// Loads the component at `path` on `runtime`.
@@ -216,4 +211,34 @@ fn request(method: Method, path: &str, body: Bytes) -> http::Request<Bytes> {
         .uri(path)
         .body(body)
         .unwrap_or_else(|err| panic!("invalid request path {path:?}: {err}"))
+}
+
+/// The artifact of each package built by [`TestFunction::from_package`] in
+/// this process, by manifest path. The lock is held while building, so
+/// concurrent tests wait for one build instead of racing cargo.
+fn built_artifact(manifest_path: &Path) -> anyhow::Result<std::path::PathBuf> {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::sync::{Mutex, OnceLock};
+    static BUILT: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
+    let key = manifest_path
+        .canonicalize()
+        .with_context(|| format!("no package manifest at `{}`", manifest_path.display()))?;
+    let mut built = BUILT
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(artifact) = built.get(&key) {
+        return Ok(artifact.clone());
+    }
+    let artifact = fn_build::build(&fn_build::BuildOptions {
+        manifest_path: Some(key.clone()),
+        release: true,
+        quiet: true,
+        ..fn_build::BuildOptions::default()
+    })
+    .with_context(|| format!("building `{}` for wasm32-wasip2", manifest_path.display()))?
+    .artifact;
+    built.insert(key, artifact.clone());
+    Ok(artifact)
 }

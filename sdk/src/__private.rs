@@ -39,7 +39,9 @@ impl<E: Into<Error>> EventOutcome for Result<(), E> {
 }
 
 /// Runs an event handler: parses the CloudEvent, applies the type filter,
-/// and maps the outcome to a status (204, 400, or 500 so providers retry).
+/// and maps the outcome to a status: 204; the handler's 4xx (the event is
+/// refused, providers do not retry); the handler's 5xx, such as 503 for a
+/// dependency that is down (providers retry); 500 for any other error.
 pub fn handle_event<T, R>(
     request: Request,
     filter: Option<&'static str>,
@@ -70,12 +72,18 @@ where
     match handler(event).into_outcome() {
         Ok(()) => response::status(StatusCode::NO_CONTENT),
         Err(e) => {
-            let status = if e.status().is_client_error() {
-                e.status()
+            let status = e.status();
+            let status = if status.is_client_error() || status.is_server_error() {
+                status
             } else {
                 StatusCode::INTERNAL_SERVER_ERROR
             };
-            crate::log::error(&format!("event {id} failed: {}", e.log_message()));
+            let message = format!("event {id} failed: {}", e.log_message());
+            if status.is_client_error() {
+                crate::log::warn(&message);
+            } else {
+                crate::log::error(&message);
+            }
             response::error(status, e.with_status(status).public_message())
         }
     }
@@ -119,6 +127,10 @@ mod tests {
         handle_event(req, Some("ping"), |ev: CloudEvent<Ping>| {
             if ev.data.n == 0 {
                 Err(Error::internal("zero"))
+            } else if ev.data.n == 7 {
+                Err(Error::new(StatusCode::SERVICE_UNAVAILABLE, "down"))
+            } else if ev.data.n == 8 {
+                Err(Error::new(StatusCode::FOUND, "not an error status"))
             } else if ev.data.n > 100 {
                 Err(Error::bad_request("too big"))
             } else {
@@ -135,6 +147,16 @@ mod tests {
             StatusCode::INTERNAL_SERVER_ERROR
         );
         assert_eq!(run(ping(101, "ping")).status(), StatusCode::BAD_REQUEST);
+        // A handler's own 5xx is kept (503: retry later); a non-error
+        // status on an error becomes 500.
+        assert_eq!(
+            run(ping(7, "ping")).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            run(ping(8, "ping")).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
         let wrong = run(ping(1, "pong"));
         assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
         assert!(

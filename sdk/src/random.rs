@@ -74,6 +74,9 @@ mod tests {
             assert!(value < 10);
             seen[value as usize] = true;
         }
-        assert!(seen.iter().all(|&s| s), "some digit never came up: {seen:?}");
+        assert!(
+            seen.iter().all(|&s| s),
+            "some digit never came up: {seen:?}"
+        );
     }
 }

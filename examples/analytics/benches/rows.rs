@@ -26,7 +26,8 @@ fn median(samples: &mut [Duration]) -> Duration {
 
 fn main() {
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let f = TestFunction::load(common::artifact()).expect("load analytics");
+    let f = TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("load analytics");
     f.limits(Limits::default().with_max_request_body(256 << 20));
 
     let data = common::sales(ROWS);

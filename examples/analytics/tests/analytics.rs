@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{Sale, artifact, expected, sales, to_csv, to_ndjson};
+use common::{Sale, expected, sales, to_csv, to_ndjson};
 use fn_host_test::{CallResult, Limits, TestFunction};
 use serde_json::Value;
 
 fn analytics() -> TestFunction {
-    TestFunction::load(artifact()).unwrap()
+    TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap()
 }
 
 fn upload(f: &TestFunction, name: &str, content_type: &str, body: impl Into<String>) -> CallResult {

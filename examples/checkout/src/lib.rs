@@ -65,7 +65,7 @@ fn create(req: &Request) -> fn_sdk::Result<Response> {
         api_url: config::get("payment_api_url")?
             .unwrap_or_else(|| DEFAULT_PAYMENT_API_URL.to_owned()),
     };
-    let store = Store::open("default")?;
+    let store = Store::open_default()?;
 
     let Some(key) = key else {
         return Ok(place(&store, &order, &payment, None)?.into_response());
@@ -199,7 +199,7 @@ fn place(
 
 /// `GET /orders/<id>`.
 fn show(id: &str) -> fn_sdk::Result<Response> {
-    match Store::open("default")?.get_json::<Order>(&format!("order:{id}"))? {
+    match Store::open_default()?.get_json::<Order>(&format!("order:{id}"))? {
         Some(order) => Ok(Json(order).into_response()),
         None => Err(Error::not_found(format!("no order {id}"))),
     }

@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn takes_up_to_capacity_and_releases_on_drop() {
-        let store = Store::open("default").unwrap();
+        let store = Store::open_default().unwrap();
         let tee = Pool::stock("tee");
         assert!(tee.try_take(&store, 3, 5).unwrap());
         assert!(!tee.try_take(&store, 3, 5).unwrap(), "only 2 left");

@@ -3,31 +3,20 @@
 use fn_host_test::{CallResult, TestFunction};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::sync::OnceLock;
 
 const PAY_URL: &str = "https://pay.test";
 const INTENTS: &str = "https://pay.test/v1/payment_intents";
 
-/// `target/fn/checkout.wasm`, built once per test binary by the same
-/// pipeline as `cargo fn build --release`.
-fn artifact() -> &'static PathBuf {
-    static ARTIFACT: OnceLock<PathBuf> = OnceLock::new();
-    ARTIFACT.get_or_init(|| {
-        fn_build::build(&fn_build::BuildOptions {
-            manifest_path: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml").into()),
-            release: true,
-            quiet: true,
-            ..Default::default()
-        })
-        .unwrap_or_else(|e| panic!("building checkout: {e}"))
-        .artifact
-    })
+/// The built component (`cargo fn build --release`'s bytes; built once per
+/// test binary) with its own key-value store, config and mocks.
+fn function() -> TestFunction {
+    TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// A shop with two products, configured, and no payment mock yet.
 fn shop() -> TestFunction {
-    let f = TestFunction::load(artifact()).unwrap_or_else(|e| panic!("{e:#}"));
+    let f = function();
     f.config("payment_api_key", "sk_test_123")
         .config("payment_api_url", PAY_URL);
     let kv = f.kv();
@@ -316,7 +305,7 @@ fn a_failing_provider_is_502_without_detail_and_releases_stock() {
 
 #[test]
 fn a_missing_api_key_is_500_and_logged() {
-    let f = TestFunction::load(artifact()).unwrap();
+    let f = function();
     f.kv()
         .set_json(
             "product:tee",

@@ -1,8 +1,6 @@
 //! The built component on fn-host-test: codes go out through mocked SMS and
 //! e-mail APIs, the tests read them from the recorded outbound requests.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use fn_host_test::{CallResult, TestFunction};
@@ -12,25 +10,16 @@ use serde_json::{Value, json};
 const SMS_URL: &str = "https://sms.test/2010-04-01/Accounts/AC123/Messages.json";
 const EMAIL_URL: &str = "https://mail.test/emails";
 
-/// Builds the package once per test binary with the `cargo fn build`
-/// pipeline; each test loads it with fresh key-value, config and mocks.
-fn artifact() -> &'static PathBuf {
-    static ARTIFACT: OnceLock<PathBuf> = OnceLock::new();
-    ARTIFACT.get_or_init(|| {
-        fn_build::build(&fn_build::BuildOptions {
-            manifest_path: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml").into()),
-            release: true,
-            quiet: true,
-            ..Default::default()
-        })
-        .unwrap_or_else(|e| panic!("building mfa: {e}"))
-        .artifact
-    })
+/// The built component (`cargo fn build --release`'s bytes; built once per
+/// test binary) with its own key-value store, config and mocks.
+fn function() -> TestFunction {
+    TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// The function with working providers.
 fn mfa() -> TestFunction {
-    let f = TestFunction::load(artifact()).unwrap();
+    let f = function();
     for (key, value) in [
         ("mfa_secret", "test-secret-0123456789abcdef"),
         ("sms_api_url", "https://sms.test"),
@@ -341,7 +330,7 @@ fn invalid_input_is_400_with_a_message() {
 
 #[test]
 fn missing_secret_is_a_server_error_naming_the_key_in_the_log() {
-    let f = TestFunction::load(artifact()).unwrap();
+    let f = function();
     let res = send_sms(&f, "alice");
     assert_eq!(res.status(), 500);
     assert!(!res.text().contains("mfa_secret"));

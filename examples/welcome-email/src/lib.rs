@@ -78,7 +78,7 @@ fn welcome(event: CloudEvent<UserRegistered>) -> fn_sdk::Result<()> {
     user.validate()?;
 
     // A redelivery of an event we already handled: nothing to do.
-    let store = Store::open("default")?;
+    let store = Store::open_default()?;
     let sent = format!("sent:{}", event.id);
     if store.exists(&sent)? {
         fn_sdk::info!("event {} was already handled; not sending again", event.id);

@@ -21,6 +21,8 @@ fn matched_mock_answers_and_the_request_is_recorded() {
     assert_eq!(sent.url, "https://pay.test/charge");
     assert_eq!(sent.headers["x-fixture"], "outbound");
     assert_eq!(sent.body_str(), "amount=3");
+    // The SDK knows the whole body: it is sent with its length, not chunked.
+    assert_eq!(sent.headers["content-length"], "8");
     assert_eq!(sent.outcome, Outcome::Mocked(StatusCode::CREATED));
 }
 

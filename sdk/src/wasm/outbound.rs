@@ -14,7 +14,23 @@ pub(crate) fn send(req: Request) -> Result<Response, Error> {
         url: url.clone(),
         reason,
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // The whole body is known: say how long it is, so the request is not
+    // sent chunked (servers that cannot read chunked bodies exist).
+    let has_body = !body.is_empty()
+        || matches!(
+            parts.method,
+            http::Method::POST | http::Method::PUT | http::Method::PATCH
+        );
+    if has_body
+        && !parts.headers.contains_key(http::header::CONTENT_LENGTH)
+        && !parts.headers.contains_key(http::header::TRANSFER_ENCODING)
+    {
+        parts.headers.insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from(body.len()),
+        );
+    }
     let fields = to_fields(&parts.headers).map_err(Error::InvalidRequest)?;
     let out = OutgoingRequest::new(fields);
     out.set_method(&to_wasi_method(&parts.method))

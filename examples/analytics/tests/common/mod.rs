@@ -1,24 +1,6 @@
-//! Shared by the tests and the bench: the built component and generated
-//! sales data, with the totals the report must show computed here, in Rust.
+//! Shared by the tests and the bench: generated sales data, with the totals the report must show computed here, in Rust.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-/// Builds the package once per binary with the `cargo fn build` pipeline.
-pub fn artifact() -> &'static PathBuf {
-    static ARTIFACT: OnceLock<PathBuf> = OnceLock::new();
-    ARTIFACT.get_or_init(|| {
-        fn_build::build(&fn_build::BuildOptions {
-            manifest_path: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml").into()),
-            release: true,
-            quiet: true,
-            ..Default::default()
-        })
-        .unwrap_or_else(|e| panic!("building analytics: {e}"))
-        .artifact
-    })
-}
 
 pub const REGIONS: [&str; 4] = ["North", "South", "East", "West"];
 /// One name with a comma (quoted in CSV) and one with a quote (escaped in
