@@ -33,6 +33,15 @@ pub fn cargo() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
+/// The `Cargo.toml` cargo would use from `dir`: the nearest one in `dir` or
+/// an ancestor, canonicalized.
+fn nearest_manifest(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join("Cargo.toml"))
+        .find(|m| m.is_file())
+        .and_then(|m| std::fs::canonicalize(m).ok())
+}
+
 /// Reads the workspace with `cargo metadata` and picks the package to build.
 pub fn locate(opts: &BuildOptions) -> Result<Package, BuildError> {
     let mut cmd = MetadataCommand::new();
@@ -68,9 +77,12 @@ pub fn locate(opts: &BuildOptions) -> Result<Package, BuildError> {
                 available: names(),
             })?,
         None => match meta.root_package().or_else(|| {
-            // `--manifest-path member/Cargo.toml` in a workspace selects that
-            // member, as cargo itself does.
-            let wanted = std::fs::canonicalize(opts.manifest_path.as_ref()?).ok()?;
+            // `--manifest-path member/Cargo.toml`, or running in a member's
+            // folder, selects that member, as cargo itself does.
+            let wanted = match &opts.manifest_path {
+                Some(path) => std::fs::canonicalize(path).ok()?,
+                None => nearest_manifest(&std::env::current_dir().ok()?)?,
+            };
             members.iter().copied().find(|p| {
                 std::fs::canonicalize(p.manifest_path.as_std_path())
                     .ok()
@@ -273,6 +285,24 @@ fn toml_string(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_manifest_walks_up_from_a_subfolder() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let found = nearest_manifest(&here.join("src")).unwrap();
+        assert_eq!(found, here.join("Cargo.toml").canonicalize().unwrap());
+    }
+
+    #[test]
+    fn the_member_whose_folder_we_are_in_is_selected() {
+        // `cargo test` runs in this package's folder, inside a workspace of
+        // many members: the selection is this one (which is no cdylib), not
+        // "several packages, pick one".
+        match locate(&BuildOptions::default()) {
+            Err(BuildError::NotCdylib { package, .. }) => assert_eq!(package, "fn-build"),
+            other => panic!("expected fn-build to be selected, got {other:?}"),
+        }
+    }
 
     #[test]
     fn toml_strings_escape_quotes_and_backslashes() {
