@@ -232,8 +232,18 @@ fn signed_artifacts_verify_on_pull_and_foreign_keys_or_tampering_are_refused() {
         f.wasm.to_str().unwrap(),
         "--sign",
         f.secret.to_str().unwrap(),
+        "--json",
     ]));
-    let digest = printed_digest(&stdout);
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout).expect("publish --json prints JSON");
+    assert_eq!(json["signed"], true);
+    let digest = json["manifest_digest"].as_str().unwrap().to_owned();
+    assert_eq!(
+        json["pinned"],
+        reference(&format!("signed@{digest}")).as_str()
+    );
+    let (raw, _, _) = manifest("signed", "v1");
+    assert_eq!(sha256(&raw), digest);
     let out = f.tmp.path().join("signed.wasm");
     let stdout = success(&run(&[
         "pull",
