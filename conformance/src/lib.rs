@@ -224,17 +224,20 @@ impl Report {
         );
     }
 
-    /// One line per step: name, status, and whether the hosts agreed.
+    /// One line per step: name, statuses, outbound request counts (embedded
+    /// / independent), and whether the hosts agreed.
     pub fn table(&self) -> String {
         let mut out = String::new();
         for step in &self.steps {
             let _ = writeln!(
                 out,
-                "{:<28} {:<40} {} / {}  {}",
+                "{:<24} {:<36} {} / {}  outbound {} / {}  {}",
                 self.example,
                 step.name,
                 step.embedded.status.as_u16(),
                 step.independent.status.as_u16(),
+                step.embedded.outbound.len(),
+                step.independent.outbound.len(),
                 if step.differences.is_empty() {
                     "same"
                 } else {

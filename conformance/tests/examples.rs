@@ -170,3 +170,166 @@ fn mfa() {
         .step(Step::get("unknown route", "/mfa"));
     check(scenario, &providers);
 }
+
+#[test]
+fn checkout() {
+    let providers = Providers::start().unwrap();
+    let order = |sku: &str, quantity: u32, token: &str| {
+        json!({
+            "items": [{"sku": sku, "quantity": quantity}],
+            "email": "ada@example.com",
+            "payment_token": token,
+        })
+    };
+    // Product entries without a name: `wasmtime serve` cannot preset a
+    // value with a comma (see the module docs).
+    let scenario = Scenario::new("examples/checkout")
+        .config("payment_api_url", providers.url())
+        .config("payment_api_key", "sk_test_conformance")
+        .kv("product:mug", r#"{"price_cents":900}"#)
+        .kv("stock:mug", "5")
+        .kv("product:tee", r#"{"price_cents":1500}"#)
+        .kv("stock:tee", "0")
+        .step(
+            Step::post_json("paid order", "/orders", &order("mug", 2, "tok_visa"))
+                .mask("/id")
+                .mask_header("location")
+                .outbound_random(),
+        )
+        .step(
+            Step::post_json(
+                "paid order with an idempotency key",
+                "/orders",
+                &order("mug", 1, "tok_visa"),
+            )
+            .header("idempotency-key", "conformance-1")
+            .mask("/id")
+            .mask_header("location"),
+        )
+        .step(Step::post_json(
+            "declined card",
+            "/orders",
+            &order("mug", 1, "tok_chargeDeclined"),
+        )
+        .header("idempotency-key", "conformance-2"))
+        .step(Step::post_json(
+            "payment provider down",
+            "/orders",
+            &order("mug", 1, "tok_outage"),
+        )
+        .header("idempotency-key", "conformance-3"))
+        .step(Step::post_json(
+            "out of stock",
+            "/orders",
+            &order("tee", 1, "tok_visa"),
+        ))
+        .step(Step::post_json(
+            "more than in stock",
+            "/orders",
+            &order("mug", 6, "tok_visa"),
+        ))
+        .step(Step::post_json(
+            "unknown sku",
+            "/orders",
+            &order("cap", 1, "tok_visa"),
+        ))
+        .step(Step::post_json(
+            "quantity 0",
+            "/orders",
+            &order("mug", 0, "tok_visa"),
+        ))
+        .step(Step::post_json(
+            "no items",
+            "/orders",
+            &json!({"items": [], "email": "ada@example.com", "payment_token": "tok_visa"}),
+        ))
+        .step(Step::post_json(
+            "bad e-mail",
+            "/orders",
+            &json!({"items": [{"sku": "mug", "quantity": 1}], "email": "ada", "payment_token": "tok_visa"}),
+        ))
+        .step(Step::post(
+            "malformed JSON",
+            "/orders",
+            "application/json",
+            "{\"items\": [",
+        ))
+        .step(Step::get("unknown order", "/orders/ord_0000000000000000"))
+        .step(Step::new(
+            "wrong method",
+            http::Request::delete("/orders")
+                .body(bytes::Bytes::new())
+                .unwrap(),
+        ))
+        .step(Step::get("unknown route", "/carts"));
+    check(scenario, &providers);
+}
+
+#[test]
+fn welcome_email() {
+    use fn_host_test::CloudEvent;
+    let providers = Providers::start().unwrap();
+    let registered = |id: &str, email: &str| {
+        CloudEvent::new(
+            "user.registered",
+            "/users",
+            json!({"user_id": "u-1", "email": email, "name": "Ada <Lovelace>"}),
+        )
+        .with_id(id)
+        .with_time("2026-11-27T00:00:00Z")
+    };
+    let event = |name: &str, event: CloudEvent, structured: bool| {
+        let request = if structured {
+            event.to_structured_request()
+        } else {
+            event.to_binary_request()
+        };
+        Step::new(name, request.expect("an event request"))
+    };
+    let scenario = Scenario::new("examples/welcome-email")
+        .config("email_api_url", providers.url())
+        .config("email_api_key", "re_conformance")
+        .config("email_from", "welcome@acme.test")
+        .kv("sent:evt-seen", "u-1")
+        .step(event(
+            "binary-mode event",
+            registered("evt-1", "ada@example.com"),
+            false,
+        ))
+        .step(event(
+            "structured-mode event",
+            registered("evt-2", "ada@example.com"),
+            true,
+        ))
+        .step(event(
+            "redelivered event",
+            registered("evt-seen", "ada@example.com"),
+            false,
+        ))
+        .step(event(
+            "provider refuses the address",
+            registered("evt-3", "bounce@example.com"),
+            false,
+        ))
+        .step(event(
+            "provider down",
+            registered("evt-4", "outage@example.com"),
+            false,
+        ))
+        .step(event(
+            "bad e-mail in the data",
+            registered("evt-5", "not-an-address"),
+            false,
+        ))
+        .step(event(
+            "another event type",
+            CloudEvent::new("user.deleted", "/users", json!({"user_id": "u-1"})).with_id("evt-6"),
+            false,
+        ))
+        .step(Step::post_json(
+            "not a CloudEvent",
+            "/",
+            &json!({"hello": "world"}),
+        ));
+    check(scenario, &providers);
+}

@@ -78,10 +78,12 @@ pub fn is_plausible_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// A catalog entry, kv `product:<sku>`.
+/// A catalog entry, kv `product:<sku>`, e.g.
+/// `{"name":"T-shirt","price_cents":1500}` (`name` may be left out).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Product {
-    /// Display name.
+    /// Display name; empty when the catalog gives none.
+    #[serde(default)]
     pub name: String,
     /// Unit price in US cents.
     pub price_cents: u64,
