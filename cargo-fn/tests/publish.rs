@@ -342,17 +342,25 @@ fn publish_builds_the_package_and_every_bundle_pins_its_digest() {
             &reference("shop/orders:v2"),
             "--sign",
             f.secret.to_str().unwrap(),
+            "--spin-app",
         ],
     ));
     let digest = printed_digest(&stdout);
-    let (_, manifest, _) = manifest("shop/orders", "v2");
-    let layer = manifest["layers"][0]["digest"].as_str().unwrap().to_owned();
+    assert!(
+        stdout.contains(&format!("spin app: {}", reference("shop/orders:v2-spin"))),
+        "{stdout}"
+    );
+    let (_, wasm_manifest, _) = manifest("shop/orders", "v2");
+    let layer = wasm_manifest["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
-        manifest["annotations"]["org.opencontainers.image.title"],
+        wasm_manifest["annotations"]["org.opencontainers.image.title"],
         "orders-fn"
     );
     assert_eq!(
-        manifest["annotations"]["org.opencontainers.image.version"],
+        wasm_manifest["annotations"]["org.opencontainers.image.version"],
         "0.1.0"
     );
     let pulled = blob("shop/orders", &layer);
@@ -433,16 +441,42 @@ fn publish_builds_the_package_and_every_bundle_pins_its_digest() {
         "http"
     );
 
-    // SpinApp, pinned with --digest.
+    // The Spin application layout: the same component blob plus the
+    // locked app, under its own tag.
+    let (raw, spin_manifest, _) = manifest("shop/orders", "v2-spin");
+    let spin_digest = sha256(&raw);
+    let spin_layers = spin_manifest["layers"].as_array().unwrap();
+    assert_eq!(spin_layers[0]["digest"], layer.as_str(), "the same blob");
+    assert_eq!(
+        spin_layers[1]["mediaType"],
+        "application/vnd.fermyon.spin.application.v1+config"
+    );
+    let locked: serde_json::Value = serde_json::from_slice(&blob(
+        "shop/orders",
+        spin_layers[1]["digest"].as_str().unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(locked["components"][0]["source"]["digest"], layer.as_str());
+    assert_eq!(
+        locked["triggers"][0]["trigger_config"]["route"],
+        "/orders/..."
+    );
+    assert_eq!(
+        locked["components"][0]["metadata"]["key_value_stores"][0],
+        "default"
+    );
+
+    // SpinApp, pinned with --digest: it runs the Spin layout of that artifact.
     let (dir, stdout) = deploy(
         "spinkube",
         &["--image", &reference("shop/orders"), "--digest", &digest],
     );
-    assert!(stdout.contains("MISSING: SpinKube"), "{stdout}");
+    assert!(!stdout.contains("MISSING"), "{stdout}");
+    assert!(stdout.contains(&layer), "{stdout}");
     let app: serde_json::Value = serde_norway::from_str(&read(&dir.join("spinapp.yaml"))).unwrap();
     assert_eq!(
         app["spec"]["image"].as_str().unwrap(),
-        format!("{}/shop/orders@{digest}", f.registry.addr)
+        format!("{}/shop/orders@{spin_digest}", f.registry.addr)
     );
     assert!(
         app["spec"]["variables"]

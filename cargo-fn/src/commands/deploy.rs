@@ -116,6 +116,8 @@ impl Args {
             image: image.pinned(&manifest_digest),
             layer_digest,
             plain_http,
+            // The Spin layout pushed along with this very artifact.
+            spin_app_digest: known.and_then(|r| r.spin_app_digest.clone()),
         };
         let file = target.bundle(self.provider)?;
         let provider_name = format!("{:?}", self.provider).to_lowercase();

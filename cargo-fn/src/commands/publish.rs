@@ -44,6 +44,10 @@ pub struct Args {
     /// Sign the artifact with this secret key before pushing
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
+    /// Also push the Spin application layout (for SpinKube) as TAG-spin,
+    /// reusing the same component blob; needs [package.metadata.fn]
+    #[arg(long)]
+    pub spin_app: bool,
     /// Use plain HTTP (always the case for loopback registries)
     #[arg(long)]
     pub insecure: bool,
@@ -64,6 +68,9 @@ pub struct Record {
     pub layer_digest: String,
     /// Whether the registry was reached over plain HTTP.
     pub plain_http: bool,
+    /// The manifest digest of the Spin application layout, when pushed.
+    #[serde(default)]
+    pub spin_app_digest: Option<String>,
 }
 
 impl Record {
@@ -92,6 +99,11 @@ impl Args {
                 self.package.as_deref(),
             )?),
         };
+        if self.spin_app && package.is_none() {
+            anyhow::bail!(
+                "--spin-app needs the package (its [package.metadata.fn] becomes the Spin app); run in the package's directory or pass --manifest-path"
+            );
+        }
         let wasm = match &self.wasm {
             Some(file) => {
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
@@ -130,12 +142,44 @@ impl Args {
         runtime
             .block_on(registry.push(&artifact))
             .with_context(|| format!("cannot publish to {}", self.reference))?;
+        let spin_app = match (&package, self.spin_app) {
+            (Some(package), true) => {
+                let locked = crate::deploy::spin::locked_app(
+                    &package.name,
+                    &package.version,
+                    &package.metadata,
+                    &artifact.layer_digest,
+                );
+                let app = oci::spin_app::build(
+                    &locked,
+                    &artifact.layer_digest,
+                    artifact.layer.len() as u64,
+                    manifest_annotations(&artifact),
+                );
+                let tag = format!("{}-spin", self.reference.tag_or_latest());
+                runtime
+                    .block_on(registry.push_parts(
+                        &[
+                            (&app.locked, &app.locked_digest),
+                            (&app.config, &app.config_digest),
+                        ],
+                        &app.manifest,
+                        &tag,
+                    ))
+                    .with_context(|| {
+                        format!("cannot publish the Spin application layout to {tag}")
+                    })?;
+                Some((tag, app.manifest_digest))
+            }
+            _ => None,
+        };
         let pinned = self.reference.pinned(&artifact.manifest_digest);
         let record = Record {
             reference: self.reference.to_string(),
             manifest_digest: artifact.manifest_digest.clone(),
             layer_digest: artifact.layer_digest.clone(),
             plain_http: registry.plain_http(),
+            spin_app_digest: spin_app.as_ref().map(|(_, digest)| digest.clone()),
         };
         if let Some(package) = &package {
             let path = Record::path(package);
@@ -154,6 +198,7 @@ impl Args {
                 "config_digest": artifact.config_digest,
                 "size": artifact.layer.len(),
                 "signed": fn_sign::is_signed(&artifact.layer),
+                "spin_app_digest": record.spin_app_digest,
             });
             println!("{}", serde_json::to_string_pretty(&json)?);
         } else {
@@ -164,9 +209,24 @@ impl Args {
             );
             println!("digest: {}", artifact.manifest_digest);
             println!("pinned: {pinned}");
+            if let Some((tag, digest)) = &spin_app {
+                let spin_ref = ImageRef {
+                    tag: Some(tag.clone()),
+                    ..self.reference.clone()
+                };
+                println!("spin app: {spin_ref} ({digest}), same component blob");
+            }
         }
         Ok(())
     }
+}
+
+/// The annotations of the pushed manifest, for the Spin layout too.
+fn manifest_annotations(artifact: &oci::Artifact) -> std::collections::BTreeMap<String, String> {
+    serde_json::from_slice::<serde_json::Value>(&artifact.manifest)
+        .ok()
+        .and_then(|m| serde_json::from_value(m["annotations"].clone()).ok())
+        .unwrap_or_default()
 }
 
 /// The OCI annotations: source, version, revision, title (created is added

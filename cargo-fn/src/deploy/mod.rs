@@ -37,6 +37,9 @@ pub struct Target {
     pub layer_digest: String,
     /// Whether the registry speaks plain HTTP.
     pub plain_http: bool,
+    /// The manifest digest of the Spin application layout of the same
+    /// component (`publish --spin-app`), if pushed.
+    pub spin_app_digest: Option<String>,
 }
 
 /// One generated file.
@@ -63,16 +66,7 @@ impl Target {
 
     /// A kebab-case id for the component (Spin and wadm want one).
     pub fn component_id(&self) -> String {
-        let id: String = self
-            .name
-            .chars()
-            .map(|c| match c {
-                'A'..='Z' => c.to_ascii_lowercase(),
-                'a'..='z' | '0'..='9' => c,
-                _ => '-',
-            })
-            .collect();
-        id.trim_matches('-').to_owned()
+        spin::component_id(&self.name)
     }
 
     /// Notes common to all providers about non-HTTP triggers.
@@ -131,5 +125,6 @@ pub(crate) fn sample() -> Target {
             .pinned(&digest),
         layer_digest: format!("sha256:{}", "b".repeat(64)),
         plain_http: true,
+        spin_app_digest: None,
     }
 }

@@ -139,6 +139,90 @@ pub fn spin_toml(target: &Target) -> anyhow::Result<File> {
     })
 }
 
+/// The locked application (Spin's `spin.lock` JSON) of a one-component
+/// app whose component is the layer `layer_digest`: what a Spin
+/// application OCI artifact carries for `spin up --from` and SpinKube.
+pub fn locked_app(
+    name: &str,
+    version: &str,
+    meta: &crate::metadata::FnMetadata,
+    layer_digest: &str,
+) -> serde_json::Value {
+    use serde_json::json;
+    let id = component_id(name);
+    let variables: serde_json::Map<String, serde_json::Value> = meta
+        .config
+        .iter()
+        .map(|(key, c)| {
+            let mut var = serde_json::Map::new();
+            if let Some(default) = &c.default {
+                var.insert("default".into(), json!(default));
+            }
+            if c.secret {
+                var.insert("secret".into(), json!(true));
+            }
+            (key.clone(), serde_json::Value::Object(var))
+        })
+        .collect();
+    let config: serde_json::Map<String, serde_json::Value> = meta
+        .config
+        .keys()
+        .map(|key| (key.clone(), json!(format!("{{{{ {key} }}}}"))))
+        .collect();
+    let mut component = json!({
+        "id": id,
+        "source": { "content_type": "application/wasm", "digest": layer_digest },
+    });
+    let mut component_meta = serde_json::Map::new();
+    if !meta.allowed_outbound_hosts.is_empty() {
+        component_meta.insert(
+            "allowed_outbound_hosts".into(),
+            json!(meta.allowed_outbound_hosts),
+        );
+    }
+    if !meta.key_value.is_empty() {
+        component_meta.insert("key_value_stores".into(), json!(meta.key_value));
+    }
+    if !component_meta.is_empty() {
+        component["metadata"] = serde_json::Value::Object(component_meta);
+    }
+    if !config.is_empty() {
+        component["config"] = serde_json::Value::Object(config);
+    }
+    let mut app = json!({
+        "spin_lock_version": 0,
+        "metadata": {
+            "name": name,
+            "version": version,
+            "triggers": { "http": {} },
+            "trigger": { "type": "http" },
+        },
+        "triggers": [{
+            "id": format!("trigger--{id}"),
+            "trigger_type": "http",
+            "trigger_config": { "component": id, "route": meta.route_or_wildcard() },
+        }],
+        "components": [component],
+    });
+    if !variables.is_empty() {
+        app["variables"] = serde_json::Value::Object(variables);
+    }
+    app
+}
+
+/// Spin's component ids are kebab-case.
+pub fn component_id(name: &str) -> String {
+    let id: String = name
+        .chars()
+        .map(|c| match c {
+            'A'..='Z' => c.to_ascii_lowercase(),
+            'a'..='z' | '0'..='9' => c,
+            _ => '-',
+        })
+        .collect();
+    id.trim_matches('-').to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +266,20 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("SPIN_VARIABLE_PAYMENT_API_KEY"))
         );
+
+        let app = locked_app(
+            "checkout_fn",
+            "1.2.0",
+            &target.metadata,
+            &target.layer_digest,
+        );
+        let c = &app["components"][0];
+        assert_eq!(c["id"], "checkout-fn");
+        assert_eq!(c["source"]["digest"], target.layer_digest.as_str());
+        assert_eq!(c["metadata"]["key_value_stores"][1], "cache");
+        assert_eq!(c["config"]["payment_api_key"], "{{ payment_api_key }}");
+        assert_eq!(app["triggers"][0]["trigger_config"]["route"], "/orders/...");
+        assert_eq!(app["variables"]["payment_api_key"]["secret"], true);
+        assert_eq!(app["variables"]["region"], serde_json::json!({}));
     }
 }

@@ -168,8 +168,12 @@ pub fn spin_app_yaml(target: &Target) -> anyhow::Result<File> {
             }),
         })
         .collect();
+    let image = match &target.spin_app_digest {
+        Some(digest) => target.image.pinned(digest).without_scheme(),
+        None => target.image.without_scheme(),
+    };
     let mut spec = json!({
-        "image": target.image.without_scheme(),
+        "image": image,
         "executor": "containerd-shim-spin",
         "replicas": 1,
     });
@@ -182,10 +186,16 @@ pub fn spin_app_yaml(target: &Target) -> anyhow::Result<File> {
         "metadata": { "name": id },
         "spec": spec,
     });
-    let mut notes = vec![format!(
-        "MISSING: SpinKube pulls a Spin application artifact (a locked spin.toml layer plus application/vnd.wasm.content.layer.v1+wasm layers); {} is a plain wasm component artifact, which the shim does not run. Until cargo fn publishes that layout too, push one with `spin registry push` from the generated spin.toml and set spec.image to it",
-        target.image
-    )];
+    let mut notes = match &target.spin_app_digest {
+        Some(digest) => vec![format!(
+            "spec.image is the Spin application layout {digest} pushed by `publish --spin-app`: the same component blob {} plus its locked app",
+            target.layer_digest
+        )],
+        None => vec![format!(
+            "MISSING: SpinKube pulls a Spin application artifact (a locked app layer plus the component layer); {} is a plain wasm component artifact, which the shim does not run. Publish with `cargo fn publish --spin-app` (same component blob) and deploy again",
+            target.image
+        )],
+    };
     if meta.config.values().any(|c| c.secret) {
         notes.push(format!(
             "create the Secret {id}-secrets holding the secret config keys"
@@ -276,5 +286,18 @@ mod tests {
             .unwrap();
         assert_eq!(key["valueFrom"]["secretKeyRef"]["key"], "payment_api_key");
         assert!(file.notes[0].starts_with("MISSING: SpinKube"));
+
+        let spin_app = format!("sha256:{}", "d".repeat(64));
+        let with_layout = Target {
+            spin_app_digest: Some(spin_app.clone()),
+            ..target.clone()
+        };
+        let file = spin_app_yaml(&with_layout).unwrap();
+        let doc = parse(&file.contents);
+        assert_eq!(
+            doc["spec"]["image"].as_str().unwrap(),
+            format!("127.0.0.1:5000/shop/checkout@{spin_app}")
+        );
+        assert!(!file.notes[0].contains("MISSING"), "{:?}", file.notes);
     }
 }

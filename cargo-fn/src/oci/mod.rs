@@ -7,6 +7,7 @@
 pub mod artifact;
 pub mod auth;
 pub mod reference;
+pub mod spin_app;
 
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::manifest::OciImageManifest;
@@ -89,17 +90,37 @@ impl Registry {
 
     /// Pushes the layer, the config, then the manifest under the tag.
     pub async fn push(&self, artifact: &Artifact) -> anyhow::Result<()> {
-        let image = self.image.to_client_ref();
+        self.push_parts(
+            &[
+                (&artifact.layer, &artifact.layer_digest),
+                (&artifact.config, &artifact.config_digest),
+            ],
+            &artifact.manifest,
+            self.image.tag_or_latest(),
+        )
+        .await
+    }
+
+    /// Pushes the blobs the registry does not have yet, then `manifest`
+    /// under `tag` of this repository.
+    pub async fn push_parts(
+        &self,
+        blobs: &[(&[u8], &str)],
+        manifest: &[u8],
+        tag: &str,
+    ) -> anyhow::Result<()> {
+        let image = oci_client::Reference::with_tag(
+            self.image.registry.clone(),
+            self.image.repository.clone(),
+            tag.to_owned(),
+        );
         let auth = self.credentials.to_client_auth();
         let op = oci_client::RegistryOperation::Push;
         self.client
             .auth(&image, &auth, op)
             .await
             .map_err(|e| self.explain(e, "log in to"))?;
-        for (bytes, digest) in [
-            (&artifact.layer, &artifact.layer_digest),
-            (&artifact.config, &artifact.config_digest),
-        ] {
+        for (bytes, digest) in blobs {
             let exists = self
                 .client
                 .blob_exists(&image, digest)
@@ -107,7 +128,7 @@ impl Registry {
                 .map_err(|e| self.explain(e, "push to"))?;
             if !exists {
                 self.client
-                    .push_blob(&image, bytes.clone(), digest)
+                    .push_blob(&image, bytes.to_vec(), digest)
                     .await
                     .map_err(|e| self.explain(e, "push to"))?;
             }
@@ -115,7 +136,7 @@ impl Registry {
         self.client
             .push_manifest_raw(
                 &image,
-                artifact.manifest.clone(),
+                manifest.to_vec(),
                 artifact::MANIFEST_MEDIA_TYPE
                     .parse()
                     .expect("a valid header value"),
