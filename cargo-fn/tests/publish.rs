@@ -388,6 +388,21 @@ fn publish_builds_the_package_and_every_bundle_pins_its_digest() {
 
     // spin.toml: from the publish record, no registry round trip needed.
     let (dir, stdout) = deploy("spin", &[]);
+    // The scaffolded function imports nothing Spin lacks: no warning that
+    // the provider cannot run it (see `cargo fn inspect`).
+    let again = cargo_fn_env(
+        &f.project,
+        &[
+            "deploy",
+            "--provider",
+            "spin",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!stderr.contains("cannot run"), "{stderr}");
+    assert!(!stderr.contains("could not check"), "{stderr}");
     assert!(stdout.contains("SPIN_VARIABLE_PAYMENT_API_KEY"), "{stdout}");
     let spin: toml::Table = toml::from_str(&read(&dir.join("spin.toml"))).unwrap();
     assert_eq!(spin["spin_manifest_version"].as_integer(), Some(2));

@@ -126,7 +126,7 @@ impl Args {
                 .target_dir
                 .join("fn")
                 .join("deploy")
-                .join(provider_name)
+                .join(&provider_name)
         });
         std::fs::create_dir_all(&out)
             .with_context(|| format!("cannot create {}", out.display()))?;
@@ -146,6 +146,60 @@ impl Args {
         for note in &file.notes {
             println!("note: {note}");
         }
+        let pinned = image.pinned(&manifest_digest);
+        match self.host_verdict(&package, &pinned, &target.layer_digest) {
+            Ok(verdict) if verdict.runs => {}
+            Ok(verdict) => {
+                eprintln!(
+                    "warning: {} cannot run this artifact as built: {}",
+                    verdict.name,
+                    verdict.reasons.join("; ")
+                );
+                for note in &verdict.notes {
+                    eprintln!("  {note}");
+                }
+            }
+            Err(err) => eprintln!(
+                "note: could not check whether {provider_name} can run the artifact: {err:#}"
+            ),
+        }
         Ok(())
+    }
+
+    /// Whether the provider's runtime can run the published component, by
+    /// its imports (see `cargo fn inspect`). The component is the local
+    /// build when its digest is the published layer's, else it is pulled.
+    fn host_verdict(
+        &self,
+        package: &FnPackage,
+        image: &ImageRef,
+        layer_digest: &str,
+    ) -> anyhow::Result<fn_build::hosts::Verdict> {
+        let host_id = match self.provider {
+            Provider::Spin | Provider::Spinkube => "spin",
+            Provider::Wasmcloud => "wasmcloud",
+            Provider::Wasmtime => "wasmtime",
+        };
+        let local = package
+            .target_dir
+            .join("fn")
+            .join(format!("{}.wasm", package.name));
+        let wasm = match std::fs::read(&local) {
+            Ok(bytes) if crate::oci::artifact::sha256_digest(&bytes) == layer_digest => bytes,
+            _ => {
+                let registry = Registry::new(image, self.insecure)?;
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(registry.pull())?
+                    .wasm
+            }
+        };
+        let report = fn_build::report::inspect(&wasm)?;
+        report
+            .hosts
+            .into_iter()
+            .find(|v| v.id == host_id)
+            .with_context(|| format!("no host {host_id} in the portability report"))
     }
 }
