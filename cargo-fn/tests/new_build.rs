@@ -96,6 +96,12 @@ fn http_template_builds_tests_and_runs() {
     let response = function.get("/?name=Ferris");
     assert_eq!(response.status(), 200, "{}", response.describe());
     assert_eq!(response.text(), "Hello, Ferris!");
+
+    // `cargo fn invoke` with no file builds the package in the current
+    // folder (a no-op for cargo now) and calls it.
+    let stdout = success(&cargo_fn(&project, &["invoke", "--path", "/?name=pkg"]));
+    assert!(stdout.contains("200"), "{stdout}");
+    assert!(stdout.contains("Hello, pkg!"), "{stdout}");
 }
 
 #[test]
