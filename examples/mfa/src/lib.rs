@@ -56,7 +56,7 @@ fn send(req: &Request) -> Result<(StatusCode, Json<Value>)> {
 
     // Uniform over 000000..=999999, from the host's secure generator.
     let code = format!("{:06}", fn_sdk::random::below(1_000_000));
-    let pending = Pending::new(&settings, &body.user, &code);
+    let mut pending = Pending::new(&settings, &body.user, &code);
     // Store first (replacing any earlier code and its attempt count), so the
     // code works as soon as it arrives; take it back if the send fails.
     pending.save(&body.user)?;

@@ -8,6 +8,10 @@
 //! - `mfa:<user>:attempts`: a counter bumped with the atomic `increment`
 //!   before every comparison, so concurrent guesses cannot get past the limit
 //!   (a read-check-write would let them).
+//! - `mfa:<user>:used`: a counter bumped by every right guess. The record
+//!   keeps its value at send time, and only the guess whose increment lands
+//!   on that value plus one verifies: a code works once even when right
+//!   guesses race (the store has no compare-and-swap to do it otherwise).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,6 +27,9 @@ use crate::settings::Settings;
 pub struct Pending {
     hash: String,
     expires_at: u64,
+    /// `mfa:<user>:used` when the code was sent.
+    #[serde(default)]
+    used_before: u64,
 }
 
 /// The outcome of a verification.
@@ -38,13 +45,18 @@ impl Pending {
     pub fn new(settings: &Settings, user: &str, code: &str) -> Self {
         let expires_at = now().saturating_add(settings.code_ttl_seconds);
         let hash = hex::encode(mac(&settings.secret, user, code, expires_at));
-        Pending { hash, expires_at }
+        Pending {
+            hash,
+            expires_at,
+            used_before: 0,
+        }
     }
 
     /// Stores this as the user's only pending code, with a fresh attempt
     /// count.
-    pub fn save(&self, user: &str) -> Result<()> {
+    pub fn save(&mut self, user: &str) -> Result<()> {
         let store = store()?;
+        self.used_before = counter(&store, &used_key(user))?;
         // Reset the counter first: a guess racing with this send then counts
         // against the new code, never the other way round.
         store.delete(&attempts_key(user))?;
@@ -91,8 +103,12 @@ pub fn verify(settings: &Settings, user: &str, code: &str) -> Result<Verdict> {
         return Ok(Verdict::TooManyAttempts);
     }
     if pending.matches(settings, user, code) {
-        // A code works once. (The store has no compare-and-swap, so two
-        // right guesses arriving in the same instant could both succeed.)
+        // A code works once: of right guesses racing each other, only the
+        // one whose increment comes first finds the count it expects.
+        let used = store.increment(&used_key(user), 1)?;
+        if used != pending.used_before + 1 {
+            return Ok(Verdict::NoPendingCode);
+        }
         Pending::discard(user)?;
         Ok(Verdict::Verified)
     } else {
@@ -112,6 +128,21 @@ fn code_key(user: &str) -> String {
 
 fn attempts_key(user: &str) -> String {
     format!("mfa:{user}:attempts")
+}
+
+fn used_key(user: &str) -> String {
+    format!("mfa:{user}:used")
+}
+
+/// The decimal counter at `key` (0 when absent).
+fn counter(store: &Store, key: &str) -> Result<u64> {
+    let Some(bytes) = store.get(key)? else {
+        return Ok(0);
+    };
+    std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .ok_or_else(|| fn_sdk::Error::internal(format!("{key} is not a counter")))
 }
 
 fn mac(secret: &str, user: &str, code: &str, expires_at: u64) -> [u8; 32] {

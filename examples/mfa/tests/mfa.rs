@@ -383,3 +383,22 @@ fn concurrent_guesses_cannot_exceed_the_attempt_limit() {
     assert!(statuses.contains(&429), "{statuses:?}");
     assert_ne!(verify(&f, "grace", &code).status(), 200);
 }
+
+#[test]
+fn a_right_guess_racing_another_verifies_once() {
+    let f = mfa();
+    let code = sent_code(&send_sms(&f, "heidi"));
+    // A second right guess that read the pending record before the first
+    // one deleted it: replay exactly that interleaving by putting the
+    // record back after the first success.
+    let record = f.kv().get("mfa:heidi").expect("a pending record");
+    assert_eq!(verify(&f, "heidi", &code).status(), 200);
+    f.kv().set("mfa:heidi", record);
+    let res = verify(&f, "heidi", &code);
+    assert_eq!(res.status(), 404, "{}", res.describe());
+
+    // A new code for the same user works, once.
+    let code = sent_code(&send_sms(&f, "heidi"));
+    assert_eq!(verify(&f, "heidi", &code).status(), 200);
+    assert_eq!(verify(&f, "heidi", &code).status(), 404);
+}
