@@ -727,6 +727,25 @@ fn unreachable_registries_and_malformed_references_fail_clearly() {
         stderr.contains("only a WebAssembly component can be published"),
         "{stderr}"
     );
+    // A component that is not a function (no wasi:http/incoming-handler
+    // export): no provider could call it.
+    let library = f.tmp.path().join("library.wasm");
+    std::fs::write(
+        &library,
+        wat::parse_str(r#"(component (import "wasi:keyvalue/store@0.2.0-draft" (instance)))"#)
+            .unwrap(),
+    )
+    .unwrap();
+    let stderr = failure(&run(&[
+        "publish",
+        &reference("library:v1"),
+        "--wasm",
+        library.to_str().unwrap(),
+    ]));
+    assert!(
+        stderr.contains("does not export wasi:http/incoming-handler"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -175,11 +175,6 @@ impl Args {
         image: &ImageRef,
         layer_digest: &str,
     ) -> anyhow::Result<fn_build::hosts::Verdict> {
-        let host_id = match self.provider {
-            Provider::Spin | Provider::Spinkube => "spin",
-            Provider::Wasmcloud => "wasmcloud",
-            Provider::Wasmtime => "wasmtime",
-        };
         let local = package
             .target_dir
             .join("fn")
@@ -195,11 +190,64 @@ impl Args {
                     .wasm
             }
         };
-        let report = fn_build::report::inspect(&wasm)?;
-        report
-            .hosts
-            .into_iter()
-            .find(|v| v.id == host_id)
-            .with_context(|| format!("no host {host_id} in the portability report"))
+        verdict(self.provider, &wasm)
+    }
+}
+
+/// Whether the runtime behind `provider` can run the component `wasm`.
+fn verdict(provider: Provider, wasm: &[u8]) -> anyhow::Result<fn_build::hosts::Verdict> {
+    let host_id = match provider {
+        Provider::Spin | Provider::Spinkube => "spin",
+        Provider::Wasmcloud => "wasmcloud",
+        Provider::Wasmtime => "wasmtime",
+    };
+    let report = fn_build::report::inspect(wasm)?;
+    report
+        .hosts
+        .into_iter()
+        .find(|v| v.id == host_id)
+        .with_context(|| format!("no host {host_id} in the portability report"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component importing what a key-value function imports.
+    fn kv_component() -> Vec<u8> {
+        wat::parse_str(
+            r#"(component
+                (import "wasi:keyvalue/store@0.2.0-draft" (instance))
+                (import "wasi:config/store@0.2.0-rc.1" (instance))
+            )"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn providers_that_lack_an_import_are_named_with_the_reason() {
+        let wasm = kv_component();
+        let spin = verdict(Provider::Spin, &wasm).unwrap();
+        assert!(!spin.runs);
+        assert!(
+            spin.reasons
+                .iter()
+                .any(|r| r.contains("wasi:keyvalue/store")),
+            "{:?}",
+            spin.reasons
+        );
+        // SpinKube runs the Spin runtime: the same verdict.
+        assert!(!verdict(Provider::Spinkube, &wasm).unwrap().runs);
+        let wasmcloud = verdict(Provider::Wasmcloud, &wasm).unwrap();
+        assert!(!wasmcloud.runs);
+        assert!(
+            wasmcloud
+                .reasons
+                .iter()
+                .any(|r| r.contains("wasi:config/store")),
+            "{:?}",
+            wasmcloud.reasons
+        );
+        assert!(verdict(Provider::Wasmtime, &wasm).unwrap().runs);
     }
 }

@@ -126,6 +126,10 @@ impl Args {
                     .with_context(|| format!("cannot read {}", built.artifact.display()))?
             }
         };
+        if let Some(file) = &self.wasm {
+            refuse_non_function(&wasm)
+                .with_context(|| format!("{} cannot be published", file.display()))?;
+        }
         let wasm = match (&self.wasm, &key) {
             // A given file is signed in memory; the file is left alone.
             (Some(file), Some(key)) => fn_sign::sign(&wasm, key)
@@ -231,6 +235,29 @@ fn manifest_annotations(artifact: &oci::Artifact) -> std::collections::BTreeMap<
 
 /// The OCI annotations: source, version, revision, title (created is added
 /// with the timestamp).
+/// Refuses a component that is not a function: every provider bundle
+/// routes HTTP to `wasi:http/incoming-handler`, so without that export
+/// nothing could ever call it.
+fn refuse_non_function(wasm: &[u8]) -> anyhow::Result<()> {
+    let (_, exports) = fn_build::contract::imports_and_exports(wasm)
+        .context("only a WebAssembly component can be published")?;
+    if !exports
+        .iter()
+        .any(|e| e.starts_with("wasi:http/incoming-handler@"))
+    {
+        anyhow::bail!(
+            "it does not export wasi:http/incoming-handler (it exports: {}); \
+             build functions with `cargo fn build`",
+            if exports.is_empty() {
+                "nothing".to_owned()
+            } else {
+                exports.join(", ")
+            }
+        );
+    }
+    Ok(())
+}
+
 fn annotations(package: Option<&FnPackage>, wasm: Option<&Path>, image: &ImageRef) -> Annotations {
     let title = package.map(|p| p.name.clone()).or_else(|| {
         wasm.and_then(|w| w.file_stem())
