@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a server may take to load (a cold compile of the component).
@@ -23,71 +23,34 @@ const MAX_BODY: usize = 1024;
 
 // ---------------------------------------------------------------- fixtures
 
-/// The fixtures this file serves, by package name.
-const FIXTURES: &[&str] = &["fixture-hello", "fixture-spin"];
-
-/// Builds the fixtures once (one cargo invocation, their own target dir, as
-/// host-test's tests do) and returns the `.wasm` of `package`.
+/// Builds fixture `package` (e.g. `fixture-hello`) once per test binary with
+/// the `cargo fn build` pipeline (release): the artifact `cargo fn serve`
+/// users run. Returns the artifact.
 fn fixture(package: &str) -> PathBuf {
-    static BUILT: OnceLock<Result<HashMap<String, PathBuf>, String>> = OnceLock::new();
-    match BUILT.get_or_init(build_fixtures) {
-        Ok(built) => built
-            .get(package)
-            .unwrap_or_else(|| panic!("{package} is not in FIXTURES"))
-            .clone(),
-        Err(err) => panic!("{err}"),
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some(wasm) = built.get(package) {
+        return wasm.clone();
     }
-}
-
-fn build_fixtures() -> Result<HashMap<String, PathBuf>, String> {
-    let root = common::workspace();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
-        .args(["build", "--release", "--target", "wasm32-wasip2"])
-        .arg("--message-format=json-render-diagnostics")
-        .arg("--target-dir")
-        .arg(root.join("target/fixtures"));
-    for package in FIXTURES {
-        cmd.args(["-p", package]);
-    }
-    let output = cmd
-        .output()
-        .map_err(|e| format!("could not run cargo to build the fixtures: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "building the fixtures failed (is the target installed? `rustup target add wasm32-wasip2`):\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let mut built = HashMap::new();
-    for line in output.stdout.split(|b| *b == b'\n') {
-        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
-            continue;
-        };
-        if message["reason"] != "compiler-artifact" {
-            continue;
-        }
-        // `path+file:///…/fixtures/hello#fixture-hello@0.0.0`
-        let id = message["package_id"].as_str().unwrap_or_default();
-        let name = id.rsplit('#').next().unwrap_or(id).split('@').next();
-        let Some(package) = FIXTURES.iter().find(|p| Some(**p) == name) else {
-            continue;
-        };
-        let wasm = message["filenames"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|f| f.as_str())
-            .find(|f| f.ends_with(".wasm"));
-        if let Some(wasm) = wasm {
-            built.insert((*package).to_owned(), PathBuf::from(wasm));
-        }
-    }
-    match FIXTURES.iter().find(|p| !built.contains_key(**p)) {
-        Some(missing) => Err(format!("cargo reported no .wasm artifact for {missing}")),
-        None => Ok(built),
-    }
+    let dir = package
+        .strip_prefix("fixture-")
+        .unwrap_or_else(|| panic!("{package} is not a fixture package"));
+    let wasm = fn_build::build(&fn_build::BuildOptions {
+        manifest_path: Some(
+            common::workspace()
+                .join("host-test/fixtures")
+                .join(dir)
+                .join("Cargo.toml"),
+        ),
+        release: true,
+        quiet: true,
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("building {package} (is wasm32-wasip2 installed?): {e}"))
+    .artifact;
+    built.insert(package.to_owned(), wasm.clone());
+    wasm
 }
 
 // ------------------------------------------------------------------ server

@@ -166,7 +166,7 @@ impl Observed {
 /// A function, its setup and the requests to compare.
 pub struct Scenario {
     /// The package directory, relative to the workspace root.
-    pub example: String,
+    pub package_dir: String,
     /// `wasi:config` values (no commas: see [`WasmtimeServe::start`]).
     pub config: Vec<(String, String)>,
     /// The key-value store every request starts from.
@@ -189,7 +189,7 @@ pub struct Compared {
 
 /// Every step's comparison.
 pub struct Report {
-    /// The example.
+    /// The package directory the artifact was built from.
     pub example: String,
     /// Per step.
     pub steps: Vec<Compared>,
@@ -253,7 +253,7 @@ impl Scenario {
     /// A scenario for the package at `dir` (relative to the workspace root).
     pub fn new(dir: &str) -> Self {
         Scenario {
-            example: dir.to_owned(),
+            package_dir: dir.to_owned(),
             config: Vec::new(),
             kv: Vec::new(),
             steps: Vec::new(),
@@ -280,7 +280,7 @@ impl Scenario {
 
     /// Builds the example, starts both hosts and compares every step.
     pub fn run(self, providers: &Providers) -> anyhow::Result<Report> {
-        let artifact = build_package(&self.example)?;
+        let artifact = build_package(&self.package_dir)?;
         let independent = WasmtimeServe::start(&artifact, &self.config, &self.kv)?;
         let embedded = TestFunction::load(&artifact)?;
         for (key, value) in &self.config {
@@ -312,7 +312,7 @@ impl Scenario {
                 .with_context(|| {
                     format!(
                         "{} {}: sending to wasmtime serve; its output:\n{}",
-                        self.example,
+                        self.package_dir,
                         step.name,
                         independent.output()
                     )
@@ -332,7 +332,7 @@ impl Scenario {
             });
         }
         Ok(Report {
-            example: self.example,
+            example: self.package_dir,
             steps,
             independent_output: independent.output(),
         })

@@ -111,6 +111,18 @@ impl Store {
         self.inner.increment(key, delta)
     }
 
+    /// The current value of the counter at `key` (0 when absent), without
+    /// changing it: what [`Store::increment`] would add to.
+    pub fn counter(&self, key: &str) -> Result<u64, Error> {
+        let Some(bytes) = self.get(key)? else {
+            return Ok(0);
+        };
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .ok_or_else(|| Error::NotACounter(key.to_owned()))
+    }
+
     /// The value of `key` deserialised from JSON.
     pub fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         match self.get(key)? {
@@ -156,5 +168,7 @@ mod tests {
         assert_eq!(s.increment("n", 2).unwrap(), 7);
         assert!(matches!(s.get_json::<u32>("b"), Err(Error::Decode { .. })));
         assert!(matches!(s.increment("b", 1), Err(Error::NotACounter(_))));
+        assert!(matches!(s.counter("b"), Err(Error::NotACounter(_))));
+        assert_eq!(s.counter("absent").unwrap(), 0);
     }
 }

@@ -17,12 +17,8 @@ pub struct Args {
     /// Build with the release profile (what you ship)
     #[arg(long, short)]
     pub release: bool,
-    /// The package to build, in a workspace
-    #[arg(long, short, value_name = "SPEC")]
-    pub package: Option<String>,
-    /// Path to Cargo.toml
-    #[arg(long, value_name = "PATH")]
-    pub manifest_path: Option<PathBuf>,
+    #[command(flatten)]
+    pub pkg: super::PackageArgs,
     /// Cargo's target directory
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<PathBuf>,
@@ -53,8 +49,8 @@ impl Args {
             .map(super::sign::load_secret_key)
             .transpose()?;
         let opts = BuildOptions {
-            manifest_path: self.manifest_path,
-            package: self.package,
+            manifest_path: self.pkg.manifest_path,
+            package: self.pkg.package,
             release: self.release,
             target_dir: self.target_dir,
             keep_debug: self.keep_debug,

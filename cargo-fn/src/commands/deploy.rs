@@ -40,12 +40,8 @@ pub struct Args {
     /// Pin this manifest digest (sha256:...) of the image's repository
     #[arg(long, value_name = "DIGEST", value_parser = parse_digest)]
     pub digest: Option<String>,
-    /// The package, in a workspace
-    #[arg(long, short, value_name = "SPEC")]
-    pub package: Option<String>,
-    /// Path to Cargo.toml
-    #[arg(long, value_name = "PATH")]
-    pub manifest_path: Option<PathBuf>,
+    #[command(flatten)]
+    pub pkg: super::PackageArgs,
     /// The registry speaks plain HTTP (always assumed for loopback)
     #[arg(long)]
     pub insecure: bool,
@@ -58,7 +54,7 @@ fn parse_digest(s: &str) -> Result<String, String> {
 impl Args {
     /// Runs `cargo fn deploy`.
     pub fn run(self) -> anyhow::Result<()> {
-        let package = FnPackage::load(self.manifest_path.as_deref(), self.package.as_deref())?;
+        let package = self.pkg.load()?;
         let record_path = Record::path(&package);
         let record: Option<Record> = std::fs::read(&record_path)
             .ok()

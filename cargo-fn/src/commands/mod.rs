@@ -13,6 +13,25 @@ pub mod serve;
 pub mod sign;
 pub mod verify;
 
+/// Which package a command builds or reads: cargo's own selection flags,
+/// shared by `build`, `publish` and `deploy`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PackageArgs {
+    /// The package, in a workspace
+    #[arg(long, short, value_name = "SPEC")]
+    pub package: Option<String>,
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<std::path::PathBuf>,
+}
+
+impl PackageArgs {
+    /// The package with its `[package.metadata.fn]`.
+    pub fn load(&self) -> anyhow::Result<crate::metadata::FnPackage> {
+        crate::metadata::FnPackage::load(self.manifest_path.as_deref(), self.package.as_deref())
+    }
+}
+
 /// Declares [`Command`], the subcommands of `cargo fn`, and its dispatch.
 macro_rules! commands {
     ($($(#[$doc:meta])* $variant:ident($module:ident),)*) => {

@@ -32,12 +32,8 @@ pub struct Args {
     /// Push this component file instead of building the package
     #[arg(long, value_name = "FILE")]
     pub wasm: Option<PathBuf>,
-    /// The package to build, in a workspace
-    #[arg(long, short, value_name = "SPEC")]
-    pub package: Option<String>,
-    /// Path to Cargo.toml
-    #[arg(long, value_name = "PATH")]
-    pub manifest_path: Option<PathBuf>,
+    #[command(flatten)]
+    pub pkg: super::PackageArgs,
     /// Cargo's target directory
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<PathBuf>,
@@ -93,11 +89,8 @@ impl Args {
             .transpose()?;
         // The package is needed to build; with --wasm it only names things.
         let package = match &self.wasm {
-            Some(_) => FnPackage::load(self.manifest_path.as_deref(), self.package.as_deref()).ok(),
-            None => Some(FnPackage::load(
-                self.manifest_path.as_deref(),
-                self.package.as_deref(),
-            )?),
+            Some(_) => self.pkg.load().ok(),
+            None => Some(self.pkg.load()?),
         };
         if self.spin_app && package.is_none() {
             anyhow::bail!(
@@ -110,8 +103,8 @@ impl Args {
             }
             None => {
                 let built = fn_build::build(&BuildOptions {
-                    manifest_path: self.manifest_path.clone(),
-                    package: self.package.clone(),
+                    manifest_path: self.pkg.manifest_path.clone(),
+                    package: self.pkg.package.clone(),
                     release: true,
                     target_dir: self.target_dir.clone(),
                     quiet: true,

@@ -136,7 +136,7 @@ fn place(
     // later item, a declined card, an unreachable provider, any `?`.
     let mut hold = Hold::new(store);
     for line in &lines {
-        let stock = stock::counter(store, &format!("stock:{}", line.sku))?;
+        let stock = store.counter(&format!("stock:{}", line.sku))?;
         if !hold.take(Pool::stock(&line.sku), line.quantity, stock)? {
             return Ok(Reply::error(
                 StatusCode::CONFLICT,

@@ -54,7 +54,7 @@ impl Pool {
     /// kept for good.
     pub fn try_take(&self, store: &Store, quantity: u64, capacity: u64) -> Result<bool, kv::Error> {
         // The order of these two lines is what makes it safe; see the module docs.
-        let released = counter(store, &self.released)?;
+        let released = store.counter(&self.released)?;
         let reserved = store.increment(&self.reserved, quantity)?;
         if reserved.saturating_sub(released) <= capacity {
             return Ok(true);
@@ -67,17 +67,6 @@ impl Pool {
     pub fn release(&self, store: &Store, quantity: u64) -> Result<(), kv::Error> {
         store.increment(&self.released, quantity).map(drop)
     }
-}
-
-/// The decimal counter at `key` (0 when absent).
-pub fn counter(store: &Store, key: &str) -> Result<u64, kv::Error> {
-    let Some(bytes) = store.get(key)? else {
-        return Ok(0);
-    };
-    std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .ok_or_else(|| kv::Error::NotACounter(key.to_owned()))
 }
 
 /// Units taken from one or more pools, given back when dropped unless
@@ -141,8 +130,8 @@ mod tests {
             assert!(!hold.take(Pool::stock("tee"), 1, 5).unwrap());
         } // dropped: the 2 go back
         assert!(tee.try_take(&store, 2, 5).unwrap());
-        assert_eq!(counter(&store, "reserved:tee").unwrap(), 11);
-        assert_eq!(counter(&store, "released:tee").unwrap(), 6);
+        assert_eq!(store.counter("reserved:tee").unwrap(), 11);
+        assert_eq!(store.counter("released:tee").unwrap(), 6);
 
         let mut kept = Hold::new(&store);
         assert!(kept.take(Pool::stock("mug"), 1, 1).unwrap());

@@ -56,7 +56,7 @@ impl Pending {
     /// count.
     pub fn save(&mut self, user: &str) -> Result<()> {
         let store = store()?;
-        self.used_before = counter(&store, &used_key(user))?;
+        self.used_before = store.counter(&used_key(user))?;
         // Reset the counter first: a guess racing with this send then counts
         // against the new code, never the other way round.
         store.delete(&attempts_key(user))?;
@@ -132,17 +132,6 @@ fn attempts_key(user: &str) -> String {
 
 fn used_key(user: &str) -> String {
     format!("mfa:{user}:used")
-}
-
-/// The decimal counter at `key` (0 when absent).
-fn counter(store: &Store, key: &str) -> Result<u64> {
-    let Some(bytes) = store.get(key)? else {
-        return Ok(0);
-    };
-    std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .ok_or_else(|| fn_sdk::Error::internal(format!("{key} is not a counter")))
 }
 
 fn mac(secret: &str, user: &str, code: &str, expires_at: u64) -> [u8; 32] {
