@@ -22,7 +22,8 @@ fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("hello-world");
     run(Command::new(env!("CARGO_BIN_EXE_cargo-fn"))
-        .args(["fn", "new", "hello-world"])
+        .args(["fn", "new", "hello-world", "--sdk-path"])
+        .arg(workspace.join("sdk"))
         .current_dir(tmp.path()));
 
     let cargo_fn = || {
@@ -36,16 +37,16 @@ fn main() {
     let json: serde_json::Value = serde_json::from_slice(&run(&mut cargo_fn()).stdout).unwrap();
 
     // Plain cargo with the very flags cargo fn passes, so it is warm too.
-    let opts = fn_build::BuildOptions {
+    let opts = fn_pipeline::BuildOptions {
         manifest_path: Some(project.join("Cargo.toml")),
         ..Default::default()
     };
-    let package = fn_build::cargo::locate(&fn_build::BuildOptions {
+    let package = fn_pipeline::cargo::locate(&fn_pipeline::BuildOptions {
         target_dir: Some(target.clone()),
         ..opts
     })
     .unwrap();
-    let config = fn_build::cargo::rustflags_config(&fn_build::cargo::remap_flags(&package));
+    let config = fn_pipeline::cargo::rustflags_config(&fn_pipeline::cargo::remap_flags(&package));
     let plain = || {
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args([
@@ -54,7 +55,7 @@ fn main() {
             "--lib",
             "--quiet",
             "--target",
-            fn_build::TARGET,
+            fn_pipeline::TARGET,
             "--config",
             &config,
         ])
@@ -78,13 +79,13 @@ fn main() {
 
     let raw_path = PathBuf::from(json["raw_artifact"].as_str().unwrap());
     let raw = std::fs::read(&raw_path).unwrap();
-    let process_opts = fn_build::ProcessOptions {
+    let process_opts = fn_pipeline::ProcessOptions {
         package: "hello-world".into(),
         ..Default::default()
     };
     let post = median(
         (0..RUNS)
-            .map(|_| time(|| drop(fn_build::process(&raw, &process_opts).unwrap())))
+            .map(|_| time(|| drop(fn_pipeline::process(&raw, &process_opts).unwrap())))
             .collect(),
     );
 
@@ -120,7 +121,7 @@ fn main() {
         ms(added)
     );
     println!(
-        "| post-compile steps in process (fn_build::process) | {:>5} |          |",
+        "| post-compile steps in process (fn_pipeline::process) | {:>5} |          |",
         ms(post)
     );
 }

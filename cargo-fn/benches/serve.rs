@@ -2,7 +2,7 @@
 //! artifact, same machine, same run: requests/second and latency under `wrk`.
 //!
 //! The artifact is `fixture-hello` built for wasm32-wasip2 (release) and
-//! passed through `fn_build::process`, as `cargo fn build` would, so it
+//! passed through `fn_pipeline::process`, as `cargo fn build` would, so it
 //! imports only what a wasi:http proxy may. Both servers get it on free
 //! loopback ports and are loaded with `wrk -t2 -c32 -d10s --latency`
 //! (duration: `SERVE_BENCH_SECS`), alternating A, B, A, B.
@@ -119,14 +119,14 @@ fn processed_hello(workspace: &Path) -> PathBuf {
     assert!(status.success(), "building fixture-hello failed");
     let raw_path = target_dir.join("wasm32-wasip2/release/fixture_hello.wasm");
     let raw = std::fs::read(&raw_path).expect("read fixture_hello.wasm");
-    let processed = fn_build::process(
+    let processed = fn_pipeline::process(
         &raw,
-        &fn_build::ProcessOptions {
+        &fn_pipeline::ProcessOptions {
             package: "fixture-hello".into(),
             ..Default::default()
         },
     )
-    .expect("fn_build::process on fixture-hello");
+    .expect("fn_pipeline::process on fixture-hello");
     let dir = workspace.join("target/serve-bench");
     std::fs::create_dir_all(&dir).unwrap();
     let artifact = dir.join("fixture_hello.wasm");

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use fn_build::BuildOptions;
 use fn_host_test::{Function, Limits, Runtime, RuntimeConfig};
+use fn_pipeline::BuildOptions;
 
 /// Selects the function to run and how to run it.
 #[derive(Debug, Clone, clap::Args)]
@@ -69,7 +69,7 @@ impl RunTarget {
                 return Ok(path.to_owned());
             }
         }
-        let built = fn_build::build(&BuildOptions {
+        let built = fn_pipeline::build(&BuildOptions {
             manifest_path: self.manifest_path.clone(),
             package: self.target.clone(),
             release: !self.debug,

@@ -6,12 +6,12 @@ mod common;
 use common::*;
 use wit_parser::Resolve;
 
-/// The `wasi:http/proxy` world, parsed from the SDK's WIT independently of fn-build.
+/// The `wasi:http/proxy` world, parsed from the SDK's WIT independently of fn-pipeline.
 fn proxy_world() -> (Resolve, wit_parser::WorldId) {
     let mut resolve = Resolve::default();
     let (pkg, _) = resolve
-        .push_dir(workspace().join("sdk/wit"))
-        .expect("sdk/wit parses");
+        .push_dir(workspace().join("wit"))
+        .expect("the fn-wit package parses");
     let world = resolve
         .select_world(&[pkg], Some("wasi:http/proxy"))
         .expect("proxy world");
@@ -120,7 +120,7 @@ fn event_template_builds_tests_and_runs() {
     let function =
         fn_host_test::TestFunction::load(artifact(&json)).expect("fn-host-test loads the artifact");
     let event = |total: u64, ty: &str| {
-        fn_sdk_free_event(
+        fnsdk_free_event(
             ty,
             &format!(r#"{{"order_id":"o-7","total_cents":{total}}}"#),
         )
@@ -134,7 +134,7 @@ fn event_template_builds_tests_and_runs() {
 }
 
 /// A binary-mode CloudEvent request, written by hand.
-fn fn_sdk_free_event(ty: &str, data: &str) -> http::Request<String> {
+fn fnsdk_free_event(ty: &str, data: &str) -> http::Request<String> {
     http::Request::post("/")
         .header("ce-specversion", "1.0")
         .header("ce-id", "1")
@@ -186,4 +186,56 @@ fn inspect_reports_json_and_text() {
     let text = success(&cargo_fn(&project, &["inspect", path.to_str().unwrap()]));
     assert!(text.contains("portable contract: yes"), "{text}");
     assert!(text.contains("wasi:http/incoming-handler@0.2."), "{text}");
+}
+
+/// Copies `from` into `to`, leaving out build output and version control.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" || name == ".git" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// Nothing of where this checkout lives is baked into `cargo fn new`: with
+/// the SDK taken from a copy of the checkout somewhere else, a new project
+/// builds and answers.
+#[test]
+fn a_project_builds_from_a_moved_copy_of_the_checkout() {
+    let moved = tempfile::tempdir().unwrap();
+    let checkout = moved.path().join("cargo-fn-elsewhere");
+    copy_tree(&workspace(), &checkout);
+
+    let projects = tempfile::tempdir().unwrap();
+    let sdk = checkout.join("sdk");
+    success(&cargo_fn(
+        projects.path(),
+        &["new", "moved", "--sdk-path", sdk.to_str().unwrap()],
+    ));
+    let project = projects.path().join("moved");
+    let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    let root = workspace().canonicalize().unwrap();
+    assert!(
+        !manifest.contains(root.to_str().unwrap()),
+        "the original checkout leaked into {manifest}"
+    );
+    assert!(
+        manifest.contains(checkout.canonicalize().unwrap().to_str().unwrap()),
+        "{manifest}"
+    );
+
+    let json = build_json(&project, &[]);
+    let function = fn_host_test::TestFunction::load(artifact(&json)).unwrap();
+    let response = function.get("/?name=moved");
+    assert_eq!(response.status(), 200, "{}", response.describe());
+    assert_eq!(response.text(), "Hello, moved!");
 }

@@ -30,7 +30,15 @@ fn new_refuses_a_non_empty_directory() {
     // An empty directory is fine.
     std::fs::create_dir(tmp.path().join("empty")).unwrap();
     success(&cargo_fn(tmp.path(), &["new", "empty"]));
-    assert!(tmp.path().join("empty/Cargo.toml").is_file());
+    // Without --sdk-path the SDK is a registry version requirement: nothing
+    // of this checkout's location is written into the project.
+    let manifest = std::fs::read_to_string(tmp.path().join("empty/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(&format!("fnsdk = \"{}\"", env!("CARGO_PKG_VERSION"))),
+        "{manifest}"
+    );
+    assert!(!manifest.contains(env!("CARGO_MANIFEST_DIR")), "{manifest}");
+    assert!(!tmp.path().join("empty/Cargo.lock").exists());
 }
 
 #[test]
@@ -58,9 +66,16 @@ fn new_refuses_a_missing_sdk() {
         &["new", "lost", "--sdk-path", "/nonexistent/sdk"],
     ));
     assert!(
-        stderr.contains("no fn-sdk crate at") && stderr.contains("--sdk-path"),
+        stderr.contains("no fnsdk crate at") && stderr.contains("--sdk-path"),
         "{stderr}"
     );
+    // A crate that is not the SDK is refused too.
+    let stderr = failure(&cargo_fn(
+        tmp.path(),
+        &["new", "lost", "--sdk-path", env!("CARGO_MANIFEST_DIR")],
+    ));
+    assert!(stderr.contains("names package `fnsdk`"), "{stderr}");
+    assert!(!tmp.path().join("lost").exists());
 }
 
 #[test]
@@ -90,7 +105,7 @@ fn build_refuses_a_crate_without_a_function() {
     let stderr = failure(&cargo_fn(&project, &["build", "--release"]));
     assert!(stderr.contains("exports no function"), "{stderr}");
     assert!(
-        stderr.contains("#[fn_sdk::function]"),
+        stderr.contains("#[fnsdk::function]"),
         "points to the macro: {stderr}"
     );
 }

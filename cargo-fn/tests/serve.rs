@@ -36,7 +36,7 @@ fn fixture(package: &str) -> PathBuf {
     let dir = package
         .strip_prefix("fixture-")
         .unwrap_or_else(|| panic!("{package} is not a fixture package"));
-    let wasm = fn_build::build(&fn_build::BuildOptions {
+    let wasm = fn_pipeline::build(&fn_pipeline::BuildOptions {
         manifest_path: Some(
             common::workspace()
                 .join("host-test/fixtures")

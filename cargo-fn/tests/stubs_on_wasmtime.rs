@@ -1,7 +1,7 @@
-//! The stub adapter fn-build generates, executed on wasmtime (core wasm):
+//! The stub adapter fn-pipeline generates, executed on wasmtime (core wasm):
 //! empty environment, no terminal, exit traps.
 
-use fn_build::stubs::{Behaviour, StubImport, adapter_module};
+use fn_pipeline::stubs::{Behaviour, StubImport, adapter_module};
 use wasmparser::ValType::I32;
 use wasmtime::{Engine, Instance, Memory, MemoryType, Module, Store};
 

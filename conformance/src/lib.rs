@@ -37,7 +37,7 @@ pub fn build_package(dir: &str) -> anyhow::Result<PathBuf> {
         .expect("conformance/ lives in the workspace")
         .join(dir)
         .join("Cargo.toml");
-    let built = fn_build::build(&fn_build::BuildOptions {
+    let built = fn_pipeline::build(&fn_pipeline::BuildOptions {
         manifest_path: Some(manifest.clone()),
         release: true,
         quiet: true,

@@ -37,7 +37,7 @@ pub enum Error {
     /// The component imports something this runtime does not provide, or
     /// does not export `wasi:http/incoming-handler`.
     #[error(
-        "{}the component cannot run here: {source}; functions may import only `wasi:http/proxy`, `wasi:keyvalue/{{store,atomics}}@0.2.0-draft` and `wasi:config/store@0.2.0-rc.1`, and must export `wasi:http/incoming-handler` (use `#[fn_sdk::function]`)",
+        "{}the component cannot run here: {source}; functions may import only `wasi:http/proxy`, `wasi:keyvalue/{{store,atomics}}@0.2.0-draft` and `wasi:config/store@0.2.0-rc.1`, and must export `wasi:http/incoming-handler` (use `#[fnsdk::function]`)",
         at(path)
     )]
     Link {

@@ -7,7 +7,7 @@ use crate::limits::Limits;
 use crate::runtime::Runtime;
 use anyhow::Context as _;
 use bytes::Bytes;
-use fn_sdk::CloudEvent;
+use fnsdk::CloudEvent;
 use http::Method;
 use serde::Serialize;
 use std::path::Path;
@@ -231,11 +231,11 @@ fn built_artifact(manifest_path: &Path) -> anyhow::Result<std::path::PathBuf> {
     if let Some(artifact) = built.get(&key) {
         return Ok(artifact.clone());
     }
-    let artifact = fn_build::build(&fn_build::BuildOptions {
+    let artifact = fn_pipeline::build(&fn_pipeline::BuildOptions {
         manifest_path: Some(key.clone()),
         release: true,
         quiet: true,
-        ..fn_build::BuildOptions::default()
+        ..fn_pipeline::BuildOptions::default()
     })
     .with_context(|| format!("building `{}` for wasm32-wasip2", manifest_path.display()))?
     .artifact;

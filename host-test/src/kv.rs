@@ -5,23 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
+/// Bindings for `wasi:keyvalue/{store,atomics}@0.2.0-draft`, generated from
+/// the function WIT of `fn-wit` (see `build.rs`).
 mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../sdk/wit",
-        interfaces: "
-            import wasi:keyvalue/store@0.2.0-draft;
-            import wasi:keyvalue/atomics@0.2.0-draft;
-        ",
-        imports: { default: trappable },
-        with: {
-            "wasi:keyvalue/store.bucket": super::BucketResource,
-        },
-    });
+    include!(concat!(env!("OUT_DIR"), "/kv_bindings.rs"));
 }
 
 use bindings::wasi::keyvalue::{atomics, store};
 
-/// The bucket every function can open without configuration (`fn_sdk::kv`
+/// The bucket every function can open without configuration (`fnsdk::kv`
 /// opens it by default).
 pub const DEFAULT_BUCKET: &str = "default";
 

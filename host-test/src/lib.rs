@@ -52,5 +52,5 @@ pub use logs::Logs;
 pub use outbound::{HttpMocks, Outcome, RecordedRequest};
 pub use runtime::{Runtime, RuntimeConfig};
 
-pub use fn_sdk::CloudEvent;
 pub use fn_sign::{PublicKey, VerifyError};
+pub use fnsdk::CloudEvent;

@@ -13,7 +13,7 @@ pub struct Logs {
     /// Everything the guest wrote to stdout (up to the cap).
     pub stdout: Bytes,
     /// Everything the guest wrote to stderr (up to the cap). The SDK's
-    /// `fn_sdk::log` writes one JSON object per line here.
+    /// `fnsdk::log` writes one JSON object per line here.
     pub stderr: Bytes,
     /// Bytes dropped because a stream went past
     /// [`Limits::max_log_bytes`](crate::Limits::max_log_bytes).
@@ -31,7 +31,7 @@ impl Logs {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
 
-    /// The stderr lines that are JSON objects, the format of `fn_sdk::log`
+    /// The stderr lines that are JSON objects, the format of `fnsdk::log`
     /// (`{"level":"info","msg":"..."}`); other lines are skipped.
     pub fn records(&self) -> Vec<serde_json::Value> {
         self.stderr

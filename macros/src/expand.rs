@@ -72,15 +72,15 @@ fn export(handler: &Handler) -> TokenStream {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct __FnExport;
-            impl ::fn_sdk::__private::Handler for __FnExport {
-                fn handle(request: ::fn_sdk::Request) -> ::fn_sdk::Response {
+            impl ::fnsdk::__private::Handler for __FnExport {
+                fn handle(request: ::fnsdk::Request) -> ::fnsdk::Response {
                     #body
                 }
             }
-            ::fn_sdk::__private::export!(__FnExport);
+            ::fnsdk::__private::export!(__FnExport);
         };
         #[cfg(not(target_arch = "wasm32"))]
-        const _: fn(::fn_sdk::Request) -> ::fn_sdk::Response = |request| #body;
+        const _: fn(::fnsdk::Request) -> ::fnsdk::Response = |request| #body;
     }
 }
 
@@ -95,7 +95,7 @@ fn body(handler: &Handler) -> TokenStream {
     match &handler.kind {
         Kind::Http => {
             let request = quote_spanned!(at_input=> request);
-            quote_spanned!(at_output=> ::fn_sdk::__private::respond_http(#ident(#request)))
+            quote_spanned!(at_output=> ::fnsdk::__private::respond_http(#ident(#request)))
         }
         Kind::Event { filter } => {
             let filter = match filter {
@@ -109,7 +109,7 @@ fn body(handler: &Handler) -> TokenStream {
             let outcome = quote_spanned!(at_output=> _);
             let request = quote_spanned!(at_input=> request);
             quote! {
-                ::fn_sdk::__private::handle_event::<#data, #outcome>(#request, #filter, #ident)
+                ::fnsdk::__private::handle_event::<#data, #outcome>(#request, #filter, #ident)
             }
         }
     }
@@ -142,15 +142,15 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("impl :: fn_sdk :: __private :: Handler for __FnExport"),
+            out.contains("impl :: fnsdk :: __private :: Handler for __FnExport"),
             "{out}"
         );
         assert!(
-            out.contains(":: fn_sdk :: __private :: respond_http (hello (request))"),
+            out.contains(":: fnsdk :: __private :: respond_http (hello (request))"),
             "{out}"
         );
         assert!(
-            out.contains(":: fn_sdk :: __private :: export ! (__FnExport)"),
+            out.contains(":: fnsdk :: __private :: export ! (__FnExport)"),
             "{out}"
         );
         assert!(!out.contains("handle_event"), "{out}");
@@ -166,7 +166,7 @@ mod tests {
                 }
             ),
         );
-        let call = ":: fn_sdk :: __private :: handle_event :: < _ , _ > (request , :: core :: \
+        let call = ":: fnsdk :: __private :: handle_event :: < _ , _ > (request , :: core :: \
                     option :: Option :: Some (\"com.example.user.registered\") , on)";
         assert_eq!(
             out.matches(call).count(),

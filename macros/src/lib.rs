@@ -1,16 +1,16 @@
-//! The `#[function]` attribute of [fn-sdk](https://docs.rs/fn-sdk).
+//! The `#[function]` attribute of [fnsdk](https://docs.rs/fnsdk).
 //!
-//! Use it through its re-export, `fn_sdk::function`; this crate is an
-//! implementation detail of `fn-sdk` and the code it generates refers to `::fn_sdk`.
+//! Use it through its re-export, `fnsdk::function`; this crate is an
+//! implementation detail of `fnsdk` and the code it generates refers to `::fnsdk`.
 //!
 //! `#[function]` marks the one handler of a function crate. It checks the handler's
 //! signature, leaves the function itself untouched (so native unit tests can call
 //! it directly) and, when compiling for `wasm32`, exports it as the component's
 //! `wasi:http/incoming-handler`. Two shapes are accepted:
 //!
-//! - **HTTP**: one parameter of type `fn_sdk::Request`, returning anything that
-//!   implements `fn_sdk::IntoResponse`;
-//! - **events**: one parameter of type `fn_sdk::CloudEvent<T>`, returning
+//! - **HTTP**: one parameter of type `fnsdk::Request`, returning anything that
+//!   implements `fnsdk::IntoResponse`;
+//! - **events**: one parameter of type `fnsdk::CloudEvent<T>`, returning
 //!   `Result<(), E>`. `#[function(event = "com.example.type")]` refuses events of
 //!   any other type with a 400.
 //!
@@ -18,7 +18,7 @@
 //! handler, ...) are reported at the offending tokens, with what to write instead.
 //!
 //! ```
-//! use fn_sdk::{Request, function};
+//! use fnsdk::{Request, function};
 //!
 //! #[function]
 //! fn hello(_req: Request) -> &'static str {
@@ -41,10 +41,10 @@ use proc_macro::TokenStream;
 /// Exports a function as the component's HTTP or CloudEvents handler.
 ///
 /// An HTTP handler takes the request and returns anything that implements
-/// `fn_sdk::IntoResponse`:
+/// `fnsdk::IntoResponse`:
 ///
 /// ```
-/// use fn_sdk::{Request, function};
+/// use fnsdk::{Request, function};
 ///
 /// #[function]
 /// fn greet(req: Request) -> String {
@@ -58,7 +58,7 @@ use proc_macro::TokenStream;
 /// sender retries. `event = "..."` accepts only events of that `type`:
 ///
 /// ```
-/// use fn_sdk::{CloudEvent, function};
+/// use fnsdk::{CloudEvent, function};
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Registered {
@@ -66,7 +66,7 @@ use proc_macro::TokenStream;
 /// }
 ///
 /// #[function(event = "com.example.user.registered")]
-/// fn welcome(event: CloudEvent<Registered>) -> Result<(), fn_sdk::Error> {
+/// fn welcome(event: CloudEvent<Registered>) -> Result<(), fnsdk::Error> {
 ///     let _ = event.data.email;
 ///     Ok(())
 /// }

@@ -58,7 +58,7 @@ impl Errors {
 }
 
 const PARAM_HELP: &str = "a `#[function]` handler takes exactly one parameter: \
-     `req: fn_sdk::Request` for HTTP, or `event: fn_sdk::CloudEvent<T>` for events";
+     `req: fnsdk::Request` for HTTP, or `event: fnsdk::CloudEvent<T>` for events";
 
 /// Checks `func` against the shapes `#[function]` accepts.
 pub fn handler(func: &ItemFn, args: Args) -> syn::Result<Handler> {
@@ -78,7 +78,7 @@ pub fn handler(func: &ItemFn, args: Args) -> syn::Result<Handler> {
             errors.spanned(
                 event.key,
                 "`event = \"...\"` only applies to event handlers, which take \
-                 `fn_sdk::CloudEvent<T>`: remove it, or change the parameter to a `CloudEvent`",
+                 `fnsdk::CloudEvent<T>`: remove it, or change the parameter to a `CloudEvent`",
             );
             None
         }
@@ -88,7 +88,7 @@ pub fn handler(func: &ItemFn, args: Args) -> syn::Result<Handler> {
                 errors.spanned(
                     sig,
                     "an event handler must return `Result<(), E>` so failures are retried: \
-                     add `-> Result<(), fn_sdk::Error>` and return `Ok(())` when done",
+                     add `-> Result<(), fnsdk::Error>` and return `Ok(())` when done",
                 );
             }
             Some(Kind::Event {
@@ -121,7 +121,7 @@ fn check_qualifiers(sig: &Signature, errors: &mut Errors) {
         errors.spanned(
             token,
             "`#[function]` handlers are synchronous: remove `async` (WASI 0.2 calls the \
-             handler once per request, on its own instance; `fn_sdk::outbound::send` and \
+             handler once per request, on its own instance; `fnsdk::outbound::send` and \
              the other SDK calls block until they are done)",
         );
     }
@@ -190,7 +190,7 @@ fn parameter(sig: &Signature) -> syn::Result<(ParamKind, Span)> {
             quote!(#(#extra),*),
             format!(
                 "too many parameters; {PARAM_HELP}. Everything else comes from the request \
-                 itself (headers, query, body) or from `fn_sdk::config`"
+                 itself (headers, query, body) or from `fnsdk::config`"
             ),
         ));
     }
@@ -281,7 +281,7 @@ mod tests {
                 }
             ),
             parse_quote!(
-                fn h(_: fn_sdk::Request) {}
+                fn h(_: fnsdk::Request) {}
             ),
             parse_quote!(
                 fn h(mut r: ::http::Request<Bytes>) -> &'static str {
@@ -306,7 +306,7 @@ mod tests {
 
         let args: Args = parse_quote!(event = "com.example.a");
         let func: ItemFn = parse_quote!(
-            fn on(_: fn_sdk::CloudEvent) -> R {
+            fn on(_: fnsdk::CloudEvent) -> R {
                 todo!()
             }
         );

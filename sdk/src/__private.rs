@@ -3,7 +3,7 @@
 pub use crate::{CloudEvent, IntoResponse, Request, Response};
 
 #[cfg(target_arch = "wasm32")]
-pub use crate::__fn_sdk_export as export;
+pub use crate::__fnsdk_export as export;
 #[cfg(target_arch = "wasm32")]
 pub use crate::wasm::{bindings, serve};
 
@@ -25,7 +25,7 @@ pub fn respond_http<R: IntoResponse>(result: R) -> Response {
 #[diagnostic::on_unimplemented(
     message = "an event handler must return `Result<(), E>`, not `{Self}`",
     label = "return `Ok(())` when the event is handled, `Err(..)` to have the provider retry it",
-    note = "`E` must convert into `fn_sdk::Error` (any `std::error::Error` does)"
+    note = "`E` must convert into `fnsdk::Error` (any `std::error::Error` does)"
 )]
 pub trait EventOutcome {
     /// Converts into the SDK's result.
@@ -93,7 +93,7 @@ where
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __fn_sdk_export {
+macro_rules! __fnsdk_export {
     ($ty:ident) => {
         impl $crate::__private::bindings::exports::wasi::http::incoming_handler::Guest for $ty {
             fn handle(
@@ -103,7 +103,7 @@ macro_rules! __fn_sdk_export {
                 $crate::__private::serve::<$ty>(request, response_out)
             }
         }
-        $crate::__private::bindings::__fn_sdk_world_export!($ty with_types_in $crate::__private::bindings);
+        $crate::__private::bindings::__fnsdk_world_export!($ty with_types_in $crate::__private::bindings);
     };
 }
 

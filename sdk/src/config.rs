@@ -6,10 +6,10 @@
 //! component.
 //!
 //! ```
-//! # fn_sdk::testing::set_config("payment_api_key", "sk_test");
-//! let key = fn_sdk::config::require("payment_api_key")?;
+//! # fnsdk::testing::set_config("payment_api_key", "sk_test");
+//! let key = fnsdk::config::require("payment_api_key")?;
 //! # assert_eq!(key, "sk_test");
-//! # Ok::<(), fn_sdk::config::Error>(())
+//! # Ok::<(), fnsdk::config::Error>(())
 //! ```
 
 /// A configuration error.

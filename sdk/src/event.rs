@@ -124,7 +124,7 @@ impl<T> CloudEvent<T> {
 fn next_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(1);
-    format!("fn-sdk-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!("fnsdk-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 impl<T: DeserializeOwned> CloudEvent<T> {

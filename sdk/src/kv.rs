@@ -1,9 +1,9 @@
 //! Key-value storage (`wasi:keyvalue/store` and `atomics`, `0.2.0-draft`).
 //!
 //! ```
-//! use fn_sdk::kv::Store;
+//! use fnsdk::kv::Store;
 //!
-//! # fn main() -> Result<(), fn_sdk::kv::Error> {
+//! # fn main() -> Result<(), fnsdk::kv::Error> {
 //! let store = Store::open_default()?;
 //! store.set("greeting", b"hello")?;
 //! assert_eq!(store.get("greeting")?.as_deref(), Some(&b"hello"[..]));

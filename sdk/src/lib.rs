@@ -1,4 +1,4 @@
-//! # fn-sdk
+//! # fnsdk
 //!
 //! Write a serverless function in Rust, compile it to **one WASI 0.2 component**
 //! that exports `wasi:http/incoming-handler`, and run that artifact on any host
@@ -6,7 +6,7 @@
 //! `cargo fn serve` locally.
 //!
 //! ```
-//! use fn_sdk::{function, Request, RequestExt};
+//! use fnsdk::{function, Request, RequestExt};
 //!
 //! #[function]
 //! fn hello(req: Request) -> String {
@@ -15,7 +15,7 @@
 //! }
 //!
 //! // The handler is a plain function: unit-test it natively.
-//! let req = fn_sdk::http::Request::get("/?name=Ferris").body(Default::default()).unwrap();
+//! let req = fnsdk::http::Request::get("/?name=Ferris").body(Default::default()).unwrap();
 //! assert_eq!(hello(req), "Hello, Ferris!");
 //! ```
 //!
@@ -23,15 +23,15 @@
 //! over HTTP, in binary or structured mode:
 //!
 //! ```
-//! use fn_sdk::{function, CloudEvent};
+//! use fnsdk::{function, CloudEvent};
 //! use serde::Deserialize;
 //!
 //! #[derive(Deserialize)]
 //! struct UserRegistered { email: String }
 //!
 //! #[function(event = "com.example.user.registered")]
-//! fn welcome(event: CloudEvent<UserRegistered>) -> fn_sdk::Result<()> {
-//!     fn_sdk::info!("welcoming {}", event.data.email);
+//! fn welcome(event: CloudEvent<UserRegistered>) -> fnsdk::Result<()> {
+//!     fnsdk::info!("welcoming {}", event.data.email);
 //!     Ok(())
 //! }
 //! # let ev = CloudEvent::new("com.example.user.registered", "/users", UserRegistered { email: "a@b.c".into() });

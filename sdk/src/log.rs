@@ -5,14 +5,14 @@
 //! portable way to log. Use the macros:
 //!
 //! ```
-//! fn_sdk::info!("order {} charged", 42);
-//! fn_sdk::warn!("stock low");
+//! fnsdk::info!("order {} charged", 42);
+//! fnsdk::warn!("stock low");
 //! ```
 //!
 //! or build a record with fields:
 //!
 //! ```
-//! use fn_sdk::log::{Level, Record};
+//! use fnsdk::log::{Level, Record};
 //! Record::new(Level::Info, "charged").field("order", 42).field("sku", "A-1").emit();
 //! ```
 

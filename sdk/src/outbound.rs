@@ -1,7 +1,7 @@
 //! Outbound HTTP requests (`wasi:http/outgoing-handler`).
 //!
 //! ```no_run
-//! use fn_sdk::{http, outbound, Bytes};
+//! use fnsdk::{http, outbound, Bytes};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let req = http::Request::post("https://api.example.com/charges")

@@ -9,8 +9,8 @@ use crate::{Error, Response};
 /// Anything a `#[function]` HTTP handler may return.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be turned into an HTTP response",
-    label = "the handler's return type must implement `fn_sdk::IntoResponse`",
-    note = "return a `fn_sdk::Response`, a `String` or `&'static str`, a `StatusCode`, `fn_sdk::Json<T>`, `(StatusCode, R)`, or `Result<R, E>` where `E: Into<fn_sdk::Error>`"
+    label = "the handler's return type must implement `fnsdk::IntoResponse`",
+    note = "return a `fnsdk::Response`, a `String` or `&'static str`, a `StatusCode`, `fnsdk::Json<T>`, `(StatusCode, R)`, or `Result<R, E>` where `E: Into<fnsdk::Error>`"
 )]
 pub trait IntoResponse {
     /// Converts `self` into a response.

@@ -7,7 +7,7 @@
 //! tests are isolated without any setup.
 //!
 //! ```
-//! use fn_sdk::{testing, http, Bytes};
+//! use fnsdk::{testing, http, Bytes};
 //!
 //! testing::set_config("api_url", "https://api.example.com");
 //! testing::kv_set("default", "stock:A-1", b"3");
@@ -16,7 +16,7 @@
 //!     http::Response::builder().status(201).body(Bytes::from("ok")).unwrap()
 //! });
 //!
-//! let resp = fn_sdk::outbound::send(
+//! let resp = fnsdk::outbound::send(
 //!     http::Request::post("https://api.example.com/charge").body(Bytes::new()).unwrap(),
 //! ).unwrap();
 //! assert_eq!(resp.status(), 201);
@@ -100,7 +100,7 @@ pub(crate) fn dispatch_outbound(req: Request) -> Result<Response, crate::outboun
     let Some(mut mock) = mock else {
         return Err(crate::outbound::Error::Failed {
             url: req.uri().to_string(),
-            reason: "no outbound mock installed; call fn_sdk::testing::mock_outbound in the test"
+            reason: "no outbound mock installed; call fnsdk::testing::mock_outbound in the test"
                 .into(),
         });
     };

@@ -1,7 +1,7 @@
 //! A handler that uses every capability, unit-tested natively: in-memory
 //! key-value and config, and an outbound-HTTP mock. No wasm involved.
 
-use fn_sdk::{
+use fnsdk::{
     Bytes, CloudEvent, Json, Request, RequestExt, StatusCode, function, http, kv, testing,
 };
 use serde::{Deserialize, Serialize};
@@ -20,22 +20,22 @@ struct Receipt {
 
 /// Charges a customer through the payment API and numbers the receipt.
 #[function]
-fn charge(req: Request) -> fn_sdk::Result<(StatusCode, Json<Receipt>)> {
+fn charge(req: Request) -> fnsdk::Result<(StatusCode, Json<Receipt>)> {
     let charge: Charge = req.json()?;
     if charge.cents == 0 {
-        return Err(fn_sdk::Error::bad_request("cents must be positive"));
+        return Err(fnsdk::Error::bad_request("cents must be positive"));
     }
-    let api = fn_sdk::config::require("payment_url")?;
-    let key = fn_sdk::config::require("payment_key")?;
+    let api = fnsdk::config::require("payment_url")?;
+    let key = fnsdk::config::require("payment_key")?;
     let call = http::Request::post(format!("{api}/charges"))
         .header("authorization", format!("Bearer {key}"))
         .body(Bytes::from(format!(
             r#"{{"customer":"{}","amount":{}}}"#,
             charge.customer, charge.cents
         )))?;
-    let resp = fn_sdk::outbound::send(call)?;
+    let resp = fnsdk::outbound::send(call)?;
     if !resp.status().is_success() {
-        return Err(fn_sdk::Error::new(
+        return Err(fnsdk::Error::new(
             StatusCode::BAD_GATEWAY,
             "payment provider failed",
         ));
@@ -47,7 +47,7 @@ fn charge(req: Request) -> fn_sdk::Result<(StatusCode, Json<Receipt>)> {
         provider_ref: String::from_utf8_lossy(resp.body()).into_owned(),
     };
     store.set_json(&format!("receipt:{number}"), &receipt)?;
-    fn_sdk::info!("charged {} cents, receipt {number}", charge.cents);
+    fnsdk::info!("charged {} cents, receipt {number}", charge.cents);
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 
@@ -125,7 +125,7 @@ struct Registered {
 }
 
 #[function(event = "com.example.user.registered")]
-fn on_registered(event: CloudEvent<Registered>) -> fn_sdk::Result<()> {
+fn on_registered(event: CloudEvent<Registered>) -> fnsdk::Result<()> {
     kv::Store::open("default")?.set(
         &format!("welcomed:{}", event.id),
         event.data.email.as_bytes(),

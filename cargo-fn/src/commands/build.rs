@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use fn_build::{BuildOptions, human_size};
+use fn_pipeline::{BuildOptions, human_size};
 
 /// Build the function into a portable WebAssembly component
 ///
@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<PathBuf>,
     /// Fail unless this host can run the artifact (repeatable)
-    #[arg(long = "target-host", value_name = "HOST", value_parser = clap::builder::PossibleValuesParser::new(fn_build::hosts::ids()))]
+    #[arg(long = "target-host", value_name = "HOST", value_parser = clap::builder::PossibleValuesParser::new(fn_pipeline::hosts::ids()))]
     pub target_hosts: Vec<String>,
     /// Sign the artifact with this secret key, after every other step
     #[arg(long, value_name = "KEY")]
@@ -57,7 +57,7 @@ impl Args {
             target_hosts: self.target_hosts,
             quiet: self.quiet || self.json,
         };
-        let built = fn_build::build(&opts).context("the function was not built")?;
+        let built = fn_pipeline::build(&opts).context("the function was not built")?;
         // Signing is the last step: nothing may rewrite the artifact after it.
         let signer = key
             .map(|key| super::sign::sign_file(&built.artifact, &built.artifact, &key))

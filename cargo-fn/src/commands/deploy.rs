@@ -170,7 +170,7 @@ impl Args {
         package: &FnPackage,
         image: &ImageRef,
         layer_digest: &str,
-    ) -> anyhow::Result<fn_build::hosts::Verdict> {
+    ) -> anyhow::Result<fn_pipeline::hosts::Verdict> {
         let local = package
             .target_dir
             .join("fn")
@@ -191,13 +191,13 @@ impl Args {
 }
 
 /// Whether the runtime behind `provider` can run the component `wasm`.
-fn verdict(provider: Provider, wasm: &[u8]) -> anyhow::Result<fn_build::hosts::Verdict> {
+fn verdict(provider: Provider, wasm: &[u8]) -> anyhow::Result<fn_pipeline::hosts::Verdict> {
     let host_id = match provider {
         Provider::Spin | Provider::Spinkube => "spin",
         Provider::Wasmcloud => "wasmcloud",
         Provider::Wasmtime => "wasmtime",
     };
-    let report = fn_build::report::inspect(wasm)?;
+    let report = fn_pipeline::report::inspect(wasm)?;
     report
         .hosts
         .into_iter()

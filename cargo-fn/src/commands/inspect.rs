@@ -20,7 +20,7 @@ impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("cannot read {}", self.file.display()))?;
-        let report = fn_build::report::inspect(&bytes)
+        let report = fn_pipeline::report::inspect(&bytes)
             .with_context(|| format!("cannot inspect {}", self.file.display()))?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -28,7 +28,7 @@ impl Args {
             println!(
                 "{}: {}",
                 self.file.display(),
-                fn_build::human_size(report.size)
+                fn_pipeline::human_size(report.size)
             );
             print!("{report}");
         }

@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
-use crate::templates::{self, Vars};
-
-/// Where the fn-sdk this cargo-fn was built with lives.
-const DEFAULT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk");
+use fn_templates::{self as templates, Sdk, Vars};
 
 /// Create a new function project from a template
 #[derive(Debug, clap::Args)]
@@ -18,8 +15,9 @@ pub struct Args {
     /// The template to start from
     #[arg(long, short, default_value = "http", value_parser = clap::builder::PossibleValuesParser::new(templates::names()))]
     pub template: String,
-    /// Path of the fn-sdk crate to depend on [default: the one this cargo-fn was built from]
-    #[arg(long, value_name = "PATH")]
+    /// Depend on the fnsdk crate in this directory (for working on the SDK
+    /// itself) instead of the registry release matching this cargo-fn
+    #[arg(long, value_name = "DIR")]
     pub sdk_path: Option<PathBuf>,
 }
 
@@ -39,10 +37,13 @@ impl Args {
             .to_string();
         check_name(&name)?;
         check_empty(&self.path)?;
-        let sdk = sdk_path(self.sdk_path.as_deref())?;
+        let sdk = self.sdk_path.as_deref().map(sdk_path).transpose()?;
         let vars = Vars {
             name: name.clone(),
-            sdk_path: sdk.display().to_string(),
+            sdk: match &sdk {
+                Some(dir) => Sdk::Path(dir.display().to_string()),
+                None => Sdk::Registry,
+            },
         };
         let files =
             templates::render(&self.template, &vars).expect("clap checked the template name");
@@ -56,14 +57,17 @@ impl Args {
             std::fs::write(&path, &file.contents)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        // Start from the lockfile the SDK is tested with: same dependency
-        // versions, and no registry lookups for the first build.
-        let lock = sdk.parent().map(|p| p.join("Cargo.lock"));
+        // With a local SDK, start from the lockfile it is tested with: same
+        // dependency versions, and no registry lookups for the first build.
+        let lock = sdk
+            .as_deref()
+            .and_then(Path::parent)
+            .map(|p| p.join("Cargo.lock"));
         if let Some(lock) = lock.filter(|l| l.is_file()) {
             std::fs::copy(&lock, self.path.join("Cargo.lock"))
                 .with_context(|| format!("cannot copy {}", lock.display()))?;
         }
-        fn_build::status_line(
+        fn_pipeline::status_line(
             "Created",
             &format!("function `{name}` ({} template)", self.template),
         );
@@ -91,8 +95,7 @@ pub fn check_name(name: &str) -> anyhow::Result<()> {
         "alloc",
         "proc_macro",
         "test",
-        "fn-sdk",
-        "fn_sdk",
+        "fnsdk",
         "fn-macros",
         "serde",
         "http",
@@ -143,24 +146,24 @@ fn check_empty(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The SDK to depend on, made absolute so the project builds from anywhere.
-fn sdk_path(given: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let path = given.unwrap_or(Path::new(DEFAULT_SDK));
-    let canonical = path
-        .canonicalize()
+/// The `--sdk-path` directory, checked and made absolute so the project
+/// builds from anywhere.
+fn sdk_path(given: &Path) -> anyhow::Result<PathBuf> {
+    let manifest = given.join("Cargo.toml");
+    let is_sdk = std::fs::read_to_string(&manifest)
         .ok()
-        .filter(|p| p.join("Cargo.toml").is_file());
-    match (canonical, given) {
-        (Some(p), _) => Ok(p),
-        (None, Some(_)) => bail!(
-            "no fn-sdk crate at `{}` (expected a directory with a Cargo.toml); check --sdk-path",
-            path.display()
-        ),
-        (None, None) => bail!(
-            "the fn-sdk this cargo-fn was built from is gone ({}); pass --sdk-path <path to fn-sdk>",
-            path.display()
-        ),
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|toml| Some(toml.get("package")?.get("name")?.as_str()? == "fnsdk"))
+        .unwrap_or(false);
+    if !is_sdk {
+        bail!(
+            "no fnsdk crate at `{}` (expected the SDK's directory, whose Cargo.toml names package `fnsdk`); check --sdk-path",
+            given.display()
+        );
     }
+    given
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", given.display()))
 }
 
 #[cfg(test)]
@@ -183,7 +186,7 @@ mod tests {
             ("my fn", "` ` is not allowed"),
             ("my.fn", "`.` is not allowed"),
             ("fn", "Rust keyword"),
-            ("fn-sdk", "clashes"),
+            ("fnsdk", "clashes"),
             ("std", "clashes"),
         ] {
             let err = check_name(name).unwrap_err().to_string();
@@ -192,14 +195,18 @@ mod tests {
     }
 
     #[test]
-    fn the_default_sdk_exists() {
-        let sdk = sdk_path(None).unwrap();
-        assert!(sdk.join("src/lib.rs").is_file(), "{}", sdk.display());
-        assert!(
-            sdk_path(Some(Path::new("/nonexistent/sdk")))
-                .unwrap_err()
-                .to_string()
-                .contains("--sdk-path")
-        );
+    fn sdk_path_must_hold_the_sdk() {
+        let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
+        if sdk.join("Cargo.toml").is_file() {
+            let resolved = sdk_path(&sdk).unwrap();
+            assert!(resolved.is_absolute(), "{}", resolved.display());
+        }
+        for wrong in [
+            Path::new("/nonexistent/sdk"),
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+        ] {
+            let err = sdk_path(wrong).unwrap_err().to_string();
+            assert!(err.contains("--sdk-path"), "{err}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use fn_build::BuildOptions;
+use fn_pipeline::BuildOptions;
 
 use crate::metadata::FnPackage;
 use crate::oci::{self, Annotations, ImageRef, Registry};
@@ -102,7 +102,7 @@ impl Args {
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
             }
             None => {
-                let built = fn_build::build(&BuildOptions {
+                let built = fn_pipeline::build(&BuildOptions {
                     manifest_path: self.pkg.manifest_path.clone(),
                     package: self.pkg.package.clone(),
                     release: true,
@@ -232,7 +232,7 @@ fn manifest_annotations(artifact: &oci::Artifact) -> std::collections::BTreeMap<
 /// routes HTTP to `wasi:http/incoming-handler`, so without that export
 /// nothing could ever call it.
 fn refuse_non_function(wasm: &[u8]) -> anyhow::Result<()> {
-    let (_, exports) = fn_build::contract::imports_and_exports(wasm)
+    let (_, exports) = fn_pipeline::contract::imports_and_exports(wasm)
         .context("only a WebAssembly component can be published")?;
     if !exports
         .iter()

@@ -89,8 +89,8 @@ pub fn build(
     wasm: Vec<u8>,
     annotations: &Annotations,
     created: &str,
-) -> Result<Artifact, fn_build::WasmError> {
-    let (imports, exports) = fn_build::contract::imports_and_exports(&wasm)?;
+) -> Result<Artifact, fn_pipeline::WasmError> {
+    let (imports, exports) = fn_pipeline::contract::imports_and_exports(&wasm)?;
     let layer_digest = sha256_digest(&wasm);
     let config = WasmConfig {
         created: created.to_owned(),

@@ -63,13 +63,22 @@ pub fn failure(output: &Output) -> String {
     stderr
 }
 
-/// `cargo fn new <name> --template <template>` in a fresh temp dir; returns
+/// `cargo fn new <name> --template <template> --sdk-path <this checkout's
+/// sdk>` in a fresh temp dir (the SDK is not on the registry yet); returns
 /// the temp dir (keep it alive) and the project path.
 pub fn scaffold(name: &str, template: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("temp dir");
+    let sdk = workspace().join("sdk");
     success(&cargo_fn(
         tmp.path(),
-        &["new", name, "--template", template],
+        &[
+            "new",
+            name,
+            "--template",
+            template,
+            "--sdk-path",
+            sdk.to_str().expect("UTF-8 path"),
+        ],
     ));
     let project = tmp.path().join(name);
     (tmp, project)

@@ -12,8 +12,8 @@ mod parse;
 mod report;
 mod row;
 
-use fn_sdk::http::{Method, header};
-use fn_sdk::{Error, Request, Response, Result, StatusCode, function, kv::Store};
+use fnsdk::http::{Method, header};
+use fnsdk::{Error, Request, Response, Result, StatusCode, function, kv::Store};
 use serde_json::json;
 
 use crate::report::Aggregator;
@@ -112,12 +112,12 @@ fn upload(name: &str, req: &Request) -> Result<Response> {
         "report": format!("/datasets/{name}/report"),
     });
     Store::open_default()?.set_json(&format!("{REPORT_PREFIX}{name}"), &report)?;
-    fn_sdk::info!(
+    fnsdk::info!(
         "dataset {name}: {} rows, {} malformed",
         report.rows,
         report.malformed_rows
     );
-    Ok(fn_sdk::json(&summary))
+    Ok(fnsdk::json(&summary))
 }
 
 fn report(name: &str) -> Result<Response> {
@@ -141,7 +141,7 @@ fn list() -> Result<Response> {
         .filter_map(|k| k.strip_prefix(REPORT_PREFIX).map(str::to_owned))
         .collect();
     names.sort();
-    Ok(fn_sdk::json(&json!({ "datasets": names })))
+    Ok(fnsdk::json(&json!({ "datasets": names })))
 }
 
 /// Names appear in URLs and key-value keys: keep them plain.

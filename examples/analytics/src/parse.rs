@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use fn_sdk::{Error, Result};
+use fnsdk::{Error, Result};
 use serde::{Deserialize, Deserializer, de};
 
 use crate::report::Aggregator;

@@ -12,7 +12,7 @@
 //! one-unit [`Pool`](crate::stock::Pool): the loser answers 409 and the
 //! client retries.
 
-use fn_sdk::{Error, Request, StatusCode, kv};
+use fnsdk::{Error, Request, StatusCode, kv};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

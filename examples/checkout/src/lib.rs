@@ -15,7 +15,7 @@
 //! Config: `payment_api_key` (secret, required), `payment_api_url`
 //! (default `https://api.stripe.com`).
 
-use fn_sdk::{
+use fnsdk::{
     Error, IntoResponse, Json, Request, RequestExt, Response, StatusCode, config, function,
     http::{Method, header},
     kv::Store,
@@ -38,7 +38,7 @@ pub const DEFAULT_PAYMENT_API_URL: &str = "https://api.stripe.com";
 
 /// Routes `/orders` and `/orders/<id>`.
 #[function]
-fn checkout(req: Request) -> fn_sdk::Result<Response> {
+fn checkout(req: Request) -> fnsdk::Result<Response> {
     let path = req.uri().path();
     let rest = match path.strip_prefix("/orders") {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
@@ -54,7 +54,7 @@ fn checkout(req: Request) -> fn_sdk::Result<Response> {
 }
 
 /// `POST /orders`.
-fn create(req: &Request) -> fn_sdk::Result<Response> {
+fn create(req: &Request) -> fnsdk::Result<Response> {
     // Everything that needs no storage first: a 400 costs nothing.
     let order: NewOrder = req.json()?;
     order.validate().map_err(Error::bad_request)?;
@@ -107,7 +107,7 @@ fn place(
     order: &NewOrder,
     payment: &PaymentConfig,
     idempotency_key: Option<&str>,
-) -> fn_sdk::Result<Reply> {
+) -> fnsdk::Result<Reply> {
     let mut lines = Vec::with_capacity(order.items.len());
     let mut total_cents: u64 = 0;
     for (i, item) in order.items.iter().enumerate() {
@@ -156,11 +156,11 @@ fn place(
     let payment_id = match outcome {
         Outcome::Paid(payment_id) => payment_id,
         Outcome::Declined(message) => {
-            fn_sdk::info!("order {id}: payment declined: {message}");
+            fnsdk::info!("order {id}: payment declined: {message}");
             return Ok(Reply::error(StatusCode::PAYMENT_REQUIRED, message));
         }
         Outcome::Unavailable(detail) => {
-            fn_sdk::error!("order {id}: payment provider unavailable: {detail}");
+            fnsdk::error!("order {id}: payment provider unavailable: {detail}");
             return Ok(Reply::error(
                 StatusCode::BAD_GATEWAY,
                 "payment provider unavailable",
@@ -181,13 +181,13 @@ fn place(
     };
     if let Err(err) = store.set_json(&format!("order:{id}"), &order) {
         // The card is charged: say which payment to refund or record by hand.
-        fn_sdk::error!(
+        fnsdk::error!(
             "order {id} is paid ({}) but could not be stored: {err}",
             order.payment_id
         );
         return Err(err.into());
     }
-    fn_sdk::info!("order {id} paid: {total_cents} cents");
+    fnsdk::info!("order {id} paid: {total_cents} cents");
     Ok(Reply {
         location: Some(format!("/orders/{id}")),
         ..Reply::new(
@@ -198,7 +198,7 @@ fn place(
 }
 
 /// `GET /orders/<id>`.
-fn show(id: &str) -> fn_sdk::Result<Response> {
+fn show(id: &str) -> fnsdk::Result<Response> {
     match Store::open_default()?.get_json::<Order>(&format!("order:{id}"))? {
         Some(order) => Ok(Json(order).into_response()),
         None => Err(Error::not_found(format!("no order {id}"))),
@@ -216,7 +216,7 @@ fn replayed(reply: Reply) -> Response {
 }
 
 fn method_not_allowed(allow: &'static str) -> Response {
-    let mut resp = fn_sdk::error(StatusCode::METHOD_NOT_ALLOWED, &format!("use {allow} here"));
+    let mut resp = fnsdk::error(StatusCode::METHOD_NOT_ALLOWED, &format!("use {allow} here"));
     resp.headers_mut()
         .insert(header::ALLOW, header::HeaderValue::from_static(allow));
     resp

@@ -123,7 +123,7 @@ pub struct OrderLine {
 
 /// A fresh order id from the host's secure random source.
 pub fn new_id() -> String {
-    let hex: String = fn_sdk::random::bytes(8)
+    let hex: String = fnsdk::random::bytes(8)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();

@@ -1,6 +1,6 @@
 //! Charging a card through a Stripe-style payment-intents API.
 
-use fn_sdk::{Bytes, StatusCode, http, outbound};
+use fnsdk::{Bytes, StatusCode, http, outbound};
 use serde::Deserialize;
 
 /// What the provider said about a charge.
@@ -144,12 +144,12 @@ mod tests {
 
     #[test]
     fn charges_send_a_form_with_key_and_idempotency_key() {
-        fn_sdk::testing::mock_outbound(|_| {
-            fn_sdk::Response::new(Bytes::from_static(br#"{"id":"pi_9","status":"succeeded"}"#))
+        fnsdk::testing::mock_outbound(|_| {
+            fnsdk::Response::new(Bytes::from_static(br#"{"id":"pi_9","status":"succeeded"}"#))
         });
         let outcome = charge("https://pay.test/", "sk_test", 1250, "tok_a+b", "key-1");
         assert_eq!(outcome, Outcome::Paid("pi_9".into()));
-        let sent = fn_sdk::testing::outbound_requests();
+        let sent = fnsdk::testing::outbound_requests();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].uri(), "https://pay.test/v1/payment_intents");
         assert_eq!(sent[0].headers()["authorization"], "Bearer sk_test");

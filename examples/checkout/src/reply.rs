@@ -1,6 +1,6 @@
 //! What the function answers, in a form that can be stored and replayed.
 
-use fn_sdk::{Response, StatusCode, http::header};
+use fnsdk::{Response, StatusCode, http::header};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -40,7 +40,7 @@ impl Reply {
 
     /// The HTTP response.
     pub fn into_response(self) -> Response {
-        let mut resp = fn_sdk::json(&self.body);
+        let mut resp = fnsdk::json(&self.body);
         *resp.status_mut() = self.status();
         if let Some(location) = self
             .location

@@ -22,7 +22,7 @@
 //! between the read and the increment is not seen), so a racing attempt may
 //! be refused while a unit was in fact free, but never the other way round.
 
-use fn_sdk::kv::{self, Store};
+use fnsdk::kv::{self, Store};
 
 /// A limited resource: the two counters and their key prefixes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +108,7 @@ impl Drop for Hold<'_> {
         for (pool, quantity) in self.taken.drain(..) {
             if let Err(err) = pool.release(self.store, quantity) {
                 // The units stay reserved; an operator can add them to `released:`.
-                fn_sdk::error!("could not release {quantity} of {}: {err}", pool.reserved);
+                fnsdk::error!("could not release {quantity} of {}: {err}", pool.reserved);
             }
         }
     }

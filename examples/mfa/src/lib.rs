@@ -16,7 +16,7 @@ mod providers;
 mod record;
 mod settings;
 
-use fn_sdk::{Error, Json, Request, RequestExt, Result, StatusCode, function, http::Method};
+use fnsdk::{Error, Json, Request, RequestExt, Result, StatusCode, function, http::Method};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -55,7 +55,7 @@ fn send(req: &Request) -> Result<(StatusCode, Json<Value>)> {
     let settings = Settings::load()?;
 
     // Uniform over 000000..=999999, from the host's secure generator.
-    let code = format!("{:06}", fn_sdk::random::below(1_000_000));
+    let code = format!("{:06}", fnsdk::random::below(1_000_000));
     let mut pending = Pending::new(&settings, &body.user, &code);
     // Store first (replacing any earlier code and its attempt count), so the
     // code works as soon as it arrives; take it back if the send fails.
@@ -64,7 +64,7 @@ fn send(req: &Request) -> Result<(StatusCode, Json<Value>)> {
         Pending::discard(&body.user)?;
         return Err(err);
     }
-    fn_sdk::log::Record::new(fn_sdk::log::Level::Info, "mfa code sent")
+    fnsdk::log::Record::new(fnsdk::log::Level::Info, "mfa code sent")
         .field("user", body.user.as_str())
         .field("channel", body.channel.name())
         .emit();

@@ -2,7 +2,7 @@
 //! Resend-style API. Both are one outbound HTTP request.
 
 use base64::Engine as _;
-use fn_sdk::{Bytes, Error, Result, StatusCode, config, http, outbound};
+use fnsdk::{Bytes, Error, Result, StatusCode, config, http, outbound};
 use serde::Deserialize;
 
 use crate::settings::{Settings, base_url};

@@ -1,6 +1,6 @@
 //! Configuration, read from `wasi:config` once per request.
 
-use fn_sdk::{Error, Result, config};
+use fnsdk::{Error, Result, config};
 
 /// The defaults match `[package.metadata.fn.config]` in Cargo.toml.
 const DEFAULT_TTL_SECONDS: u64 = 300;

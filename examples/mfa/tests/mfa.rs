@@ -361,7 +361,7 @@ fn concurrent_guesses_cannot_exceed_the_attempt_limit() {
                 let function = f.function().clone();
                 let request = http::Request::post("/mfa/verify")
                     .header("content-type", "application/json")
-                    .body(fn_sdk::Bytes::from(body.clone()))
+                    .body(fnsdk::Bytes::from(body.clone()))
                     .unwrap();
                 tokio::spawn(async move { function.handle(request).await.status().as_u16() })
             })

@@ -1,6 +1,6 @@
 //! The welcome e-mail and the Resend-style API that sends it.
 
-use fn_sdk::{Bytes, StatusCode, http, outbound};
+use fnsdk::{Bytes, StatusCode, http, outbound};
 use serde::Serialize;
 
 /// A rendered message, serialised as the provider's `POST /emails` body.

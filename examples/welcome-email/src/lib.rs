@@ -17,7 +17,7 @@
 //! Config: `email_api_key` (secret, required), `email_api_url` (default
 //! `https://api.resend.com`), `email_from` (default `Welcome <welcome@example.com>`).
 
-use fn_sdk::{CloudEvent, Error, StatusCode, config, function, kv::Store};
+use fnsdk::{CloudEvent, Error, StatusCode, config, function, kv::Store};
 use serde::{Deserialize, Serialize};
 
 pub mod email;
@@ -73,7 +73,7 @@ impl UserRegistered {
 
 /// Sends the welcome e-mail for one `user.registered` event.
 #[function(event = "user.registered")]
-fn welcome(event: CloudEvent<UserRegistered>) -> fn_sdk::Result<()> {
+fn welcome(event: CloudEvent<UserRegistered>) -> fnsdk::Result<()> {
     let user = &event.data;
     user.validate()?;
 
@@ -81,7 +81,7 @@ fn welcome(event: CloudEvent<UserRegistered>) -> fn_sdk::Result<()> {
     let store = Store::open_default()?;
     let sent = format!("sent:{}", event.id);
     if store.exists(&sent)? {
-        fn_sdk::info!("event {} was already handled; not sending again", event.id);
+        fnsdk::info!("event {} was already handled; not sending again", event.id);
         return Ok(());
     }
 
@@ -104,7 +104,7 @@ fn welcome(event: CloudEvent<UserRegistered>) -> fn_sdk::Result<()> {
     match email::send(&api_url, &api_key, &message, &event.id) {
         Ok(()) => {
             store.set(&sent, user.user_id.as_bytes())?;
-            fn_sdk::info!("welcomed user {} (event {})", user.user_id, event.id);
+            fnsdk::info!("welcomed user {} (event {})", user.user_id, event.id);
             Ok(())
         }
         // Nothing is recorded, so the platform's redelivery sends it.
@@ -113,7 +113,7 @@ fn welcome(event: CloudEvent<UserRegistered>) -> fn_sdk::Result<()> {
             format!("email provider unavailable, retry later: {detail}"),
         )),
         Err(SendError::Rejected(detail)) => {
-            fn_sdk::warn!("welcome for user {} refused: {detail}", user.user_id);
+            fnsdk::warn!("welcome for user {} refused: {detail}", user.user_id);
             Err(Error::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "the email provider refused the welcome message",

@@ -1,7 +1,7 @@
 //! The built component, run on fn-host-test with a mocked e-mail provider.
 
 use fn_host_test::{CallResult, TestFunction};
-use fn_sdk::CloudEvent;
+use fnsdk::CloudEvent;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use welcome_email::UserRegistered;

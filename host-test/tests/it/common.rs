@@ -1,7 +1,7 @@
 //! Builds the guest fixtures once per test binary and loads them.
 //!
 //! This is the one place that knows how fixtures become artifacts; when
-//! `fn-build` can build a package, swap `build_all` for it.
+//! `fn-pipeline` can build a package, swap `build_all` for it.
 
 use fn_host_test::TestFunction;
 use std::collections::HashMap;

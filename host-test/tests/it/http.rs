@@ -79,7 +79,7 @@ fn from_package_builds_with_the_pipeline_and_runs_the_artifact() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fn/fixture-hello.wasm"),
     )
     .unwrap();
-    let report = fn_build::report::inspect(&artifact).unwrap();
+    let report = fn_pipeline::report::inspect(&artifact).unwrap();
     let imports: Vec<&str> = report.imports.iter().map(|i| i.name.as_str()).collect();
     assert!(report.within_contract, "{imports:?}");
     assert!(

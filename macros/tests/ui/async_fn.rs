@@ -1,4 +1,4 @@
-use fn_sdk::{Request, function};
+use fnsdk::{Request, function};
 
 #[function]
 async fn hello(_req: Request) -> &'static str {

@@ -1,11 +1,11 @@
-use fn_sdk::{CloudEvent, function};
+use fnsdk::{CloudEvent, function};
 
 struct Registered {
     email: String,
 }
 
 #[function]
-fn on_event(event: CloudEvent<Registered>) -> fn_sdk::Result<()> {
+fn on_event(event: CloudEvent<Registered>) -> fnsdk::Result<()> {
     let _ = event.data.email;
     Ok(())
 }

@@ -1,4 +1,4 @@
-use fn_sdk::{CloudEvent, function};
+use fnsdk::{CloudEvent, function};
 
 #[function]
 fn on_event(event: CloudEvent) {

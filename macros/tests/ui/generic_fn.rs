@@ -1,7 +1,7 @@
-use fn_sdk::{CloudEvent, function};
+use fnsdk::{CloudEvent, function};
 
 #[function]
-fn on_event<T: serde::de::DeserializeOwned>(_event: CloudEvent<T>) -> fn_sdk::Result<()> {
+fn on_event<T: serde::de::DeserializeOwned>(_event: CloudEvent<T>) -> fnsdk::Result<()> {
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-use fn_sdk::{Request, function};
+use fnsdk::{Request, function};
 
 struct Greeting;
 

@@ -1,4 +1,4 @@
-use fn_sdk::{CloudEvent, function};
+use fnsdk::{CloudEvent, function};
 
 #[derive(serde::Deserialize, serde::Serialize)]
 struct Registered {
@@ -6,9 +6,9 @@ struct Registered {
 }
 
 #[function(event = "com.example.user.registered")]
-fn welcome(event: CloudEvent<Registered>) -> Result<(), fn_sdk::Error> {
+fn welcome(event: CloudEvent<Registered>) -> Result<(), fnsdk::Error> {
     if event.data.email.is_empty() {
-        return Err(fn_sdk::Error::bad_request("no e-mail"));
+        return Err(fnsdk::Error::bad_request("no e-mail"));
     }
     Ok(())
 }

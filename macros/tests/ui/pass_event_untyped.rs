@@ -1,6 +1,6 @@
 // No filter, untyped data (`CloudEvent` defaults to JSON values), any error type.
-#[fn_sdk::function()]
-fn audit(_event: fn_sdk::CloudEvent) -> Result<(), std::io::Error> {
+#[fnsdk::function()]
+fn audit(_event: fnsdk::CloudEvent) -> Result<(), std::io::Error> {
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-use fn_sdk::{Request, function};
+use fnsdk::{Request, function};
 
 #[function]
 fn hello(req: Request) -> String {
@@ -6,7 +6,7 @@ fn hello(req: Request) -> String {
 }
 
 fn main() {
-    let req = fn_sdk::http::Request::get("/x")
+    let req = fnsdk::http::Request::get("/x")
         .body(Default::default())
         .unwrap();
     assert_eq!(hello(req), "hello /x");

@@ -1,6 +1,6 @@
 // A fully qualified `http::Request<Bytes>`, a `_` pattern and a unit return.
-#[fn_sdk::function]
-fn ping(_: fn_sdk::http::Request<fn_sdk::Bytes>) {}
+#[fnsdk::function]
+fn ping(_: fnsdk::http::Request<fnsdk::Bytes>) {}
 
 fn main() {
     ping(Default::default());

@@ -1,4 +1,4 @@
-use fn_sdk::{Json, Request, RequestExt, StatusCode, function};
+use fnsdk::{Json, Request, RequestExt, StatusCode, function};
 
 #[derive(serde::Deserialize, serde::Serialize)]
 struct Order {
@@ -8,14 +8,14 @@ struct Order {
 /// Doc comments and other attributes stay on the handler.
 #[function]
 #[allow(clippy::needless_pass_by_value)]
-fn create(mut req: Request) -> Result<(StatusCode, Json<Order>), fn_sdk::Error> {
+fn create(mut req: Request) -> Result<(StatusCode, Json<Order>), fnsdk::Error> {
     let _ = req.headers_mut();
     let order: Order = req.json()?;
     Ok((StatusCode::CREATED, Json(order)))
 }
 
 fn main() {
-    let req = fn_sdk::http::Request::post("/")
+    let req = fnsdk::http::Request::post("/")
         .body(r#"{"id":7}"#.into())
         .unwrap();
     let (status, Json(order)) = create(req).unwrap();

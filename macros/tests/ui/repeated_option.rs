@@ -1,7 +1,7 @@
-use fn_sdk::{CloudEvent, function};
+use fnsdk::{CloudEvent, function};
 
 #[function(event = "com.example.a", event = "com.example.b")]
-fn on_event(_event: CloudEvent) -> fn_sdk::Result<()> {
+fn on_event(_event: CloudEvent) -> fnsdk::Result<()> {
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 // Independent mistakes are all reported at once.
-use fn_sdk::{Request, function};
+use fnsdk::{Request, function};
 
 #[function]
 async fn hello<T>(_req: Request) -> &'static str {

@@ -1,4 +1,4 @@
-use fn_sdk::function;
+use fnsdk::function;
 
 #[function]
 fn hello(body: String) -> String {

@@ -2,7 +2,7 @@
 //! arrive as CloudEvents over HTTP, in binary (`ce-*` headers) or structured
 //! (`application/cloudevents+json`) mode. Other event types get a 400.
 
-use fn_sdk::{CloudEvent, function};
+use fnsdk::{CloudEvent, function};
 use serde::Deserialize;
 
 /// The event's data.
@@ -16,12 +16,12 @@ pub struct OrderPlaced {
 
 /// Handles `com.example.order.placed`: 204 when accepted, 400 for an empty order.
 #[function(event = "com.example.order.placed")]
-fn on_order_placed(event: CloudEvent<OrderPlaced>) -> fn_sdk::Result<()> {
+fn on_order_placed(event: CloudEvent<OrderPlaced>) -> fnsdk::Result<()> {
     let order = &event.data;
     if order.total_cents == 0 {
-        return Err(fn_sdk::Error::bad_request(format!("order {} is empty", order.order_id)));
+        return Err(fnsdk::Error::bad_request(format!("order {} is empty", order.order_id)));
     }
-    fn_sdk::info!("order {} placed: {} cents", order.order_id, order.total_cents);
+    fnsdk::info!("order {} placed: {} cents", order.order_id, order.total_cents);
     Ok(())
 }
 
@@ -43,7 +43,7 @@ mod tests {
     #[test]
     fn refuses_an_empty_order() {
         let err = on_order_placed(event(0)).unwrap_err();
-        assert_eq!(err.status(), fn_sdk::StatusCode::BAD_REQUEST);
+        assert_eq!(err.status(), fnsdk::StatusCode::BAD_REQUEST);
         assert!(err.message().contains("o-1"), "{err}");
     }
 }

@@ -1,7 +1,7 @@
 //! An HTTP function: `cargo fn build` turns it into one WebAssembly component
 //! that any `wasi:http/proxy` host can run.
 
-use fn_sdk::{Request, RequestExt, function};
+use fnsdk::{Request, RequestExt, function};
 
 /// Answers every request with a greeting: `GET /?name=Ferris` → `Hello, Ferris!`.
 #[function]
@@ -16,7 +16,7 @@ mod tests {
     use super::*;
 
     fn get(uri: &str) -> Request {
-        fn_sdk::http::Request::get(uri).body(Default::default()).unwrap()
+        fnsdk::http::Request::get(uri).body(Default::default()).unwrap()
     }
 
     #[test]

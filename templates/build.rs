@@ -1,18 +1,23 @@
-//! Embeds `../templates/<template>/**` into the binary, so `cargo fn new`
+//! Embeds every template of this crate (each folder holding a
+//! `Cargo.toml.tmpl`, with all its files) into the library, so `cargo fn new`
 //! needs nothing but itself. Generates `templates.rs` in OUT_DIR.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"))
-        .join("../templates");
+    let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut templates: Vec<(String, Vec<(String, PathBuf)>)> = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cargo-fn embeds its templates from {}: {e}", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "fn-templates embeds its templates from {}: {e}",
+                dir.display()
+            )
+        })
         .map(|e| e.expect("read_dir entry").path())
-        .filter(|p| p.is_dir())
+        .filter(|p| p.join("Cargo.toml.tmpl").is_file())
         .collect();
     entries.sort();
     for template in entries {
@@ -28,7 +33,7 @@ fn main() {
     }
 
     let mut out = String::from(
-        "/// `(template, [(path in the template, contents)])`, embedded from `templates/`.\n",
+        "/// `(template, [(path in the template, contents)])`, embedded by `build.rs`.\n",
     );
     out.push_str("pub(crate) const TEMPLATES: &[(&str, &[(&str, &str)])] = &[\n");
     for (name, files) in &templates {

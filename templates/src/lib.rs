@@ -1,5 +1,10 @@
-//! The project templates of `cargo fn new`, embedded from `templates/` at
-//! build time, and their rendering.
+//! The project templates of `cargo fn new`, embedded at build time, and
+//! their rendering.
+//!
+//! Each folder of this crate holding a `Cargo.toml.tmpl` is one template
+//! (`http`, `event`); see its README for the renames and placeholders.
+
+#![deny(missing_docs)]
 
 include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
@@ -8,13 +13,27 @@ pub fn names() -> Vec<&'static str> {
     TEMPLATES.iter().map(|(name, _)| *name).collect()
 }
 
+/// The version of the SDK crate (`fnsdk`) these templates are written for:
+/// the workspace version every cargo-fn crate shares.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where a new project gets the SDK crate from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sdk {
+    /// The registry, by version requirement: `fnsdk = "0.1.0"`.
+    Registry,
+    /// A local checkout of the SDK (working on the SDK itself):
+    /// `fnsdk = { version = "0.1.0", path = "..." }`.
+    Path(String),
+}
+
 /// Values for a template's placeholders.
 #[derive(Debug, Clone)]
 pub struct Vars {
     /// `{{name}}`: the package name.
     pub name: String,
-    /// `{{sdk_path}}`: where fn-sdk lives (written into a TOML string).
-    pub sdk_path: String,
+    /// `{{sdk_dependency}}`: the value of the `fnsdk` dependency.
+    pub sdk: Sdk,
 }
 
 /// One file to write: its path in the project and its contents.
@@ -60,7 +79,18 @@ fn fill(contents: &str, vars: &Vars) -> String {
     contents
         .replace("{{name}}", &vars.name)
         .replace("{{crate_name}}", &vars.name.replace('-', "_"))
-        .replace("{{sdk_path}}", &toml_escape(&vars.sdk_path))
+        .replace("{{sdk_dependency}}", &sdk_dependency(&vars.sdk))
+}
+
+/// The TOML value of the `fnsdk` dependency.
+fn sdk_dependency(sdk: &Sdk) -> String {
+    match sdk {
+        Sdk::Registry => format!("\"{SDK_VERSION}\""),
+        Sdk::Path(path) => format!(
+            "{{ version = \"{SDK_VERSION}\", path = \"{}\" }}",
+            toml_escape(path)
+        ),
+    }
 }
 
 /// Escapes `s` for the inside of a TOML basic string.
@@ -75,7 +105,7 @@ mod tests {
     fn vars() -> Vars {
         Vars {
             name: "my-fn".into(),
-            sdk_path: r#"C:\sdk "x""#.into(),
+            sdk: Sdk::Path(r#"C:\sdk "x""#.into()),
         }
     }
 
@@ -108,12 +138,36 @@ mod tests {
             .unwrap()
             .contents;
         assert!(manifest.contains(r#"name = "my-fn""#), "{manifest}");
-        assert!(manifest.contains(r#"path = "C:\\sdk \"x\"""#), "{manifest}");
+        assert!(
+            manifest.contains(&format!(
+                r#"fnsdk = {{ version = "{SDK_VERSION}", path = "C:\\sdk \"x\"" }}"#
+            )),
+            "{manifest}"
+        );
         assert!(
             manifest.contains(r#"crate-type = ["cdylib", "rlib"]"#),
             "{manifest}"
         );
         assert!(manifest.contains("[workspace]"), "{manifest}");
+    }
+
+    #[test]
+    fn by_default_the_sdk_is_a_version_requirement() {
+        for name in names() {
+            let vars = Vars {
+                name: "my-fn".into(),
+                sdk: Sdk::Registry,
+            };
+            let files = render(name, &vars).unwrap();
+            let manifest = &files.iter().find(|f| f.path == "Cargo.toml").unwrap();
+            let line = format!("fnsdk = \"{SDK_VERSION}\"");
+            assert!(manifest.contents.contains(&line), "{}", manifest.contents);
+            assert!(
+                !manifest.contents.contains("path ="),
+                "{}",
+                manifest.contents
+            );
+        }
     }
 
     #[test]

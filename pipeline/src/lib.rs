@@ -3,13 +3,13 @@
 //! needs, validate it, and report where it can run.
 //!
 //! ```no_run
-//! let built = fn_build::build(&fn_build::BuildOptions {
+//! let built = fn_pipeline::build(&fn_pipeline::BuildOptions {
 //!     manifest_path: Some("my-fn/Cargo.toml".into()),
 //!     release: true,
 //!     ..Default::default()
 //! })?;
 //! println!("{} ({} bytes)\n{}", built.artifact.display(), built.final_size, built.report);
-//! # Ok::<(), fn_build::BuildError>(())
+//! # Ok::<(), fn_pipeline::BuildError>(())
 //! ```
 //!
 //! [`process`] runs the post-compile steps alone on any component, and

@@ -299,8 +299,8 @@ mod tests {
         // many members: the selection is this one (which is no cdylib), not
         // "several packages, pick one".
         match locate(&BuildOptions::default()) {
-            Err(BuildError::NotCdylib { package, .. }) => assert_eq!(package, "fn-build"),
-            other => panic!("expected fn-build to be selected, got {other:?}"),
+            Err(BuildError::NotCdylib { package, .. }) => assert_eq!(package, "fn-pipeline"),
+            other => panic!("expected fn-pipeline to be selected, got {other:?}"),
         }
     }
 
@@ -318,7 +318,7 @@ mod tests {
             manifest_path: "/w/Cargo.toml".into(),
             target_dir: "/w/target".into(),
             workspace_root: "/w".into(),
-            path_deps: vec![("fn-sdk".into(), "/checkout/sdk".into())],
+            path_deps: vec![("fnsdk".into(), "/checkout/sdk".into())],
         };
         let flags = remap_flags(&package);
         let n = flags.len();
@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(flags[n - 2], "--remap-path-prefix=/w/target=/target");
         assert_eq!(
             flags[n - 1],
-            "--remap-path-prefix=/checkout/sdk=/deps/fn-sdk"
+            "--remap-path-prefix=/checkout/sdk=/deps/fnsdk"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! The reference WIT: the SDK's world (`fn:sdk/function`, that is
 //! `wasi:http/proxy` plus the key-value and config capabilities) and every
-//! WASI package it depends on, embedded at build time from `sdk/wit`.
+//! WASI package it depends on, embedded from the `fn-wit` crate.
 //!
 //! It answers three questions for the rest of the pipeline: which interfaces
 //! the portable contract allows, which interfaces are capabilities, and since
@@ -15,11 +15,11 @@ use wit_parser::{
     WorldKey,
 };
 
-include!(concat!(env!("OUT_DIR"), "/wit_files.rs"));
+use fn_wit::FILES as WIT_FILES;
 
 /// The parsed reference WIT.
 pub struct Reference {
-    /// Every package of `sdk/wit`.
+    /// Every package of the function WIT (`fn-wit`).
     pub resolve: Resolve,
     /// `fn:sdk/function`: the whole portable contract.
     pub contract_world: WorldId,
@@ -32,7 +32,7 @@ pub struct Reference {
 /// The reference WIT, parsed on first use.
 pub fn reference() -> &'static Reference {
     static REFERENCE: OnceLock<Reference> = OnceLock::new();
-    REFERENCE.get_or_init(|| Reference::parse().expect("the WIT embedded from sdk/wit parses"))
+    REFERENCE.get_or_init(|| Reference::parse().expect("the WIT of fn-wit parses"))
 }
 
 impl Reference {
@@ -61,7 +61,7 @@ impl Reference {
                 deps.push(group);
             }
         }
-        let main = main.ok_or_else(|| anyhow::anyhow!("sdk/wit has no world.wit"))?;
+        let main = main.ok_or_else(|| anyhow::anyhow!("the fn-wit package has no world.wit"))?;
         let mut resolve = Resolve::default();
         let pkg = resolve.push_groups(main, deps)?;
         let contract_world = resolve.select_world(&[pkg], Some("function"))?;

@@ -59,9 +59,7 @@ pub(crate) fn outside_contract_hint(import: &str) -> &'static str {
         Some("wasi:filesystem") => {
             "file access (std::fs, or a crate that reads files); functions have no file system"
         }
-        Some("wasi:sockets") => {
-            "raw network access (std::net); use fn_sdk::outbound for HTTP calls"
-        }
+        Some("wasi:sockets") => "raw network access (std::net); use fnsdk::outbound for HTTP calls",
         Some("wasi:keyvalue") => {
             "only the store and atomics interfaces of wasi:keyvalue are portable"
         }
@@ -71,7 +69,7 @@ pub(crate) fn outside_contract_hint(import: &str) -> &'static str {
     }
 }
 
-/// Why `fn_build::build` failed.
+/// Why `fn_pipeline::build` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// `cargo metadata` failed.
@@ -144,8 +142,8 @@ pub enum BuildError {
     /// The component exports no `wasi:http/incoming-handler`: no `#[function]`.
     #[error(
         "package `{package}` exports no function: its component has no `wasi:http/incoming-handler` \
-         export{found}. Mark your handler with `#[fn_sdk::function]` (exactly one per crate), e.g.\n\n    \
-         #[fn_sdk::function]\n    fn handler(req: fn_sdk::Request) -> &'static str {{ \"hello\" }}\n"
+         export{found}. Mark your handler with `#[fnsdk::function]` (exactly one per crate), e.g.\n\n    \
+         #[fnsdk::function]\n    fn handler(req: fnsdk::Request) -> &'static str {{ \"hello\" }}\n"
     )]
     NoFunction {
         /// The package.

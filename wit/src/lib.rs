@@ -1,0 +1,136 @@
+//! The WIT every cargo-fn function is built against, as data.
+//!
+//! The folder of this crate is a WIT package directory: `world.wit` holds the
+//! world `fn:sdk/function` (`wasi:http/proxy` plus the key-value and config
+//! capabilities) and `deps/` the WASI packages it uses. [`FILES`] embeds
+//! them, so the SDK's bindings, the build pipeline and the runtime all read
+//! one copy without reaching into each other's folders, and every crate
+//! packages on its own.
+//!
+//! Bindings macros (`wit_bindgen::generate!`, `wasmtime::component::bindgen!`)
+//! read WIT from a directory: a build script writes the files there with
+//! [`write_to`] and passes the macro that directory.
+
+#![deny(missing_docs)]
+
+use std::path::Path;
+
+/// The world of a function: `fn:sdk/function`.
+pub const WORLD: &str = "fn:sdk/function";
+
+/// `(path relative to the package directory, contents)` of every WIT file,
+/// `/`-separated, sorted by path. `world.wit` is the main package;
+/// `deps/<name>.wit` and `deps/<name>/*.wit` are its dependencies.
+pub const FILES: &[(&str, &str)] = &[
+    ("deps/cli.wit", include_str!("../deps/cli.wit")),
+    ("deps/clocks.wit", include_str!("../deps/clocks.wit")),
+    (
+        "deps/config/store.wit",
+        include_str!("../deps/config/store.wit"),
+    ),
+    (
+        "deps/config/world.wit",
+        include_str!("../deps/config/world.wit"),
+    ),
+    (
+        "deps/filesystem.wit",
+        include_str!("../deps/filesystem.wit"),
+    ),
+    ("deps/http.wit", include_str!("../deps/http.wit")),
+    ("deps/io.wit", include_str!("../deps/io.wit")),
+    (
+        "deps/keyvalue/atomic.wit",
+        include_str!("../deps/keyvalue/atomic.wit"),
+    ),
+    (
+        "deps/keyvalue/batch.wit",
+        include_str!("../deps/keyvalue/batch.wit"),
+    ),
+    (
+        "deps/keyvalue/store.wit",
+        include_str!("../deps/keyvalue/store.wit"),
+    ),
+    (
+        "deps/keyvalue/watch.wit",
+        include_str!("../deps/keyvalue/watch.wit"),
+    ),
+    (
+        "deps/keyvalue/world.wit",
+        include_str!("../deps/keyvalue/world.wit"),
+    ),
+    ("deps/random.wit", include_str!("../deps/random.wit")),
+    ("deps/sockets.wit", include_str!("../deps/sockets.wit")),
+    ("world.wit", include_str!("../world.wit")),
+];
+
+/// Writes [`FILES`] under `dir` (created if missing), leaving files whose
+/// contents are already right untouched so that a build script calling it
+/// does not make every dependent rebuild.
+pub fn write_to(dir: &Path) -> std::io::Result<()> {
+    for (path, contents) in FILES {
+        let file = dir.join(path);
+        if std::fs::read(&file).is_ok_and(|old| old == contents.as_bytes()) {
+            continue;
+        }
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&file, contents)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// Every `.wit` file of the package directory, `/`-separated.
+    fn on_disk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                on_disk(root, &path, out);
+            } else if path.extension().is_some_and(|e| e == "wit") {
+                let rel = path.strip_prefix(root).unwrap();
+                let parts: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+                out.push(parts.join("/"));
+            }
+        }
+    }
+
+    #[test]
+    fn files_list_every_wit_file_of_the_folder_sorted() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut expected = Vec::new();
+        on_disk(&root, &root.join("deps"), &mut expected);
+        expected.push("world.wit".into());
+        expected.sort();
+        let listed: Vec<_> = FILES.iter().map(|(p, _)| p.to_string()).collect();
+        assert_eq!(listed, expected, "add new WIT files to FILES");
+    }
+
+    #[test]
+    fn the_world_is_declared_in_world_wit() {
+        let (_, world) = FILES.iter().find(|(p, _)| *p == "world.wit").unwrap();
+        assert!(world.contains("package fn:sdk@"), "{world}");
+        assert!(world.contains("world function"), "{world}");
+        assert_eq!(WORLD, "fn:sdk/function");
+    }
+
+    #[test]
+    fn write_to_round_trips_and_leaves_unchanged_files_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("wit");
+        write_to(&dir).unwrap();
+        for (path, contents) in FILES {
+            assert_eq!(std::fs::read_to_string(dir.join(path)).unwrap(), *contents);
+        }
+        let world = dir.join("world.wit");
+        let before = std::fs::metadata(&world).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_to(&dir).unwrap();
+        let after = std::fs::metadata(&world).unwrap().modified().unwrap();
+        assert_eq!(before, after, "an unchanged file was rewritten");
+    }
+}
