@@ -190,9 +190,7 @@ impl Runtime {
         let component = self.compile(bytes)?;
         Function::new(self.clone(), name, &component)
     }
-}
 
-impl Runtime {
     /// Refuses `bytes` unless signed by a trusted key (when any are set).
     fn verify(&self, bytes: &[u8]) -> Result<(), Error> {
         let trusted = &self.inner.config.trusted_keys;
