@@ -3,15 +3,10 @@
 //! `OUT_DIR/bindings.rs`: the macro reads WIT from a directory, and the SDK
 //! must not reach into another crate's folder (it would not package).
 
-use std::path::PathBuf;
-
 fn main() {
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
-    let dir = out.join("wit");
-    fn_wit::write_to(&dir).expect("write the WIT into OUT_DIR");
-    let wit = dir.to_str().expect("OUT_DIR is UTF-8");
-    let bindings = format!(
-        "wit_bindgen::generate!({{
+    fn_wit::write_bindings("bindings.rs", |wit| {
+        format!(
+            "wit_bindgen::generate!({{
     path: {wit:?},
     world: {world:?},
     pub_export_macro: true,
@@ -20,11 +15,8 @@ fn main() {
     generate_all,
 }});
 ",
-        world = fn_wit::WORLD,
-    );
-    let file = out.join("bindings.rs");
-    if std::fs::read_to_string(&file).ok().as_deref() != Some(bindings.as_str()) {
-        std::fs::write(&file, bindings).expect("write bindings.rs");
-    }
+            world = fn_wit::WORLD,
+        )
+    });
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -1,9 +1,9 @@
 //! Benchmark of `cargo fn serve` against `wasmtime serve` on the same
 //! artifact, same machine, same run: requests/second and latency under `wrk`.
 //!
-//! The artifact is `fixture-hello` built for wasm32-wasip2 (release) and
-//! passed through `fn_pipeline::process`, as `cargo fn build` would, so it
-//! imports only what a wasi:http proxy may. Both servers get it on free
+//! The artifact is `fixture-hello` built by the `cargo fn build --release`
+//! pipeline (`fn_host_test::build_package`), so it imports only what a
+//! wasi:http proxy may. Both servers get it on free
 //! loopback ports and are loaded with `wrk -t2 -c32 -d10s --latency`
 //! (duration: `SERVE_BENCH_SECS`), alternating A, B, A, B.
 //!
@@ -38,7 +38,7 @@ fn main() {
     };
     let secs = std::env::var("SERVE_BENCH_SECS").unwrap_or_else(|_| "10".into());
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let artifact = processed_hello(workspace);
+    let artifact = built_hello(workspace);
     eprintln!("artifact: {}", artifact.display());
 
     let mut cargo_fn = start_cargo_fn(&artifact);
@@ -106,38 +106,11 @@ fn find_tool(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Builds `fixture-hello` (release) and processes it like `cargo fn build`.
-fn processed_hello(workspace: &Path) -> PathBuf {
-    let target_dir = workspace.join("target/fixtures");
-    let status = Command::new(env!("CARGO"))
-        .current_dir(workspace)
-        .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
-        .args(["-p", "fixture-hello", "--target-dir"])
-        .arg(&target_dir)
-        .status()
-        .expect("run cargo");
-    assert!(status.success(), "building fixture-hello failed");
-    let raw_path = target_dir.join("wasm32-wasip2/release/fixture_hello.wasm");
-    let raw = std::fs::read(&raw_path).expect("read fixture_hello.wasm");
-    let processed = fn_pipeline::process(
-        &raw,
-        &fn_pipeline::ProcessOptions {
-            package: "fixture-hello".into(),
-            ..Default::default()
-        },
-    )
-    .expect("fn_pipeline::process on fixture-hello");
-    let dir = workspace.join("target/serve-bench");
-    std::fs::create_dir_all(&dir).unwrap();
-    let artifact = dir.join("fixture_hello.wasm");
-    std::fs::write(&artifact, &processed.component).unwrap();
-    eprintln!(
-        "processed fixture-hello: {} -> {} bytes; stubbed imports: {:?}",
-        raw.len(),
-        processed.component.len(),
-        processed.stubbed
-    );
-    artifact
+/// `fixture-hello` built by the `cargo fn build --release` pipeline, the
+/// way every test gets a guest ([`fn_host_test::build_package`]).
+fn built_hello(workspace: &Path) -> PathBuf {
+    fn_host_test::build_package(workspace.join("host-test/fixtures/hello/Cargo.toml"))
+        .unwrap_or_else(|e| panic!("building fixture-hello: {e:#}"))
 }
 
 /// A server child process, its address, and a thread draining its stderr.

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use fn_host_test::{Function, Limits, Runtime, RuntimeConfig};
 use fn_pipeline::BuildOptions;
+use fn_runtime::{Function, Limits, Runtime, RuntimeConfig};
 
 /// Selects the function to run and how to run it.
 #[derive(Debug, Clone, clap::Args)]
@@ -90,15 +90,13 @@ impl RunTarget {
             .with_max_request_body(self.max_body))
     }
 
-    /// Loads the artifact on `runtime` and applies limits, config and kv.
+    /// Loads the artifact on `runtime` (which verifies its signature when
+    /// built with `--trusted-key`s, see [`RunTarget::runtime_for`]) and
+    /// applies limits, config and kv.
     pub fn load(&self, runtime: &Runtime, artifact: &Path) -> anyhow::Result<Function> {
-        let function = if self.trusted_keys.is_empty() {
-            runtime.load(artifact)
-        } else {
-            let keys = crate::commands::verify::load_public_keys(&self.trusted_keys)?;
-            runtime.load_verified(artifact, &keys)
-        }
-        .with_context(|| format!("loading {}", artifact.display()))?;
+        let function = runtime
+            .load(artifact)
+            .with_context(|| format!("loading {}", artifact.display()))?;
         function.set_limits(self.limits()?)?;
         if let Some(file) = &self.config_file {
             let text = std::fs::read_to_string(file)
@@ -122,16 +120,21 @@ impl RunTarget {
     }
 }
 
-/// A runtime for the CLI: precompiled components cached next to the
-/// artifact, so the next `serve` starts without compiling.
-pub fn runtime_for(artifact: &Path) -> anyhow::Result<Runtime> {
-    let cache_dir = artifact
-        .parent()
-        .map(|dir| dir.join(".cache"))
-        .filter(|dir| std::fs::create_dir_all(dir).is_ok());
-    let runtime = Runtime::new(RuntimeConfig {
-        cache_dir,
-        ..RuntimeConfig::default()
-    })?;
-    Ok(runtime)
+impl RunTarget {
+    /// A runtime for the CLI: precompiled components cached next to the
+    /// artifact, so the next `serve` starts without compiling, and trusting
+    /// exactly the `--trusted-key`s (none: signatures are not checked).
+    pub fn runtime_for(&self, artifact: &Path) -> anyhow::Result<Runtime> {
+        let cache_dir = artifact
+            .parent()
+            .map(|dir| dir.join(".cache"))
+            .filter(|dir| std::fs::create_dir_all(dir).is_ok());
+        let trusted_keys = crate::commands::verify::load_public_keys(&self.trusted_keys)?;
+        let runtime = Runtime::new(RuntimeConfig {
+            cache_dir,
+            trusted_keys,
+            ..RuntimeConfig::default()
+        })?;
+        Ok(runtime)
+    }
 }

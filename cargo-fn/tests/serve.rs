@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -23,34 +22,18 @@ const MAX_BODY: usize = 1024;
 
 // ---------------------------------------------------------------- fixtures
 
-/// Builds fixture `package` (e.g. `fixture-hello`) once per test binary with
-/// the `cargo fn build` pipeline (release): the artifact `cargo fn serve`
-/// users run. Returns the artifact.
+/// The artifact of fixture `package` (e.g. `fixture-hello`), built once per
+/// test binary by [`fn_host_test::build_package`]: the `cargo fn build`
+/// pipeline (release), the artifact `cargo fn serve` users run.
 fn fixture(package: &str) -> PathBuf {
-    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    let built = built.get_or_insert_with(HashMap::new);
-    if let Some(wasm) = built.get(package) {
-        return wasm.clone();
-    }
     let dir = package
         .strip_prefix("fixture-")
         .unwrap_or_else(|| panic!("{package} is not a fixture package"));
-    let wasm = fn_pipeline::build(&fn_pipeline::BuildOptions {
-        manifest_path: Some(
-            common::workspace()
-                .join("host-test/fixtures")
-                .join(dir)
-                .join("Cargo.toml"),
-        ),
-        release: true,
-        quiet: true,
-        ..Default::default()
-    })
-    .unwrap_or_else(|e| panic!("building {package} (is wasm32-wasip2 installed?): {e}"))
-    .artifact;
-    built.insert(package.to_owned(), wasm.clone());
-    wasm
+    let manifest = common::workspace()
+        .join("host-test/fixtures")
+        .join(dir)
+        .join("Cargo.toml");
+    fn_host_test::build_package(manifest).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 // ------------------------------------------------------------------ server

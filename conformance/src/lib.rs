@@ -29,22 +29,16 @@ use std::path::{Path, PathBuf};
 use wasmtime_serve::WasmtimeServe;
 
 /// Builds the function package at `dir` (relative to the workspace root,
-/// e.g. `examples/checkout`) with the `cargo fn build` pipeline (release)
-/// and returns the artifact both hosts run.
+/// e.g. `examples/checkout`) with [`fn_host_test::build_package`] (the
+/// `cargo fn build` pipeline, release, once per process) and returns the
+/// artifact both hosts run.
 pub fn build_package(dir: &str) -> anyhow::Result<PathBuf> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("conformance/ lives in the workspace")
         .join(dir)
         .join("Cargo.toml");
-    let built = fn_pipeline::build(&fn_pipeline::BuildOptions {
-        manifest_path: Some(manifest.clone()),
-        release: true,
-        quiet: true,
-        ..Default::default()
-    })
-    .with_context(|| format!("building {}", manifest.display()))?;
-    Ok(built.artifact)
+    fn_host_test::build_package(manifest)
 }
 
 /// One request and what may legitimately differ in its answer.
@@ -284,7 +278,7 @@ impl Scenario {
         let independent = WasmtimeServe::start(&artifact, &self.config, &self.kv)?;
         let embedded = TestFunction::load(&artifact)?;
         for (key, value) in &self.config {
-            embedded.config(key.clone(), value.clone());
+            embedded.set_config(key.clone(), value.clone());
         }
         // Outbound requests go to the loopback providers, like wasmtime's.
         embedded.function().mocks().allow_network(true);
@@ -295,10 +289,10 @@ impl Scenario {
 
         let mut steps = Vec::new();
         for step in &self.steps {
-            let bucket = embedded.kv().bucket(fn_host_test::DEFAULT_BUCKET);
-            bucket.clear();
+            let store = embedded.kv().store(fn_host_test::DEFAULT_STORE);
+            store.clear();
             for (key, value) in &self.kv {
-                bucket.set(key, value.as_bytes());
+                store.set(key, value.as_bytes());
             }
             let result = embedded.call(step.request.clone());
             let embedded_seen = Observed {

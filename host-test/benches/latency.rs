@@ -81,11 +81,11 @@ fn runtime(keep_resident: usize) -> Runtime {
 fn main() {
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let hello_path = common::artifact("hello");
-    // The same greeting without the SDK (best effort: another crate's fixture).
-    let raw_path = match common::build_all(&["raw-hello"]) {
-        Ok(mut artifacts) => artifacts.remove("fixture-raw-hello"),
+    // The same greeting without the SDK (best effort).
+    let raw_path = match fn_host_test::build_package(common::manifest("raw-hello")) {
+        Ok(artifact) => Some(artifact),
         Err(err) => {
-            eprintln!("skipping raw-hello: {err}");
+            eprintln!("skipping raw-hello: {err:#}");
             None
         }
     };

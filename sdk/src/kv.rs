@@ -16,8 +16,9 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
-/// The name of the default store ([`Store::open_default`]).
-pub const DEFAULT_STORE: &str = "default";
+/// The name of the default store ([`Store::open_default`]), the one the
+/// runtime and `fn-host-test` create for every function.
+pub use fn_wit::keyvalue::DEFAULT_STORE;
 
 /// A key-value error.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +107,9 @@ impl Store {
     }
 
     /// Atomically adds `delta` to the counter at `key` (created at 0) and
-    /// returns the new value.
+    /// returns the new value. A counter is stored as decimal digits and
+    /// nothing else (no sign, no white space): the format every host uses,
+    /// natively in tests too.
     pub fn increment(&self, key: &str, delta: u64) -> Result<u64, Error> {
         self.inner.increment(key, delta)
     }
@@ -117,10 +120,7 @@ impl Store {
         let Some(bytes) = self.get(key)? else {
             return Ok(0);
         };
-        std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
-            .ok_or_else(|| Error::NotACounter(key.to_owned()))
+        fn_wit::keyvalue::counter::parse(&bytes).ok_or_else(|| Error::NotACounter(key.to_owned()))
     }
 
     /// The value of `key` deserialised from JSON.
@@ -170,5 +170,21 @@ mod tests {
         assert!(matches!(s.increment("b", 1), Err(Error::NotACounter(_))));
         assert!(matches!(s.counter("b"), Err(Error::NotACounter(_))));
         assert_eq!(s.counter("absent").unwrap(), 0);
+    }
+
+    #[test]
+    fn counters_are_plain_decimal_digits_as_on_every_host() {
+        let s = Store::open_default().unwrap();
+        s.set("n", b"41").unwrap();
+        assert_eq!(s.counter("n").unwrap(), 41);
+        assert_eq!(s.increment("n", 1).unwrap(), 42);
+        assert_eq!(s.get("n").unwrap().as_deref(), Some(&b"42"[..]));
+        for bad in [&b" 5"[..], b"5\n", b"+5"] {
+            s.set("bad", bad).unwrap();
+            assert!(matches!(s.counter("bad"), Err(Error::NotACounter(_))));
+            assert!(matches!(s.increment("bad", 1), Err(Error::NotACounter(_))));
+        }
+        s.set("max", u64::MAX.to_string().as_bytes()).unwrap();
+        assert!(matches!(s.increment("max", 1), Err(Error::Other(_))));
     }
 }

@@ -155,21 +155,22 @@ pub(crate) mod kv {
             Ok((self.map(|m| m.keys().cloned().collect()), None))
         }
 
-        /// Counters are stored as decimal ASCII, as wasmtime's host does, so
-        /// they read back as text.
+        /// Counters are in the format the runtime's host uses
+        /// ([`fn_wit::keyvalue::counter`]), so they read back as text and a
+        /// value is a counter here exactly when it is one in the component.
         pub(crate) fn increment(&self, key: &str, delta: u64) -> Result<u64, Error> {
+            use fn_wit::keyvalue::counter;
             self.map(|m| {
-                let current = match m.get(key) {
-                    None => 0,
-                    Some(v) => std::str::from_utf8(v)
-                        .ok()
-                        .and_then(|t| t.parse::<u64>().ok())
-                        .ok_or_else(|| Error::NotACounter(key.to_owned()))?,
-                };
-                let next = current
-                    .checked_add(delta)
-                    .ok_or_else(|| Error::Other(format!("overflow incrementing {key:?}")))?;
-                m.insert(key.to_owned(), next.to_string().into_bytes());
+                let next =
+                    counter::increment(m.get(key).map(Vec::as_slice), delta).map_err(|err| {
+                        match err {
+                            counter::Error::NotACounter => Error::NotACounter(key.to_owned()),
+                            counter::Error::Overflow => {
+                                Error::Other(format!("overflow incrementing {key:?}"))
+                            }
+                        }
+                    })?;
+                m.insert(key.to_owned(), counter::format(next));
                 Ok(next)
             })
         }

@@ -10,8 +10,13 @@
 //! Bindings macros (`wit_bindgen::generate!`, `wasmtime::component::bindgen!`)
 //! read WIT from a directory: a build script writes the files there with
 //! [`write_to`] and passes the macro that directory.
+//!
+//! [`keyvalue`] holds what the WIT leaves open but guest and host must
+//! agree on (the default store's name, the counter format).
 
 #![deny(missing_docs)]
+
+pub mod keyvalue;
 
 use std::path::Path;
 
@@ -78,6 +83,25 @@ pub fn write_to(dir: &Path) -> std::io::Result<()> {
         std::fs::write(&file, contents)?;
     }
     Ok(())
+}
+
+/// For build scripts that bind the WIT: writes [`FILES`] into
+/// `OUT_DIR/wit`, then the bindings macro call `bindings` returns for that
+/// directory (its path as a string) into `OUT_DIR/<file>`, leaving both
+/// untouched when already right. `include!` the file where the bindings
+/// belong.
+///
+/// Panics with what failed: it runs in build scripts, where a panic is the
+/// way to fail the build.
+pub fn write_bindings(file: &str, bindings: impl FnOnce(&str) -> String) {
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
+    let dir = out.join("wit");
+    write_to(&dir).expect("write the WIT into OUT_DIR");
+    let bindings = bindings(dir.to_str().expect("OUT_DIR is UTF-8"));
+    let file = out.join(file);
+    if std::fs::read_to_string(&file).ok().as_deref() != Some(bindings.as_str()) {
+        std::fs::write(&file, bindings).unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@ use std::io::Write as _;
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
-use fn_host_test::{CallResult, CloudEvent};
+use fn_runtime::CallResult;
+use fnsdk::CloudEvent;
 
-use crate::target::{RunTarget, runtime_for};
+use crate::target::RunTarget;
 
 /// Call the function once on the embedded runtime and print the result
 ///
@@ -116,7 +117,7 @@ impl Args {
             .enable_all()
             .build()?;
         let result = tokio.block_on(async {
-            let runtime = runtime_for(&artifact)?;
+            let runtime = self.run.runtime_for(&artifact)?;
             let function = self.run.load(&runtime, &artifact)?;
             anyhow::Ok(function.handle(request).await)
         })?;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use fn_host_test::Function;
+use fn_runtime::Function;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -16,7 +16,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::target::{RunTarget, runtime_for};
+use crate::target::RunTarget;
 
 /// Serve the function over HTTP on the embedded runtime
 ///
@@ -50,7 +50,7 @@ impl Args {
             .enable_all()
             .build()?;
         tokio.block_on(async move {
-            let runtime = runtime_for(&artifact)?;
+            let runtime = self.run.runtime_for(&artifact)?;
             let started = Instant::now();
             let function = self.run.load(&runtime, &artifact)?;
             let listener = TcpListener::bind(self.addr).await.with_context(|| {

@@ -28,7 +28,7 @@ fn main() {
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let f = TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .expect("load analytics");
-    f.limits(Limits::default().with_max_request_body(256 << 20));
+    f.set_limits(Limits::default().with_max_request_body(256 << 20));
 
     let data = common::sales(ROWS);
     let formats = [

@@ -101,7 +101,7 @@ fn csv_and_ndjson_give_the_same_report_with_the_known_totals() {
 fn tens_of_thousands_of_rows_in_one_upload() {
     let f = analytics();
     // NDJSON rows are ~100 bytes: 60k of them pass the 10 MiB default cap.
-    f.limits(Limits::default().with_max_request_body(64 << 20));
+    f.set_limits(Limits::default().with_max_request_body(64 << 20));
     let data = sales(60_000);
     for (name, content_type, body) in [
         ("big-csv", "text/csv", to_csv(&data)),
@@ -296,7 +296,10 @@ fn unusable_uploads_are_client_errors_with_a_reason() {
         "{}",
         res.text()
     );
-    assert!(f.kv().bucket("default").keys().is_empty(), "nothing stored");
+    assert!(
+        f.kv().store(fn_host_test::DEFAULT_STORE).keys().is_empty(),
+        "nothing stored"
+    );
 
     let res = f.get("/datasets/nope/report");
     assert_eq!(res.status(), 404);
@@ -306,7 +309,7 @@ fn unusable_uploads_are_client_errors_with_a_reason() {
     assert_eq!(f.get("/elsewhere").status(), 404);
 
     // Past the body cap the runtime answers 413 before the function runs.
-    f.limits(Limits::default().with_max_request_body(1_000));
+    f.set_limits(Limits::default().with_max_request_body(1_000));
     assert_eq!(
         upload(&f, "ok", "text/csv", to_csv(&sales(100))).status(),
         413

@@ -17,8 +17,8 @@ fn function() -> TestFunction {
 /// A shop with two products, configured, and no payment mock yet.
 fn shop() -> TestFunction {
     let f = function();
-    f.config("payment_api_key", "sk_test_123")
-        .config("payment_api_url", PAY_URL);
+    f.set_config("payment_api_key", "sk_test_123")
+        .set_config("payment_api_url", PAY_URL);
     let kv = f.kv();
     kv.set_json(
         "product:tee",
@@ -262,7 +262,7 @@ fn a_declined_card_is_402_with_the_message_and_releases_stock() {
     assert_eq!(available(&f, "tee"), 5);
     assert!(
         f.kv()
-            .bucket("default")
+            .store(fn_host_test::DEFAULT_STORE)
             .keys()
             .iter()
             .all(|k| !k.starts_with("order:"))

@@ -30,7 +30,7 @@ fn mfa() -> TestFunction {
         ("email_api_key", "re_test"),
         ("email_from", "auth@example.com"),
     ] {
-        f.config(key, value);
+        f.set_config(key, value);
     }
     f.mock_http(Method::POST, SMS_URL, reply(201, r#"{"sid":"SM1"}"#));
     f.mock_http(Method::POST, EMAIL_URL, reply(200, r#"{"id":"em_1"}"#));
@@ -156,7 +156,7 @@ fn wrong_codes_count_down_then_even_the_right_code_is_refused() {
 #[test]
 fn max_attempts_comes_from_config() {
     let f = mfa();
-    f.config("max_attempts", "2");
+    f.set_config("max_attempts", "2");
     let code = sent_code(&send_sms(&f, "bob"));
     let wrong = another_code(&code);
     assert_eq!(
@@ -173,7 +173,7 @@ fn max_attempts_comes_from_config() {
 #[test]
 fn expired_code_is_gone_and_deleted() {
     let f = mfa();
-    f.config("code_ttl_seconds", "60");
+    f.set_config("code_ttl_seconds", "60");
     let res = send_sms(&f, "carol");
     assert_eq!(res.json::<Value>().unwrap()["expires_in"], 60);
     let code = sent_code(&res);
@@ -325,7 +325,7 @@ fn invalid_input_is_400_with_a_message() {
     assert!(error_of(&res).contains("invalid JSON"), "{}", res.text());
     assert_eq!(f.get("/mfa/send").status(), 405);
     assert_eq!(f.get("/elsewhere").status(), 404);
-    assert!(f.kv().bucket("default").keys().is_empty());
+    assert!(f.kv().store(fn_host_test::DEFAULT_STORE).keys().is_empty());
 }
 
 #[test]

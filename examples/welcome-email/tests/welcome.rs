@@ -23,9 +23,9 @@ fn load() -> TestFunction {
 /// Configured, with the provider accepting every message.
 fn configured() -> TestFunction {
     let f = load();
-    f.config("email_api_key", "re_test_123")
-        .config("email_api_url", "https://mail.test")
-        .config("email_from", "Acme <welcome@acme.test>");
+    f.set_config("email_api_key", "re_test_123")
+        .set_config("email_api_url", "https://mail.test")
+        .set_config("email_from", "Acme <welcome@acme.test>");
     provider_answers(&f, 200, json!({"id": "msg_1"}));
     f
 }
@@ -213,7 +213,7 @@ fn a_refused_message_is_422_and_logged() {
 #[test]
 fn a_missing_api_key_is_500_and_sends_nothing() {
     let f = load();
-    f.config("email_api_url", "https://mail.test");
+    f.set_config("email_api_url", "https://mail.test");
     let res = f.send_event(&registered("evt-8", "Ada", "ada@example.com"));
     assert_eq!(
         res.status(),

@@ -56,7 +56,7 @@ fn malformed_events_are_rejected_with_400() {
     // Another event type.
     let event = CloudEvent::new("com.example.other", "/users", json!({"email": "c@d.e"}));
     assert_eq!(f.send_event(&event).status(), 400);
-    assert!(f.kv().bucket("default").keys().is_empty());
+    assert!(f.kv().store(fn_host_test::DEFAULT_STORE).keys().is_empty());
 
     // And a good event still goes through.
     let event = CloudEvent::new(TYPE, "/users", json!({"email": "ok@d.e"}));

@@ -36,7 +36,7 @@ fn a_panic_is_a_500_with_the_message_in_stderr() {
 #[test]
 fn an_infinite_loop_times_out_with_504() {
     let f = load("spin");
-    f.limits(Limits::default().with_timeout(Duration::from_millis(300)));
+    f.set_limits(Limits::default().with_timeout(Duration::from_millis(300)));
     let res = f.get("/spin");
     assert_eq!(res.status(), 504, "{}", res.describe());
     assert_eq!(
@@ -57,7 +57,7 @@ fn an_infinite_loop_times_out_with_504() {
 #[test]
 fn a_memory_hog_hits_the_cap_with_500() {
     let f = load("memory-hog");
-    f.limits(Limits::default().with_memory(32 << 20));
+    f.set_limits(Limits::default().with_memory(32 << 20));
     let res = f.get("/hog");
     assert_eq!(res.status(), 500, "{}", res.describe());
     assert_eq!(res.error, Some(CallError::MemoryLimit { limit: 32 << 20 }));
@@ -76,7 +76,7 @@ fn a_memory_hog_hits_the_cap_with_500() {
 #[test]
 fn fuel_exhaustion_is_a_500() {
     let f = TestFunction::load_with_fuel(artifact("spin")).unwrap();
-    f.limits(Limits::default().with_fuel(50_000_000));
+    f.set_limits(Limits::default().with_fuel(50_000_000));
     let res = f.get("/spin");
     assert_eq!(res.status(), 500, "{}", res.describe());
     assert_eq!(res.error, Some(CallError::OutOfFuel(50_000_000)));
@@ -88,7 +88,7 @@ fn fuel_exhaustion_is_a_500() {
 #[test]
 fn an_oversized_body_is_refused_with_413_before_the_guest_runs() {
     let f = load("json-echo");
-    f.limits(Limits::default().with_max_request_body(1024));
+    f.set_limits(Limits::default().with_max_request_body(1024));
     let big = format!("[\"{}\"]", "x".repeat(2048));
     let res = f.post("/", big);
     assert_eq!(res.status(), 413, "{}", res.describe());
@@ -109,7 +109,7 @@ fn an_oversized_body_is_refused_with_413_before_the_guest_runs() {
 #[test]
 fn streaming_bodies_are_capped_by_content_length_and_by_reading() {
     let f = load("json-echo");
-    f.limits(Limits::default().with_max_request_body(16));
+    f.set_limits(Limits::default().with_max_request_body(16));
     let function = f.function().clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -33,12 +33,52 @@ fn functions_have_separate_stores() {
 }
 
 #[test]
-fn unknown_buckets_are_refused_until_created() {
+fn unknown_stores_are_refused_until_created() {
     let f = load("kv-counter");
     let res = f.get("/open?store=orders");
     assert_eq!(res.status(), 500, "{}", res.describe());
-    f.kv().bucket("orders").set("o-1", "paid");
+    f.kv().store("orders").set("o-1", "paid");
     let res = f.get("/open?store=orders");
     assert_eq!(res.status(), 200, "{}", res.describe());
     assert_eq!(res.text(), "opened orders");
+}
+
+/// The SDK's native backend (plain `cargo test` of a handler) and the
+/// component on the runtime read a stored counter the same way: both use
+/// `fn_wit::keyvalue::counter`, so `" 5"` is refused by both.
+#[test]
+fn native_tests_and_the_component_agree_on_what_a_counter_is() {
+    let f = load("kv-counter");
+    for stored in [
+        "41",
+        "0",
+        " 5",
+        "5 ",
+        "5\n",
+        "+5",
+        "-5",
+        "",
+        "x",
+        "18446744073709551615",
+    ] {
+        fnsdk::testing::reset();
+        let native = fnsdk::kv::Store::open_default().unwrap();
+        native.set("visits", stored.as_bytes()).unwrap();
+        let native = native.increment("visits", 1).ok();
+
+        f.kv().set("visits", stored);
+        let res = f.get("/");
+        let component = (res.status() == 200).then(|| res.text().parse::<u64>().unwrap());
+
+        assert_eq!(native, component, "stored {stored:?}: {}", res.describe());
+        let expected = stored
+            .parse::<u64>()
+            .ok()
+            .filter(|_| !stored.starts_with('+'));
+        assert_eq!(
+            component,
+            expected.and_then(|n| n.checked_add(1)),
+            "{stored:?}"
+        );
+    }
 }

@@ -1,8 +1,9 @@
-//! Trusted keys: a signed artifact loads and runs; unsigned, tampered and
-//! foreign-signed artifacts are refused at load, each with its own message.
+//! Trusted keys (`RuntimeConfig::trusted_keys`, the one place trust is set):
+//! a signed artifact loads and runs; unsigned, tampered and foreign-signed
+//! artifacts are refused at load, each with its own message.
 
 use crate::common::artifact;
-use fn_host_test::{Error, PublicKey, Runtime, TestFunction, VerifyError};
+use fn_host_test::{Error, PublicKey, Runtime, RuntimeConfig, TestFunction, VerifyError};
 use fn_sign::KeyPair;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -33,12 +34,21 @@ fn signed_hello() -> &'static Signed {
     })
 }
 
-/// Writes `bytes` next to the signed artifact and loads it with `trusted`.
-fn load_variant(name: &str, bytes: &[u8], trusted: &[PublicKey]) -> Result<(), Error> {
+/// A small runtime that trusts `keys`.
+fn trusting(keys: &[PublicKey]) -> Runtime {
+    Runtime::new(RuntimeConfig {
+        max_instances: 4,
+        trusted_keys: keys.to_vec(),
+        ..RuntimeConfig::default()
+    })
+    .unwrap()
+}
+
+/// Writes `bytes` next to the signed artifact and loads it on `runtime`.
+fn load_variant(name: &str, bytes: &[u8], runtime: &Runtime) -> Result<(), Error> {
     let path = signed_hello().signed.with_file_name(name);
     std::fs::write(&path, bytes).unwrap();
-    let runtime = Runtime::shared().unwrap();
-    runtime.load_verified(&path, trusted).map(drop)
+    runtime.load(&path).map(drop)
 }
 
 fn refusal(err: Error) -> VerifyError {
@@ -51,14 +61,14 @@ fn refusal(err: Error) -> VerifyError {
 #[test]
 fn a_signed_artifact_loads_and_runs_with_its_key_trusted() {
     let s = signed_hello();
-    let f = TestFunction::load_verified(&s.signed, &[s.key.public]).unwrap();
+    let f = TestFunction::load_on(&trusting(&[s.key.public]), &s.signed).unwrap();
     let res = f.get("/?name=Ada");
     assert_eq!(res.status(), 200, "{}", res.describe());
     assert_eq!(res.text(), "Hello, Ada!");
 
     // Any one trusted key is enough.
     let other = KeyPair::generate().public;
-    TestFunction::load_verified(&s.signed, &[other, s.key.public])
+    TestFunction::load_on(&trusting(&[other, s.key.public]), &s.signed)
         .unwrap()
         .get("/")
         .assert_ok();
@@ -67,12 +77,7 @@ fn a_signed_artifact_loads_and_runs_with_its_key_trusted() {
 #[test]
 fn a_runtime_with_trusted_keys_verifies_every_load() {
     let s = signed_hello();
-    let runtime = Runtime::new(fn_host_test::RuntimeConfig {
-        max_instances: 4,
-        trusted_keys: vec![s.key.public],
-        ..Default::default()
-    })
-    .unwrap();
+    let runtime = trusting(&[s.key.public]);
     let f = TestFunction::load_on(&runtime, &s.signed).unwrap();
     assert_eq!(f.get("/?name=Bo").text(), "Hello, Bo!");
     let err = runtime.load(&s.unsigned).unwrap_err();
@@ -89,7 +94,7 @@ fn a_runtime_with_trusted_keys_verifies_every_load() {
 #[test]
 fn unsigned_tampered_and_foreign_artifacts_are_refused_each_with_its_message() {
     let s = signed_hello();
-    let trusted = [s.key.public];
+    let trusted = trusting(&[s.key.public]);
     let signed = std::fs::read(&s.signed).unwrap();
 
     let unsigned = std::fs::read(&s.unsigned).unwrap();
@@ -117,7 +122,8 @@ fn unsigned_tampered_and_foreign_artifacts_are_refused_each_with_its_message() {
     let err = load_variant("truncated.wasm", truncated, &trusted).unwrap_err();
     assert!(matches!(refusal(err), VerifyError::ContentModified { .. }));
 
-    let foreign = load_variant("foreign.wasm", &signed, &[KeyPair::generate().public])
+    let foreign = trusting(&[KeyPair::generate().public]);
+    let foreign = load_variant("foreign.wasm", &signed, &foreign)
         .unwrap_err()
         .to_string();
     assert!(
@@ -131,11 +137,12 @@ fn unsigned_tampered_and_foreign_artifacts_are_refused_each_with_its_message() {
 }
 
 #[test]
-fn an_empty_trusted_list_refuses_rather_than_skipping_verification() {
+fn without_trusted_keys_signatures_are_not_checked() {
     let s = signed_hello();
-    let err = TestFunction::load_verified(&s.signed, &[]).unwrap_err();
-    assert!(
-        format!("{err:#}").contains("no trusted public keys"),
-        "{err:#}"
-    );
+    let runtime = Runtime::shared().unwrap();
+    assert!(runtime.config().trusted_keys.is_empty());
+    for path in [&s.unsigned, &s.signed] {
+        let f = TestFunction::load_on(&runtime, path).unwrap();
+        assert_eq!(f.get("/?name=Di").text(), "Hello, Di!");
+    }
 }

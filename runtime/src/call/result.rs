@@ -5,7 +5,7 @@ use crate::logs::Logs;
 use crate::outbound::{Outcome, RecordedRequest};
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Measurements of one call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -140,6 +140,21 @@ pub struct CallResult {
 }
 
 impl CallResult {
+    /// The result of a call refused before the guest ran.
+    pub(crate) fn rejected(error: CallError, started: Instant) -> CallResult {
+        CallResult {
+            response: error.response(),
+            logs: Logs::default(),
+            host_log: vec![error.to_string()],
+            metrics: Metrics {
+                total: started.elapsed(),
+                ..Metrics::default()
+            },
+            outbound: Vec::new(),
+            error: Some(error),
+        }
+    }
+
     /// The response status.
     pub fn status(&self) -> StatusCode {
         self.response.status()

@@ -1,9 +1,8 @@
 //! One call on one fresh instance: hand the request over, drive the guest,
 //! collect the response, and explain failures.
 
-use crate::call::{CallError, CallResult, Metrics};
+use super::{CallError, HostState};
 use crate::limits::{Limits, MemoryLimitExceeded, TimeoutExceeded};
-use crate::state::HostState;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use std::time::{Duration, Instant};
@@ -31,21 +30,6 @@ pub(crate) struct Timings {
     pub(crate) instantiate: Duration,
     /// When the handler was called, if it was.
     pub(crate) called: Option<Instant>,
-}
-
-/// The result of a call refused before the guest ran.
-pub(crate) fn rejected(error: CallError, started: Instant) -> CallResult {
-    CallResult {
-        response: error.response(),
-        logs: Default::default(),
-        host_log: vec![error.to_string()],
-        metrics: Metrics {
-            total: started.elapsed(),
-            ..Metrics::default()
-        },
-        outbound: Vec::new(),
-        error: Some(error),
-    }
 }
 
 /// Makes a request the runtime accepts: an authority (tests often write

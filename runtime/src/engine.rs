@@ -1,9 +1,9 @@
 //! The engine, the linker and the compiled-component cache, one per process.
 
 use crate::cache::{self, ContentHash};
+use crate::call::{self, HostState};
 use crate::error::Error;
 use crate::function::Function;
-use crate::state::{self, HostState};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -39,8 +39,12 @@ pub struct RuntimeConfig {
     /// dirtied (`PAGEMAP_SCAN`, 6.7+), and 0 elsewhere, where the whole
     /// region would be cleared on every call.
     pub keep_resident: usize,
-    /// When not empty, every component must carry a valid signature by one
-    /// of these keys (see `cargo fn sign`); others are refused at load.
+    /// The signature trust of this runtime, and the only place it is set:
+    /// when not empty, every component [`Runtime::load`] and
+    /// [`Runtime::load_bytes`] accept must carry a valid signature by one of
+    /// these keys (see `cargo fn sign`); unsigned, tampered and
+    /// foreign-signed components are refused with [`Error::Verify`]. Empty
+    /// (the default): signatures are not checked.
     pub trusted_keys: Vec<fn_sign::PublicKey>,
 }
 
@@ -88,7 +92,7 @@ impl Runtime {
     /// Builds an engine for `config` and starts its epoch ticker.
     pub fn new(config: RuntimeConfig) -> Result<Runtime, Error> {
         let engine = Engine::new(&engine_config(&config)).map_err(Error::engine)?;
-        let linker = state::linker(&engine).map_err(Error::engine)?;
+        let linker = call::linker(&engine).map_err(Error::engine)?;
         start_ticker(&engine, config.epoch_tick);
         Ok(Runtime {
             inner: Arc::new(Inner {
@@ -161,7 +165,8 @@ impl Runtime {
         components.get(hash).cloned()
     }
 
-    /// Loads the component at `path` as a [`Function`].
+    /// Loads the component at `path` as a [`Function`], verifying its
+    /// signature when [`RuntimeConfig::trusted_keys`] is set.
     pub fn load(&self, path: impl AsRef<Path>) -> Result<Function, Error> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| Error::Read {
@@ -176,35 +181,25 @@ impl Runtime {
             .map_err(|e| e.with_path(path))
     }
 
-    /// Loads the component at `path`, refusing it unless it is signed by
-    /// one of `trusted` (an empty list is refused too: nothing to trust).
-    pub fn load_verified(
-        &self,
-        path: impl AsRef<Path>,
-        trusted: &[fn_sign::PublicKey],
-    ) -> Result<Function, Error> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        fn_sign::verify(&bytes, trusted).map_err(|reason| Error::Verify {
-            path: Some(path.to_owned()),
-            reason,
-        })?;
-        self.load(path)
-    }
-
     /// Loads a component from memory as a [`Function`] named `name`. With
-    /// [`RuntimeConfig::trusted_keys`] set, the signature is checked first.
+    /// [`RuntimeConfig::trusted_keys`] set, the signature is checked first:
+    /// the one verification path of the runtime ([`Runtime::load`] comes
+    /// here too).
     pub fn load_bytes(&self, name: &str, bytes: &[u8]) -> Result<Function, Error> {
-        let trusted = &self.inner.config.trusted_keys;
-        if !trusted.is_empty() {
-            fn_sign::verify(bytes, trusted)
-                .map_err(|reason| Error::Verify { path: None, reason })?;
-        }
+        self.verify(bytes)?;
         let component = self.compile(bytes)?;
         Function::new(self.clone(), name, &component)
+    }
+
+    /// Refuses `bytes` unless signed by a trusted key (when any are set).
+    fn verify(&self, bytes: &[u8]) -> Result<(), Error> {
+        let trusted = &self.inner.config.trusted_keys;
+        if trusted.is_empty() {
+            return Ok(());
+        }
+        fn_sign::verify(bytes, trusted)
+            .map(drop)
+            .map_err(|reason| Error::Verify { path: None, reason })
     }
 }
 
@@ -247,7 +242,7 @@ fn engine_config(config: &RuntimeConfig) -> Config {
 fn start_ticker(engine: &Engine, tick: Duration) {
     let weak = engine.weak();
     let spawned = std::thread::Builder::new()
-        .name("fn-host-test-epoch".into())
+        .name("fn-runtime-epoch".into())
         .spawn(move || {
             loop {
                 std::thread::sleep(tick);
@@ -259,6 +254,6 @@ fn start_ticker(engine: &Engine, tick: Duration) {
         });
     if let Err(err) = spawned {
         // Without a ticker only the tokio timeout stops runaway guests.
-        eprintln!("fn-host-test: could not start the epoch ticker thread: {err}");
+        eprintln!("fn-runtime: could not start the epoch ticker thread: {err}");
     }
 }

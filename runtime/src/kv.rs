@@ -1,6 +1,10 @@
-//! `wasi:keyvalue/{store,atomics}@0.2.0-draft` served from in-memory buckets
+//! `wasi:keyvalue/{store,atomics}@0.2.0-draft` served from in-memory stores
 //! that outlive a call and that the embedder can seed and read.
+//!
+//! One word throughout: a *store* is what a guest opens by name (the WIT
+//! calls the open handle a `bucket`; that name stays inside the bindings).
 
+use fn_wit::keyvalue::counter;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
@@ -13,31 +17,32 @@ mod bindings {
 
 use bindings::wasi::keyvalue::{atomics, store};
 
-/// The bucket every function can open without configuration (`fnsdk::kv`
-/// opens it by default).
-pub const DEFAULT_BUCKET: &str = "default";
+/// The store every function can open without configuration
+/// (`fnsdk::kv::Store::open_default` opens it); the same constant as the SDK's.
+pub use fn_wit::keyvalue::DEFAULT_STORE;
 
 /// Keys returned per `list-keys` page.
 const PAGE: usize = 1000;
 
 type Entries = Arc<Mutex<BTreeMap<String, Vec<u8>>>>;
 
-/// Key-value buckets shared by every call of a function (clones share them).
+/// The key-value stores of a function, shared by all its calls (clones share
+/// them).
 ///
-/// The bucket [`DEFAULT_BUCKET`] always exists; other buckets exist once
-/// created with [`KeyValue::bucket`]. A guest opening any other name gets
+/// The store [`DEFAULT_STORE`] always exists; other stores exist once
+/// created with [`KeyValue::store`]. A guest opening any other name gets
 /// `no-such-store`.
 #[derive(Clone, Debug)]
 pub struct KeyValue {
-    buckets: Arc<Mutex<HashMap<String, Entries>>>,
+    stores: Arc<Mutex<HashMap<String, Entries>>>,
 }
 
 impl Default for KeyValue {
     fn default() -> Self {
         let kv = KeyValue {
-            buckets: Arc::default(),
+            stores: Arc::default(),
         };
-        kv.bucket(DEFAULT_BUCKET);
+        kv.store(DEFAULT_STORE);
         kv
     }
 }
@@ -47,55 +52,55 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl KeyValue {
-    /// An empty store with the default bucket.
+    /// Only the default store, empty.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The bucket `name`, created empty if it does not exist.
-    pub fn bucket(&self, name: &str) -> Bucket {
-        let entries = lock(&self.buckets)
+    /// The store `name`, created empty if it does not exist.
+    pub fn store(&self, name: &str) -> Store {
+        let entries = lock(&self.stores)
             .entry(name.to_owned())
             .or_default()
             .clone();
-        Bucket { entries }
+        Store { entries }
     }
 
-    fn existing(&self, name: &str) -> Option<Bucket> {
-        lock(&self.buckets).get(name).map(|entries| Bucket {
+    fn existing(&self, name: &str) -> Option<Store> {
+        lock(&self.stores).get(name).map(|entries| Store {
             entries: entries.clone(),
         })
     }
 
-    /// Names of all buckets.
-    pub fn bucket_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = lock(&self.buckets).keys().cloned().collect();
+    /// Names of all stores.
+    pub fn store_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = lock(&self.stores).keys().cloned().collect();
         names.sort();
         names
     }
 
-    /// Sets `key` in the default bucket.
+    /// Sets `key` in the default store.
     pub fn set(&self, key: &str, value: impl Into<Vec<u8>>) {
-        self.bucket(DEFAULT_BUCKET).set(key, value);
+        self.store(DEFAULT_STORE).set(key, value);
     }
 
-    /// Reads `key` from the default bucket.
+    /// Reads `key` from the default store.
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
-        self.bucket(DEFAULT_BUCKET).get(key)
+        self.store(DEFAULT_STORE).get(key)
     }
 
-    /// Reads `key` from the default bucket as UTF-8 text.
+    /// Reads `key` from the default store as UTF-8 text.
     pub fn get_str(&self, key: &str) -> Option<String> {
-        self.bucket(DEFAULT_BUCKET).get_str(key)
+        self.store(DEFAULT_STORE).get_str(key)
     }
 
-    /// Serializes `value` as JSON into `key` of the default bucket.
+    /// Serializes `value` as JSON into `key` of the default store.
     pub fn set_json<T: serde::Serialize>(&self, key: &str, value: &T) -> serde_json::Result<()> {
         self.set(key, serde_json::to_vec(value)?);
         Ok(())
     }
 
-    /// Reads `key` of the default bucket as JSON; `None` when absent.
+    /// Reads `key` of the default store as JSON; `None` when absent.
     pub fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         key: &str,
@@ -106,13 +111,13 @@ impl KeyValue {
     }
 }
 
-/// One bucket of a [`KeyValue`] store, shared with the guest.
+/// One store of a [`KeyValue`], shared with the guest.
 #[derive(Clone, Debug)]
-pub struct Bucket {
+pub struct Store {
     entries: Entries,
 }
 
-impl Bucket {
+impl Store {
     /// Sets `key` to `value`.
     pub fn set(&self, key: &str, value: impl Into<Vec<u8>>) {
         lock(&self.entries).insert(key.to_owned(), value.into());
@@ -144,27 +149,21 @@ impl Bucket {
         lock(&self.entries).clear();
     }
 
-    /// Adds `delta` to the counter at `key` (decimal text, the encoding
-    /// `wasmtime serve` uses too), creating it at 0; returns the new value.
+    /// Adds `delta` to the counter at `key`, creating it at 0; returns the
+    /// new value. Counters are in the format of [`fn_wit::keyvalue::counter`]
+    /// (decimal digits, what the SDK's native backend and `wasmtime serve`
+    /// use too); the error names the key and says what is wrong.
     pub fn increment(&self, key: &str, delta: u64) -> Result<u64, String> {
         let mut entries = lock(&self.entries);
-        let current = match entries.get(key) {
-            None => 0,
-            Some(bytes) => std::str::from_utf8(bytes)
-                .ok()
-                .and_then(|text| text.trim().parse::<u64>().ok())
-                .ok_or_else(|| format!("the value at `{key}` is not a counter (decimal text)"))?,
-        };
-        let next = current
-            .checked_add(delta)
-            .ok_or_else(|| format!("incrementing `{key}` by {delta} overflows a u64"))?;
-        entries.insert(key.to_owned(), next.to_string().into_bytes());
+        let next = counter::increment(entries.get(key).map(Vec::as_slice), delta)
+            .map_err(|err| format!("incrementing `{key}` by {delta}: {err}"))?;
+        entries.insert(key.to_owned(), counter::format(next));
         Ok(next)
     }
 }
 
-/// The host-side value behind a guest's `bucket` handle.
-pub struct BucketResource(Bucket);
+/// The host-side value behind a guest's `bucket` handle (an open [`Store`]).
+pub struct BucketResource(Store);
 
 /// The view the generated host traits are implemented for.
 pub(crate) struct KvHost<'a> {
@@ -191,7 +190,7 @@ pub(crate) fn add_to_linker<T: 'static>(
 type KvResult<T> = wasmtime::Result<Result<T, store::Error>>;
 
 impl KvHost<'_> {
-    fn bucket(&self, handle: &Resource<BucketResource>) -> wasmtime::Result<Bucket> {
+    fn bucket(&self, handle: &Resource<BucketResource>) -> wasmtime::Result<Store> {
         Ok(self.table.get(handle)?.0.clone())
     }
 }
@@ -267,18 +266,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn clones_share_buckets_and_default_exists() {
+    fn clones_share_stores_and_default_exists() {
         let kv = KeyValue::new();
         let other = kv.clone();
         other.set("k", "v");
         assert_eq!(kv.get_str("k").as_deref(), Some("v"));
-        assert_eq!(kv.bucket_names(), vec![DEFAULT_BUCKET.to_owned()]);
+        assert_eq!(kv.store_names(), vec![DEFAULT_STORE.to_owned()]);
         assert!(kv.existing("nope").is_none());
     }
 
     #[test]
     fn increment_uses_decimal_text_and_reports_bad_values() {
-        let bucket = KeyValue::new().bucket("counters");
+        let bucket = KeyValue::new().store("counters");
         assert_eq!(bucket.increment("a", 2).unwrap(), 2);
         assert_eq!(bucket.increment("a", 3).unwrap(), 5);
         assert_eq!(bucket.get_str("a").as_deref(), Some("5"));
@@ -286,6 +285,13 @@ mod tests {
         assert_eq!(bucket.increment("b", 1).unwrap(), 42);
         bucket.set("c", "not a number");
         assert!(bucket.increment("c", 1).unwrap_err().contains("`c`"));
+        bucket.set("e", " 5");
+        assert!(
+            bucket
+                .increment("e", 1)
+                .unwrap_err()
+                .contains("not a counter")
+        );
         bucket.set("d", u64::MAX.to_string());
         assert!(bucket.increment("d", 1).unwrap_err().contains("overflow"));
     }
@@ -293,7 +299,7 @@ mod tests {
     #[test]
     fn list_keys_pages_with_a_cursor() {
         let kv = KeyValue::new();
-        let bucket = kv.bucket(DEFAULT_BUCKET);
+        let bucket = kv.store(DEFAULT_STORE);
         for i in 0..(PAGE + 5) {
             bucket.set(&format!("k{i:05}"), "x");
         }
@@ -302,7 +308,7 @@ mod tests {
             kv: &kv,
             table: &mut table,
         };
-        let handle = store::Host::open(&mut host, DEFAULT_BUCKET.into())
+        let handle = store::Host::open(&mut host, DEFAULT_STORE.into())
             .unwrap()
             .unwrap();
         let rep = handle.rep();

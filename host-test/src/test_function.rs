@@ -1,15 +1,13 @@
 //! The synchronous test harness: [`TestFunction`] for plain `#[test]`s.
 
-use crate::call::CallResult;
-use crate::function::Function;
-use crate::kv::KeyValue;
-use crate::limits::Limits;
-use crate::runtime::Runtime;
+use crate::build::build_package;
 use anyhow::Context as _;
 use bytes::Bytes;
+use fn_runtime::{CallResult, Function, KeyValue, Limits, Runtime};
 use fnsdk::CloudEvent;
 use http::Method;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A function under test, with a blocking API.
@@ -18,7 +16,7 @@ use std::path::Path;
 /// use fn_host_test::TestFunction;
 ///
 /// let f = TestFunction::load("target/fn/hello.wasm").unwrap();
-/// f.config("greeting", "hi");
+/// f.set_config("greeting", "hi");
 /// let res = f.get("/?name=Ada");
 /// assert_eq!(res.status(), 200, "{}", res.describe());
 /// assert_eq!(res.text(), "hi, Ada");
@@ -28,6 +26,11 @@ use std::path::Path;
 /// carry over between calls. Inside an async test use [`Self::function`]
 /// and `.handle(..).await` instead: the blocking calls here would panic
 /// inside a tokio runtime.
+///
+/// Setters are named `set_*` and getters after what they return, as on
+/// [`Function`]. To require signatures, load on a runtime whose
+/// [`RuntimeConfig::trusted_keys`](fn_runtime::RuntimeConfig::trusted_keys)
+/// are set ([`Self::load_on`]).
 #[derive(Debug)]
 pub struct TestFunction {
     function: Function,
@@ -42,35 +45,20 @@ impl TestFunction {
     }
 
     /// Loads the component at `path` on the process-wide runtime that meters
-    /// fuel ([`Metrics::fuel`](crate::Metrics::fuel) is then set).
+    /// fuel ([`Metrics::fuel`](fn_runtime::Metrics::fuel) is then set).
     pub fn load_with_fuel(path: impl AsRef<Path>) -> anyhow::Result<Self> {
         let runtime = Runtime::shared_with_fuel().context("starting the wasmtime runtime")?;
         Self::load_on(&runtime, path)
     }
 
-    /// Loads the component at `path` on the process-wide runtime, refusing
-    /// it unless it is signed by one of `trusted`.
-    pub fn load_verified(
-        path: impl AsRef<Path>,
-        trusted: &[fn_sign::PublicKey],
-    ) -> anyhow::Result<Self> {
-        let path = path.as_ref();
-        let runtime = Runtime::shared().context("starting the wasmtime runtime")?;
-        let function = runtime.load_verified(path, trusted)?;
-        Self::new(function)
-    }
-
-    /// Builds the package whose `Cargo.toml` is `manifest_path` with the
-    /// `cargo fn build` pipeline (release) and loads the artifact: the exact
-    /// bytes `cargo fn build --release` ships.
-    ///
-    /// The package is built once per test process (cargo itself skips the
-    /// work when nothing changed, so a stale artifact is never loaded);
-    /// every call gets a fresh function with its own key-value, config and
-    /// mocks. In a function's own tests:
+    /// Builds the package whose `Cargo.toml` is `manifest_path` with
+    /// [`build_package`] (the `cargo fn build --release` pipeline, once per
+    /// test process) and loads the artifact. Every call gets a fresh
+    /// function with its own key-value, config and mocks. In a function's own
+    /// tests:
     /// `TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))`.
     pub fn from_package(manifest_path: impl AsRef<Path>) -> anyhow::Result<Self> {
-        let artifact = built_artifact(manifest_path.as_ref())?;
+        let artifact = build_package(manifest_path)?;
         Self::load(&artifact)
     }
 
@@ -148,10 +136,15 @@ impl TestFunction {
         self.function.kv()
     }
 
-    /// Sets a config value for the following calls.
-    pub fn config(&self, key: impl Into<String>, value: impl Into<String>) -> &Self {
+    /// Sets a config value (`wasi:config/store`) for the following calls.
+    pub fn set_config(&self, key: impl Into<String>, value: impl Into<String>) -> &Self {
         self.function.set_config(key, value);
         self
+    }
+
+    /// The config values the following calls see.
+    pub fn config_values(&self) -> BTreeMap<String, String> {
+        self.function.config_values()
     }
 
     /// Answers outbound `method url` requests (exact URL) with `response`.
@@ -168,12 +161,15 @@ impl TestFunction {
     }
 
     /// Answers outbound `method` requests whose URL starts with `prefix`.
-    pub fn mock_http_prefix<B: Into<Bytes>>(
+    pub fn mock_http_prefix<B>(
         &self,
         method: Method,
         prefix: &str,
         response: http::Response<B>,
-    ) -> &Self {
+    ) -> &Self
+    where
+        B: Into<Bytes>,
+    {
         self.function
             .mocks()
             .mock_prefix(Some(method), prefix, response.map(Into::into));
@@ -197,11 +193,16 @@ impl TestFunction {
     /// Replaces the per-call limits. Panics when they exceed what the
     /// runtime allows (see [`Function::set_limits`]).
     #[track_caller]
-    pub fn limits(&self, limits: Limits) -> &Self {
+    pub fn set_limits(&self, limits: Limits) -> &Self {
         if let Err(err) = self.function.set_limits(limits) {
             panic!("{err}");
         }
         self
+    }
+
+    /// The per-call limits in force.
+    pub fn limits(&self) -> Limits {
+        self.function.limits()
     }
 }
 
@@ -211,34 +212,4 @@ fn request(method: Method, path: &str, body: Bytes) -> http::Request<Bytes> {
         .uri(path)
         .body(body)
         .unwrap_or_else(|err| panic!("invalid request path {path:?}: {err}"))
-}
-
-/// The artifact of each package built by [`TestFunction::from_package`] in
-/// this process, by manifest path. The lock is held while building, so
-/// concurrent tests wait for one build instead of racing cargo.
-fn built_artifact(manifest_path: &Path) -> anyhow::Result<std::path::PathBuf> {
-    use std::collections::HashMap;
-    use std::path::PathBuf;
-    use std::sync::{Mutex, OnceLock};
-    static BUILT: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
-    let key = manifest_path
-        .canonicalize()
-        .with_context(|| format!("no package manifest at `{}`", manifest_path.display()))?;
-    let mut built = BUILT
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(artifact) = built.get(&key) {
-        return Ok(artifact.clone());
-    }
-    let artifact = fn_pipeline::build(&fn_pipeline::BuildOptions {
-        manifest_path: Some(key.clone()),
-        release: true,
-        quiet: true,
-        ..fn_pipeline::BuildOptions::default()
-    })
-    .with_context(|| format!("building `{}` for wasm32-wasip2", manifest_path.display()))?
-    .artifact;
-    built.insert(key, artifact.clone());
-    Ok(artifact)
 }

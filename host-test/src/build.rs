@@ -1,0 +1,64 @@
+//! Guest fixtures for tests: packages built with the `cargo fn build`
+//! pipeline, once per process.
+
+use anyhow::Context as _;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+/// Builds the package whose `Cargo.toml` is `manifest_path` with the
+/// `cargo fn build` pipeline (release) and returns its artifact: the exact
+/// bytes `cargo fn build --release` ships, under `target/fn/`.
+///
+/// Every test that needs a guest goes through here (the harness's own
+/// fixtures, [`TestFunction::from_package`](crate::TestFunction::from_package),
+/// conformance, `cargo fn serve`'s tests and benches). A package is built
+/// once per process; cargo itself skips the work when nothing changed, so a
+/// stale artifact is never returned. Builds are serialised, so concurrent
+/// tests wait for one build instead of racing cargo.
+///
+/// In a function's own tests:
+/// `build_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))`.
+pub fn build_package(manifest_path: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
+    static BUILT: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
+    let manifest_path = manifest_path.as_ref();
+    let key = manifest_path
+        .canonicalize()
+        .with_context(|| format!("no package manifest at `{}`", manifest_path.display()))?;
+    let mut built = BUILT
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(artifact) = built.get(&key) {
+        return Ok(artifact.clone());
+    }
+    let artifact = fn_pipeline::build(&fn_pipeline::BuildOptions {
+        manifest_path: Some(key.clone()),
+        release: true,
+        quiet: true,
+        ..fn_pipeline::BuildOptions::default()
+    })
+    .with_context(|| {
+        format!(
+            "building `{}` for wasm32-wasip2 (is the target installed? `rustup target add wasm32-wasip2`)",
+            manifest_path.display()
+        )
+    })?
+    .artifact;
+    built.insert(key, artifact.clone());
+    Ok(artifact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_manifest_is_an_error_naming_it() {
+        let err = build_package("/nonexistent/pkg/Cargo.toml").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("/nonexistent/pkg/Cargo.toml"),
+            "{err:#}"
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! Binds the key-value interfaces of the function WIT (from the `fn-wit`
+//! crate) with `wasmtime::component::bindgen!`, written to
+//! `OUT_DIR/kv_bindings.rs`: the macro reads WIT from a directory, and this
+//! crate must not reach into another crate's folder (it would not package).
+
+fn main() {
+    fn_wit::write_bindings("kv_bindings.rs", |wit| {
+        format!(
+            "wasmtime::component::bindgen!({{
+    path: {wit:?},
+    interfaces: \"
+        import wasi:keyvalue/store@0.2.0-draft;
+        import wasi:keyvalue/atomics@0.2.0-draft;
+    \",
+    imports: {{ default: trappable }},
+    with: {{
+        \"wasi:keyvalue/store.bucket\": super::BucketResource,
+    }},
+}});
+"
+        )
+    });
+    println!("cargo:rerun-if-changed=build.rs");
+}
