@@ -3,14 +3,14 @@
 //!
 //! `tests/ui/pass_*.rs` must compile; every other `tests/ui/*.rs` must fail with
 //! exactly the error in its `.stderr`. Regenerate those with
-//! `TRYBUILD=overwrite cargo test -p fn-macros --test ui` and read the diff.
+//! `TRYBUILD=overwrite cargo test -p fnsdk-macros --test ui` and read the diff.
 
 use std::path::PathBuf;
 
 #[test]
 fn ui() {
     let mut files: Vec<PathBuf> = std::fs::read_dir("tests/ui")
-        .expect("run from the fn-macros crate directory")
+        .expect("run from the fnsdk-macros crate directory")
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
         .collect();

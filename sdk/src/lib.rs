@@ -68,7 +68,7 @@ pub mod __private;
 pub use bytes::{self, Bytes};
 pub use error::{Error, Result};
 pub use event::{CloudEvent, EventError};
-pub use fn_macros::function;
+pub use fnsdk_macros::function;
 pub use http::{self, StatusCode};
 pub use request::RequestExt;
 pub use response::{IntoResponse, Json, error, json, redirect, text};

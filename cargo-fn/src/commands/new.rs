@@ -96,7 +96,7 @@ pub fn check_name(name: &str) -> anyhow::Result<()> {
         "proc_macro",
         "test",
         "fnsdk",
-        "fn-macros",
+        "fnsdk-macros",
         "serde",
         "http",
         "bytes",
