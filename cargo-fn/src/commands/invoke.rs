@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use fn_host_test::{CallResult, CloudEvent};
 
-use crate::target::{RunTarget, runtime_for};
+use cargo_fn::run::{RunArgs, runtime_for};
 
 /// Call the function once on the embedded runtime and print the result
 ///
@@ -22,7 +22,7 @@ use crate::target::{RunTarget, runtime_for};
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
-    pub run: RunTarget,
+    pub run: RunArgs,
     /// HTTP method (default: GET, or POST with --data or --event)
     #[arg(long, short = 'X', value_name = "METHOD")]
     pub method: Option<String>,
