@@ -1,9 +1,14 @@
-//! `cargo fn <command>`: parses the command line and dispatches to
-//! `cargo_fn::commands`. Errors are printed once, with their causes.
+//! `cargo fn <command>`: parses the command line and dispatches to the
+//! command's module in `commands/`, which calls the `cargo_fn` library.
+//! Errors are printed once, with their causes.
+
+mod commands;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
+use commands::{build, deploy, inspect, invoke, keygen, new, publish, pull, serve, sign, verify};
 
 /// cargo's view of us: `cargo fn ...` runs `cargo-fn fn ...`.
 #[derive(Debug, Parser)]
@@ -17,7 +22,42 @@ enum Cargo {
 #[command(version)]
 struct FnArgs {
     #[command(subcommand)]
-    command: cargo_fn::commands::Command,
+    command: Command,
+}
+
+/// The subcommands of `cargo fn`; each one's help is the doc comment of
+/// its `Args`.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    New(new::Args),
+    Build(build::Args),
+    Inspect(inspect::Args),
+    Invoke(invoke::Args),
+    Serve(serve::Args),
+    Keygen(keygen::Args),
+    Sign(sign::Args),
+    Verify(verify::Args),
+    Publish(publish::Args),
+    Pull(pull::Args),
+    Deploy(deploy::Args),
+}
+
+impl Command {
+    fn run(self) -> anyhow::Result<()> {
+        match self {
+            Command::New(args) => args.run(),
+            Command::Build(args) => args.run(),
+            Command::Inspect(args) => args.run(),
+            Command::Invoke(args) => args.run(),
+            Command::Serve(args) => args.run(),
+            Command::Keygen(args) => args.run(),
+            Command::Sign(args) => args.run(),
+            Command::Verify(args) => args.run(),
+            Command::Publish(args) => args.run(),
+            Command::Pull(args) => args.run(),
+            Command::Deploy(args) => args.run(),
+        }
+    }
 }
 
 fn main() -> ExitCode {

@@ -50,23 +50,6 @@ pub struct ConfigKey {
     pub default: Option<String>,
 }
 
-/// A function package: its name, version and metadata.
-#[derive(Debug, Clone)]
-pub struct FnPackage {
-    /// The package name.
-    pub name: String,
-    /// The package version.
-    pub version: String,
-    /// `package.repository`, if set.
-    pub repository: Option<String>,
-    /// The directory holding its Cargo.toml.
-    pub dir: std::path::PathBuf,
-    /// Cargo's target directory.
-    pub target_dir: std::path::PathBuf,
-    /// `[package.metadata.fn]`.
-    pub metadata: FnMetadata,
-}
-
 impl FnMetadata {
     /// The route, `/...` when none is declared.
     pub fn route_or_wildcard(&self) -> &str {
@@ -119,56 +102,6 @@ impl FnMetadata {
             check_config_key(key).map_err(|e| format!("config key {key:?}: {e}"))?;
         }
         Ok(())
-    }
-}
-
-impl FnPackage {
-    /// Reads the package at `manifest_path` (or the current directory's)
-    /// with `cargo metadata`, choosing `package` in a workspace.
-    pub fn load(
-        manifest_path: Option<&std::path::Path>,
-        package: Option<&str>,
-    ) -> anyhow::Result<Self> {
-        use anyhow::Context as _;
-        let mut cmd = cargo_metadata::MetadataCommand::new();
-        cmd.no_deps();
-        if let Some(path) = manifest_path {
-            cmd.manifest_path(path);
-        }
-        let meta = cmd
-            .exec()
-            .context("cannot read the package with `cargo metadata`; run in the function's directory or pass --manifest-path")?;
-        let pkg = match package {
-            Some(name) => meta.packages.iter().find(|p| p.name.as_str() == name),
-            None => meta
-                .root_package()
-                .or(match meta.workspace_default_packages().as_slice() {
-                    [only] => Some(*only),
-                    _ => None,
-                }),
-        }
-        .with_context(|| match package {
-            Some(name) => format!("no package {name:?} in this workspace"),
-            None => "this is a workspace with several packages; pick one with --package".into(),
-        })?;
-        let metadata = FnMetadata::from_json(&pkg.metadata["fn"]).map_err(|e| {
-            anyhow::anyhow!(
-                "invalid [package.metadata.fn] in {}: {e}",
-                pkg.manifest_path
-            )
-        })?;
-        Ok(FnPackage {
-            name: pkg.name.to_string(),
-            version: pkg.version.to_string(),
-            repository: pkg.repository.clone(),
-            dir: pkg
-                .manifest_path
-                .parent()
-                .map(|p| p.as_std_path().to_owned())
-                .unwrap_or_default(),
-            target_dir: meta.target_directory.clone().into_std_path_buf(),
-            metadata,
-        })
     }
 }
 

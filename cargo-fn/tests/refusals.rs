@@ -146,11 +146,11 @@ fn build_refuses_imports_outside_the_contract() {
 }
 
 #[test]
-fn build_refuses_an_incompatible_target_host() {
+fn build_refuses_an_incompatible_required_host() {
     let (_tmp, project) = scaffold("unit-fn", "http");
     let stderr = failure(&cargo_fn(
         &project,
-        &["build", "--release", "--target-host", "nginx-unit"],
+        &["build", "--release", "--require-host", "nginx-unit"],
     ));
     assert!(
         stderr.contains("NGINX Unit 1.32+ cannot run this function"),
@@ -160,13 +160,13 @@ fn build_refuses_an_incompatible_target_host() {
         stderr.contains("exact version (0.2.0)"),
         "gives the reason: {stderr}"
     );
-    assert!(stderr.contains("--target-host nginx-unit"), "{stderr}");
-    // A host that can run it passes.
+    assert!(stderr.contains("--require-host nginx-unit"), "{stderr}");
+    // A host that can run it passes; the old spelling still works.
     build_json(
         &project,
-        &["--target-host", "wasmtime", "--target-host", "spin"],
+        &["--require-host", "wasmtime", "--target-host", "spin"],
     );
-    let stderr = failure(&cargo_fn(&project, &["build", "--target-host", "lambda"]));
+    let stderr = failure(&cargo_fn(&project, &["build", "--require-host", "lambda"]));
     assert!(
         stderr.contains("invalid value 'lambda'") && stderr.contains("nginx-unit"),
         "{stderr}"

@@ -6,7 +6,7 @@ use std::io::{BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use cargo_metadata::{CrateType, Message, MetadataCommand, PackageId};
+use cargo_metadata::{CrateType, Message, Metadata, MetadataCommand, PackageId};
 
 use crate::error::BuildError;
 use crate::{BuildOptions, TARGET};
@@ -18,6 +18,12 @@ pub struct Package {
     pub id: PackageId,
     /// Its name.
     pub name: String,
+    /// Its version.
+    pub version: String,
+    /// `package.repository`, if set.
+    pub repository: Option<String>,
+    /// Its `[package.metadata]` table (`null` when absent).
+    pub metadata: serde_json::Value,
     /// Its `Cargo.toml`.
     pub manifest_path: PathBuf,
     /// The workspace's target directory (or `--target-dir`).
@@ -42,23 +48,45 @@ fn nearest_manifest(dir: &std::path::Path) -> Option<std::path::PathBuf> {
         .and_then(|m| std::fs::canonicalize(m).ok())
 }
 
-/// Reads the workspace with `cargo metadata` and picks the package to build.
+/// Reads the workspace with `cargo metadata` and picks the package to build:
+/// [`metadata`] then [`select`].
 pub fn locate(opts: &BuildOptions) -> Result<Package, BuildError> {
+    select(&metadata(opts)?, opts)
+}
+
+/// Reads the workspace of `opts.manifest_path` (default: the current
+/// directory's) with `cargo metadata --no-deps`.
+pub fn metadata(opts: &BuildOptions) -> Result<Metadata, BuildError> {
     let mut cmd = MetadataCommand::new();
     cmd.cargo_path(cargo()).no_deps();
     if let Some(path) = &opts.manifest_path {
         cmd.manifest_path(path);
     }
-    let manifest = opts
-        .manifest_path
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "the current directory".into());
-    let meta = cmd.exec().map_err(|e| BuildError::Metadata {
-        manifest,
+    cmd.exec().map_err(|e| BuildError::Metadata {
+        manifest: opts
+            .manifest_path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "the current directory".into()),
         message: error_text(&e),
-    })?;
+    })
+}
 
+/// Picks the package `opts` selects in `meta`, as cargo does: `--package`,
+/// else the root package, else the member whose manifest is
+/// `--manifest-path` or whose folder we are in, else the workspace's only
+/// cdylib. The package must build a cdylib.
+pub fn select(meta: &Metadata, opts: &BuildOptions) -> Result<Package, BuildError> {
+    let cwd = std::env::current_dir().ok();
+    select_from(meta, opts, cwd.as_deref())
+}
+
+/// [`select`], with the current directory given.
+fn select_from(
+    meta: &Metadata,
+    opts: &BuildOptions,
+    cwd: Option<&Path>,
+) -> Result<Package, BuildError> {
     let members = meta.workspace_packages();
     let names = || {
         members
@@ -81,7 +109,7 @@ pub fn locate(opts: &BuildOptions) -> Result<Package, BuildError> {
             // folder, selects that member, as cargo itself does.
             let wanted = match &opts.manifest_path {
                 Some(path) => std::fs::canonicalize(path).ok()?,
-                None => nearest_manifest(&std::env::current_dir().ok()?)?,
+                None => nearest_manifest(cwd?)?,
             };
             members.iter().copied().find(|p| {
                 std::fs::canonicalize(p.manifest_path.as_std_path())
@@ -116,6 +144,9 @@ pub fn locate(opts: &BuildOptions) -> Result<Package, BuildError> {
     Ok(Package {
         id: package.id.clone(),
         name: package.name.to_string(),
+        version: package.version.to_string(),
+        repository: package.repository.clone(),
+        metadata: package.metadata.clone(),
         manifest_path: package.manifest_path.clone().into_std_path_buf(),
         target_dir: opts
             .target_dir
@@ -175,27 +206,7 @@ fn cargo_home() -> Option<PathBuf> {
 /// path of the `.wasm` cargo reports. Compiler diagnostics go to stderr as
 /// cargo renders them.
 pub fn build(package: &Package, opts: &BuildOptions) -> Result<PathBuf, BuildError> {
-    let flags = remap_flags(package);
-    let mut cmd = Command::new(cargo());
-    cmd.arg("build")
-        .args([
-            "--target",
-            TARGET,
-            "--message-format=json-render-diagnostics",
-            "--lib",
-        ])
-        .arg("--manifest-path")
-        .arg(&package.manifest_path)
-        .args(["-p", &package.name])
-        .arg("--target-dir")
-        .arg(&package.target_dir);
-    if opts.release {
-        cmd.arg("--release");
-    }
-    if opts.quiet {
-        cmd.arg("--quiet");
-    }
-    apply_rustflags(&mut cmd, &flags);
+    let mut cmd = build_command(package, opts);
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
     let command = format!("cargo build --target {TARGET} -p {}", package.name);
     let mut child = cmd
@@ -226,6 +237,41 @@ pub fn build(package: &Package, opts: &BuildOptions) -> Result<PathBuf, BuildErr
     artifact.ok_or_else(|| BuildError::NoArtifact {
         package: package.name.clone(),
     })
+}
+
+/// The `cargo build` command for `package`: our fixed flags, then the
+/// profile, feature and lock-file flags of `opts`, then our rustflags.
+fn build_command(package: &Package, opts: &BuildOptions) -> Command {
+    let mut cmd = Command::new(cargo());
+    cmd.arg("build")
+        .args([
+            "--target",
+            TARGET,
+            "--message-format=json-render-diagnostics",
+            "--lib",
+        ])
+        .arg("--manifest-path")
+        .arg(&package.manifest_path)
+        .args(["-p", &package.name])
+        .arg("--target-dir")
+        .arg(&package.target_dir)
+        .args(["--profile", opts.profile_name()]);
+    for features in &opts.features {
+        cmd.args(["--features", features]);
+    }
+    for (set, flag) in [
+        (opts.all_features, "--all-features"),
+        (opts.no_default_features, "--no-default-features"),
+        (opts.locked, "--locked"),
+        (opts.offline, "--offline"),
+        (opts.quiet, "--quiet"),
+    ] {
+        if set {
+            cmd.arg(flag);
+        }
+    }
+    apply_rustflags(&mut cmd, &remap_flags(package));
+    cmd
 }
 
 /// Adds our rustflags without dropping the user's: appended to
@@ -286,6 +332,21 @@ fn toml_string(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Package `x` of workspace `/w`.
+    fn package(target_dir: &str, path_deps: Vec<(String, PathBuf)>) -> Package {
+        Package {
+            id: PackageId { repr: "x".into() },
+            name: "x".into(),
+            version: "0.1.0".into(),
+            repository: None,
+            metadata: serde_json::Value::Null,
+            manifest_path: "/w/Cargo.toml".into(),
+            target_dir: target_dir.into(),
+            workspace_root: "/w".into(),
+            path_deps,
+        }
+    }
+
     #[test]
     fn nearest_manifest_walks_up_from_a_subfolder() {
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -304,6 +365,104 @@ mod tests {
         }
     }
 
+    /// A virtual workspace of two cdylib members, `one` and `two`.
+    fn two_member_workspace() -> (tempfile::TempDir, Metadata) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"one\", \"two\"]\nresolver = \"3\"\n",
+        )
+        .unwrap();
+        for name in ["one", "two"] {
+            std::fs::create_dir_all(root.join(name).join("src")).unwrap();
+            std::fs::write(
+                root.join(name).join("Cargo.toml"),
+                format!(
+                    "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
+                     [lib]\ncrate-type = [\"cdylib\"]\n"
+                ),
+            )
+            .unwrap();
+            std::fs::write(root.join(name).join("src/lib.rs"), "").unwrap();
+        }
+        let meta = metadata(&BuildOptions {
+            manifest_path: Some(root.join("Cargo.toml")),
+            ..BuildOptions::default()
+        })
+        .unwrap();
+        (tmp, meta)
+    }
+
+    #[test]
+    fn a_member_folder_or_package_flag_selects_in_a_virtual_workspace() {
+        let (tmp, meta) = two_member_workspace();
+        let opts = BuildOptions::default();
+        let in_two = select_from(&meta, &opts, Some(&tmp.path().join("two/src"))).unwrap();
+        assert_eq!(in_two.name, "two");
+        assert_eq!(in_two.version, "0.1.0");
+        match select_from(&meta, &opts, Some(tmp.path())) {
+            Err(BuildError::AmbiguousPackage { available }) => {
+                assert_eq!(available, "one, two")
+            }
+            other => panic!("expected an ambiguous selection, got {other:?}"),
+        }
+        let named = BuildOptions {
+            package: Some("one".into()),
+            target_dir: Some("/elsewhere".into()),
+            ..BuildOptions::default()
+        };
+        let one = select_from(&meta, &named, Some(&tmp.path().join("two"))).unwrap();
+        assert_eq!(one.name, "one");
+        assert_eq!(one.target_dir, Path::new("/elsewhere"));
+    }
+
+    #[test]
+    fn cargo_build_gets_the_profile_feature_and_lock_flags() {
+        let package = package("/t", vec![]);
+        let args = |opts: &BuildOptions| -> Vec<String> {
+            build_command(&package, opts)
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        let plain = args(&BuildOptions::default());
+        let joined = plain.join(" ");
+        assert!(joined.contains("--target-dir /t --profile dev"), "{joined}");
+        for flag in [
+            "--features",
+            "--locked",
+            "--offline",
+            "--no-default-features",
+        ] {
+            assert!(!plain.iter().any(|a| a == flag), "{joined}");
+        }
+        let all = args(&BuildOptions {
+            release: true,
+            features: vec!["a,b".into(), "c".into()],
+            all_features: true,
+            no_default_features: true,
+            locked: true,
+            offline: true,
+            ..BuildOptions::default()
+        })
+        .join(" ");
+        assert!(
+            all.contains(
+                "--profile release --features a,b --features c --all-features \
+                 --no-default-features --locked --offline"
+            ),
+            "{all}"
+        );
+        let custom = args(&BuildOptions {
+            release: true,
+            profile: Some("wasm-size".into()),
+            ..BuildOptions::default()
+        })
+        .join(" ");
+        assert!(custom.contains("--profile wasm-size"), "{custom}");
+    }
+
     #[test]
     fn toml_strings_escape_quotes_and_backslashes() {
         assert_eq!(toml_string(r"C:\a"), r#""C:\\a""#);
@@ -312,14 +471,7 @@ mod tests {
 
     #[test]
     fn remaps_most_specific_last() {
-        let package = Package {
-            id: PackageId { repr: "x".into() },
-            name: "x".into(),
-            manifest_path: "/w/Cargo.toml".into(),
-            target_dir: "/w/target".into(),
-            workspace_root: "/w".into(),
-            path_deps: vec![("fnsdk".into(), "/checkout/sdk".into())],
-        };
+        let package = package("/w/target", vec![("fnsdk".into(), "/checkout/sdk".into())]);
         let flags = remap_flags(&package);
         let n = flags.len();
         assert!(

@@ -151,8 +151,8 @@ pub enum BuildError {
         /// `" (it exports: ...)"` or empty.
         found: String,
     },
-    /// A `--target-host` cannot run the artifact.
-    #[error("{host} cannot run this function:{}\n(you asked for it with --target-host {id})", bullet_list(.reasons))]
+    /// A `--require-host` cannot run the artifact.
+    #[error("{host} cannot run this function:{}\n(you asked for it with --require-host {id})", bullet_list(.reasons))]
     HostIncompatible {
         /// The host's id.
         id: String,
@@ -161,7 +161,7 @@ pub enum BuildError {
         /// Why not.
         reasons: Vec<String>,
     },
-    /// `--target-host` named an unknown host.
+    /// `--require-host` named an unknown host.
     #[error("unknown host `{0}`; known hosts: {known}", known = crate::hosts::ids().join(", "))]
     UnknownHost(String),
     /// Reading or writing a file failed.

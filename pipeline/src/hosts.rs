@@ -30,7 +30,7 @@ pub struct Capability {
 /// A host that runs `wasi:http/proxy` components.
 #[derive(Debug, Clone, Copy)]
 pub struct Host {
-    /// Short id for `--target-host`.
+    /// Short id for `--require-host`.
     pub id: &'static str,
     /// Display name.
     pub name: &'static str,
@@ -191,7 +191,7 @@ pub const HOSTS: &[Host] = &[
     },
 ];
 
-/// The ids accepted by `--target-host`.
+/// The ids accepted by `--require-host`.
 pub fn ids() -> Vec<&'static str> {
     HOSTS.iter().map(|h| h.id).collect()
 }

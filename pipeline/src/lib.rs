@@ -44,14 +44,39 @@ pub struct BuildOptions {
     pub package: Option<String>,
     /// Build with the release profile.
     pub release: bool,
+    /// Build with this cargo profile (`--profile`); overrides `release`.
+    pub profile: Option<String>,
     /// Cargo's target directory; default: the workspace's.
     pub target_dir: Option<PathBuf>,
+    /// Cargo features to enable (`--features`, each a name or a
+    /// comma/space-separated list).
+    pub features: Vec<String>,
+    /// Enable every feature (`--all-features`).
+    pub all_features: bool,
+    /// Leave out the `default` feature (`--no-default-features`).
+    pub no_default_features: bool,
+    /// Require `Cargo.lock` to be up to date (`--locked`).
+    pub locked: bool,
+    /// Build without touching the network (`--offline`).
+    pub offline: bool,
     /// Keep custom sections (names, producers, DWARF).
     pub keep_debug: bool,
     /// Host ids (see [`hosts::HOSTS`]) that must be able to run the artifact.
-    pub target_hosts: Vec<String>,
+    pub required_hosts: Vec<String>,
     /// Print nothing but compiler errors.
     pub quiet: bool,
+}
+
+impl BuildOptions {
+    /// The cargo profile built: [`profile`](Self::profile), else `release`
+    /// or `dev`.
+    pub fn profile_name(&self) -> &str {
+        match &self.profile {
+            Some(profile) => profile,
+            None if self.release => "release",
+            None => "dev",
+        }
+    }
 }
 
 /// A finished build.
@@ -85,7 +110,7 @@ pub struct ProcessOptions {
     /// Keep custom sections.
     pub keep_debug: bool,
     /// Hosts that must be able to run the result.
-    pub target_hosts: Vec<String>,
+    pub required_hosts: Vec<String>,
 }
 
 /// The result of [`process`].
@@ -99,9 +124,23 @@ pub struct Processed {
     pub report: Report,
 }
 
-/// Builds the package and writes its artifact under `target/fn/`.
+/// Builds the package `opts` selects and writes its artifact under `target/fn/`.
 pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
-    check_hosts(&opts.target_hosts)?;
+    build_with(opts, cargo::locate)
+}
+
+/// Builds `package` (already chosen with [`cargo::select`], so `cargo
+/// metadata` is not run again) and writes its artifact under `target/fn/`.
+/// The selection fields of `opts` (manifest path, package) are not read.
+pub fn build_package(package: &cargo::Package, opts: &BuildOptions) -> Result<Built, BuildError> {
+    build_with(opts, |_| Ok(package.clone()))
+}
+
+fn build_with(
+    opts: &BuildOptions,
+    locate: impl FnOnce(&BuildOptions) -> Result<cargo::Package, BuildError> + Send,
+) -> Result<Built, BuildError> {
+    check_hosts(&opts.required_hosts)?;
     let progress = |verb: &str, msg: &str| {
         if !opts.quiet {
             status_line(verb, msg);
@@ -118,7 +157,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
     // The toolchain check and `cargo metadata` are independent: overlap them.
     let (package, target) = std::thread::scope(|s| {
         let target = s.spawn(|| toolchain::ensure_target(&dir, &progress));
-        let package = cargo::locate(opts);
+        let package = locate(opts);
         (
             package,
             target.join().expect("toolchain check does not panic"),
@@ -140,14 +179,10 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
         &ProcessOptions {
             package: package.name.clone(),
             keep_debug: opts.keep_debug,
-            target_hosts: opts.target_hosts.clone(),
+            required_hosts: opts.required_hosts.clone(),
         },
     )?;
-    let mut artifact = package.target_dir.join("fn");
-    if !opts.release {
-        artifact.push("debug");
-    }
-    artifact.push(format!("{}.wasm", package.name));
+    let artifact = artifact_path(&package.target_dir, opts.profile_name(), &package.name);
     write_atomic(&artifact, &processed.component)?;
     let post_time = start.elapsed();
     progress(
@@ -176,7 +211,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
 /// component without a function, bring it within the contract, strip custom
 /// sections (unless `keep_debug`), validate, report, and check the target hosts.
 pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildError> {
-    check_hosts(&opts.target_hosts)?;
+    check_hosts(&opts.required_hosts)?;
     let (_, exports) = contract::imports_and_exports(raw)?;
     if !exports.iter().any(|e| report::is_handler(e)) {
         let found = if exports.is_empty() {
@@ -197,7 +232,7 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
     };
     contract::validate(&component)?;
     let report = report::inspect(&component)?;
-    for id in &opts.target_hosts {
+    for id in &opts.required_hosts {
         let verdict = report
             .hosts
             .iter()
@@ -216,6 +251,20 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
         stubbed: clean.stubbed,
         report,
     })
+}
+
+/// Where the artifact of `package` built with `profile` goes:
+/// `<target>/fn/<package>.wasm` for release, `<target>/fn/debug/` for dev
+/// (cargo's folder name), `<target>/fn/<profile>/` for any other profile.
+pub fn artifact_path(target_dir: &Path, profile: &str, package: &str) -> PathBuf {
+    let mut path = target_dir.join("fn");
+    match profile {
+        "release" => {}
+        "dev" => path.push("debug"),
+        other => path.push(other),
+    }
+    path.push(format!("{package}.wasm"));
+    path
 }
 
 fn check_hosts(ids: &[String]) -> Result<(), BuildError> {
@@ -275,5 +324,26 @@ pub fn status_line(verb: &str, msg: &str) {
         eprintln!("\x1b[1;32m{verb:>12}\x1b[0m {msg}");
     } else {
         eprintln!("{verb:>12} {msg}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifacts_go_to_a_folder_per_profile() {
+        let at = |opts: BuildOptions| artifact_path(Path::new("/t"), opts.profile_name(), "f");
+        assert_eq!(at(BuildOptions::default()), Path::new("/t/fn/debug/f.wasm"));
+        let release = BuildOptions {
+            release: true,
+            ..BuildOptions::default()
+        };
+        assert_eq!(at(release.clone()), Path::new("/t/fn/f.wasm"));
+        let custom = BuildOptions {
+            profile: Some("wasm-size".into()),
+            ..release
+        };
+        assert_eq!(at(custom), Path::new("/t/fn/wasm-size/f.wasm"));
     }
 }

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use cargo_fn::args::BuildArgs;
+use cargo_fn::{keys, sign};
 use fn_pipeline::{BuildOptions, human_size};
 
 /// Build the function into a portable WebAssembly component
@@ -14,17 +16,11 @@ use fn_pipeline::{BuildOptions, human_size};
 /// can run it. With --sign, signs the written artifact as the very last step.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Build with the release profile (what you ship)
-    #[arg(long, short)]
-    pub release: bool,
     #[command(flatten)]
-    pub pkg: super::PackageArgs,
-    /// Cargo's target directory
-    #[arg(long, value_name = "DIR")]
-    pub target_dir: Option<PathBuf>,
+    pub build: BuildArgs,
     /// Fail unless this host can run the artifact (repeatable)
-    #[arg(long = "target-host", value_name = "HOST", value_parser = clap::builder::PossibleValuesParser::new(fn_pipeline::hosts::ids()))]
-    pub target_hosts: Vec<String>,
+    #[arg(long = "require-host", alias = "target-host", value_name = "HOST", value_parser = clap::builder::PossibleValuesParser::new(fn_pipeline::hosts::ids()))]
+    pub required_hosts: Vec<String>,
     /// Sign the artifact with this secret key, after every other step
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
@@ -46,21 +42,18 @@ impl Args {
         let key = self
             .sign
             .as_deref()
-            .map(super::sign::load_secret_key)
+            .map(keys::load_secret_key)
             .transpose()?;
         let opts = BuildOptions {
-            manifest_path: self.pkg.manifest_path,
-            package: self.pkg.package,
-            release: self.release,
-            target_dir: self.target_dir,
             keep_debug: self.keep_debug,
-            target_hosts: self.target_hosts,
+            required_hosts: self.required_hosts,
             quiet: self.quiet || self.json,
+            ..self.build.options(false)
         };
         let built = fn_pipeline::build(&opts).context("the function was not built")?;
         // Signing is the last step: nothing may rewrite the artifact after it.
         let signer = key
-            .map(|key| super::sign::sign_file(&built.artifact, &built.artifact, &key))
+            .map(|key| sign::sign_file(&built.artifact, &built.artifact, &key))
             .transpose()
             .context("the function was built but not signed")?;
         let final_size = std::fs::metadata(&built.artifact).map_or(built.final_size, |m| m.len());

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use fn_runtime::CallResult;
 use fnsdk::CloudEvent;
 
-use crate::target::RunTarget;
+use cargo_fn::run::RunArgs;
 
 /// Call the function once on the embedded runtime and print the result
 ///
@@ -23,7 +23,7 @@ use crate::target::RunTarget;
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
-    pub run: RunTarget,
+    pub run: RunArgs,
     /// HTTP method (default: GET, or POST with --data or --event)
     #[arg(long, short = 'X', value_name = "METHOD")]
     pub method: Option<String>,

@@ -1,10 +1,7 @@
 //! `cargo fn keygen [--out-dir DIR] [--name NAME] [--force]`: create an
 //! Ed25519 key pair for signing artifacts.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::Context as _;
-use fn_sign::KeyPair;
+use std::path::PathBuf;
 
 /// Create an Ed25519 key pair for `cargo fn sign` and `build --sign`
 ///
@@ -27,41 +24,16 @@ pub struct Args {
 impl Args {
     /// Runs `cargo fn keygen`.
     pub fn run(self) -> anyhow::Result<()> {
-        if self.name.is_empty() || self.name.contains(['/', '\\']) {
-            anyhow::bail!(
-                "--name `{}` is not a file name; pass a bare name such as `release` and put the directory in --out-dir",
-                self.name
-            );
-        }
-        std::fs::create_dir_all(&self.out_dir)
-            .with_context(|| format!("cannot create {}", self.out_dir.display()))?;
-        let secret = self.out_dir.join(format!("{}.key", self.name));
-        let public = self.out_dir.join(format!("{}.pub", self.name));
-        if self.force {
-            remove_if_present(&secret)?;
-            remove_if_present(&public)?;
-        }
-        let pair = KeyPair::generate();
-        pair.to_files(&secret, &public)
-            .context("the key pair was not written; pass --force to replace existing keys")?;
+        let written = cargo_fn::keys::write_pair(&self.out_dir, &self.name, self.force)?;
         println!(
             "secret key: {} (keep it private; sign with `cargo fn build --sign {0}`)",
-            secret.display()
+            written.secret.display()
         );
         println!(
             "public key: {} (give it to whoever verifies or runs your artifacts)",
-            public.display()
+            written.public.display()
         );
-        println!("key id:     {}", pair.public);
+        println!("key id:     {}", written.key);
         Ok(())
-    }
-}
-
-fn remove_if_present(path: &Path) -> anyhow::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("cannot replace {}", path.display()))
-        }
-        _ => Ok(()),
     }
 }

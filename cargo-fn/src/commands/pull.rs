@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::oci::{ImageRef, Registry};
+use cargo_fn::keys::load_public_keys;
+use cargo_fn::oci::{ImageRef, Registry};
 
 /// Fetch a published component from an OCI registry
 ///
@@ -37,7 +38,7 @@ pub struct Args {
 impl Args {
     /// Runs `cargo fn pull`.
     pub fn run(self) -> anyhow::Result<()> {
-        let trusted = super::verify::load_public_keys(&self.trusted_keys)?;
+        let trusted = load_public_keys(&self.trusted_keys)?;
         let registry = Registry::new(&self.reference, self.insecure)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -65,7 +66,7 @@ impl Args {
                 .unwrap_or("component");
             PathBuf::from(format!("{name}.wasm"))
         });
-        super::sign::write_atomic(&output, &pulled.wasm)
+        cargo_fn::fs::write_atomic(&output, &pulled.wasm)
             .with_context(|| format!("cannot write {}", output.display()))?;
         println!(
             "{}: {} bytes from {}",

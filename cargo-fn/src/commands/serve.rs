@@ -16,7 +16,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::target::RunTarget;
+use cargo_fn::run::RunArgs;
 
 /// Serve the function over HTTP on the embedded runtime
 ///
@@ -33,7 +33,7 @@ use crate::target::RunTarget;
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
-    pub run: RunTarget,
+    pub run: RunArgs,
     /// Address to listen on (port 0 picks a free port)
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub addr: SocketAddr,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use fn_sign::PublicKey;
+use cargo_fn::keys::load_public_keys;
 
 /// Verify an artifact's signature against trusted public keys
 ///
@@ -36,19 +36,4 @@ impl Args {
         );
         Ok(())
     }
-}
-
-/// Reads public key files, saying which one failed.
-pub fn load_public_keys(paths: &[PathBuf]) -> anyhow::Result<Vec<PublicKey>> {
-    paths
-        .iter()
-        .map(|path| {
-            PublicKey::from_file(path).with_context(|| {
-                format!(
-                    "cannot use {} as a trusted public key; pass the .pub file `cargo fn keygen` wrote",
-                    path.display()
-                )
-            })
-        })
-        .collect()
 }

@@ -1,13 +1,23 @@
 //! Provider bundles: one published artifact, pinned by digest, described
-//! for each host from `[package.metadata.fn]`. Every generator serialises
-//! data structures (toml, YAML) rather than filling text templates.
+//! for each host from `[package.metadata.fn]`, one file per provider.
+//! Every generator serialises data structures (toml, YAML) rather than
+//! filling text templates. [`deploy`] pins the artifact, writes the bundle
+//! and checks that the provider's runtime can run it.
 
 pub mod spin;
+pub mod spinkube;
 pub mod wasmcloud;
 pub mod wasmtime;
 
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use fn_pipeline::hosts::Verdict;
+
 use crate::metadata::FnMetadata;
-use crate::oci::ImageRef;
+use crate::oci::{ImageRef, Registry};
+use crate::package::FnPackage;
+use crate::publish::Record;
 
 /// The providers `cargo fn deploy` writes bundles for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -22,9 +32,10 @@ pub enum Provider {
     Wasmtime,
 }
 
-/// What every bundle is generated from.
+/// A deployment: one published artifact, pinned by digest, and the
+/// function's declarations; what every bundle is generated from.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub struct Deployment {
     /// Application and component name (the package name).
     pub name: String,
     /// The package version.
@@ -55,13 +66,13 @@ pub struct File {
     pub notes: Vec<String>,
 }
 
-impl Target {
+impl Deployment {
     /// The manifest digest the bundle pins.
     pub fn manifest_digest(&self) -> &str {
         self.image
             .digest
             .as_deref()
-            .expect("a deploy target is pinned to a digest")
+            .expect("a deployment is pinned to a digest")
     }
 
     /// A kebab-case id for the component (Spin and wadm want one).
@@ -92,7 +103,7 @@ impl Target {
         let mut file = match provider {
             Provider::Spin => spin::spin_toml(self)?,
             Provider::Wasmcloud => wasmcloud::wadm_yaml(self)?,
-            Provider::Spinkube => wasmcloud::spin_app_yaml(self)?,
+            Provider::Spinkube => spinkube::spin_app_yaml(self)?,
             Provider::Wasmtime => wasmtime::run_script(self),
         };
         file.notes.extend(self.trigger_notes());
@@ -100,8 +111,209 @@ impl Target {
     }
 }
 
+impl File {
+    /// A YAML file of `doc`, not executable.
+    fn yaml(
+        name: &'static str,
+        doc: &serde_json::Value,
+        notes: Vec<String>,
+    ) -> anyhow::Result<File> {
+        Ok(File {
+            name,
+            contents: serde_norway::to_string(doc)?,
+            executable: false,
+            notes,
+        })
+    }
+}
+
+impl Provider {
+    /// The provider's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Spin => "spin",
+            Provider::Wasmcloud => "wasmcloud",
+            Provider::Spinkube => "spinkube",
+            Provider::Wasmtime => "wasmtime",
+        }
+    }
+
+    /// The id of the runtime behind the provider in the portability report.
+    fn host_id(self) -> &'static str {
+        match self {
+            Provider::Spin | Provider::Spinkube => "spin",
+            Provider::Wasmcloud => "wasmcloud",
+            Provider::Wasmtime => "wasmtime",
+        }
+    }
+}
+
+/// What to deploy, for which provider, and where to write the bundle.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Which host to write a bundle for.
+    pub provider: Provider,
+    /// Output directory (default: `<target>/fn/deploy/<provider>`).
+    pub out: Option<PathBuf>,
+    /// The published artifact (default: the package's last publish).
+    pub image: Option<ImageRef>,
+    /// Pin this manifest digest of the image's repository.
+    pub digest: Option<String>,
+    /// The registry speaks plain HTTP (always assumed for loopback).
+    pub insecure: bool,
+}
+
+/// A written bundle.
+#[derive(Debug)]
+pub struct Deployed {
+    /// The file written.
+    pub path: PathBuf,
+    /// What it was generated from.
+    pub deployment: Deployment,
+    /// What the user must know or still do.
+    pub notes: Vec<String>,
+    /// Whether the provider's runtime can run the artifact, by its imports;
+    /// an error when that could not be checked.
+    pub verdict: anyhow::Result<Verdict>,
+}
+
+/// Pins the published artifact of `package`, writes the provider's bundle
+/// and checks whether the provider can run the artifact.
+pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
+    let deployment = pin(package, opts)?;
+    let file = deployment.bundle(opts.provider)?;
+    let out = opts.out.clone().unwrap_or_else(|| {
+        package
+            .target_dir()
+            .join("fn")
+            .join("deploy")
+            .join(opts.provider.name())
+    });
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let path = out.join(file.name);
+    std::fs::write(&path, &file.contents)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    if file.executable {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    let verdict = host_verdict(package, &deployment, opts);
+    Ok(Deployed {
+        path,
+        deployment,
+        notes: file.notes,
+        verdict,
+    })
+}
+
+/// The deployment of `package`: `--image` (and `--digest`) or the record of
+/// its last publish, resolved to a manifest and layer digest (from the
+/// record when it pushed that very manifest, else from the registry).
+fn pin(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployment> {
+    let record_path = Record::path(package);
+    let record = Record::read(&record_path);
+    let image = match (&opts.image, &record) {
+        (Some(image), _) => image.clone(),
+        (None, Some(record)) => ImageRef::parse(&record.reference)
+            .with_context(|| format!("in {}", record_path.display()))?,
+        (None, None) => bail!(
+            "no published artifact for {}: run `cargo fn publish oci://HOST/REPO:TAG` first, or pass --image",
+            package.name()
+        ),
+    };
+    let wanted = opts
+        .digest
+        .clone()
+        .or_else(|| image.digest.clone())
+        .or_else(|| {
+            // The record pins the tag it pushed, unless --image says otherwise.
+            record
+                .as_ref()
+                .filter(|_| opts.image.is_none())
+                .map(|r| r.manifest_digest.clone())
+        });
+    let plain_http =
+        opts.insecure || image.is_loopback() || record.as_ref().is_some_and(|r| r.plain_http);
+    // The record knows the layer digest of what it pushed; anything else is
+    // looked up on the registry.
+    let known = record.as_ref().filter(|r| {
+        wanted.as_deref() == Some(r.manifest_digest.as_str())
+            && ImageRef::parse(&r.reference)
+                .is_ok_and(|r| r.registry == image.registry && r.repository == image.repository)
+    });
+    let (manifest_digest, layer_digest) = match (known, &wanted) {
+        (Some(r), _) => (r.manifest_digest.clone(), r.layer_digest.clone()),
+        (None, wanted) => {
+            let lookup = match wanted {
+                Some(d) => image.pinned(d),
+                None => image.clone(),
+            };
+            let registry = Registry::new(&lookup, opts.insecure)?;
+            let resolved = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(registry.resolve())
+                .with_context(|| format!("cannot resolve {lookup} to a digest"))?;
+            (resolved.manifest_digest, resolved.layer_digest)
+        }
+    };
+    Ok(Deployment {
+        name: package.name().to_owned(),
+        version: package.cargo.version.clone(),
+        metadata: package.metadata.clone(),
+        image: image.pinned(&manifest_digest),
+        layer_digest,
+        plain_http,
+        // The Spin layout pushed along with this very artifact.
+        spin_app_digest: known.and_then(|r| r.spin_app_digest.clone()),
+    })
+}
+
+/// Whether the provider's runtime can run the published component, by its
+/// imports (see `cargo fn inspect`). The component is the local build when
+/// its digest is the published layer's, else it is pulled.
+fn host_verdict(
+    package: &FnPackage,
+    deployment: &Deployment,
+    opts: &Options,
+) -> anyhow::Result<Verdict> {
+    let local = fn_pipeline::artifact_path(package.target_dir(), "release", package.name());
+    let wasm = match std::fs::read(&local) {
+        Ok(bytes) if crate::oci::artifact::sha256_digest(&bytes) == deployment.layer_digest => {
+            bytes
+        }
+        _ => {
+            let registry = Registry::new(&deployment.image, opts.insecure)?;
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(registry.pull())?
+                .wasm
+        }
+    };
+    verdict(opts.provider, &wasm)
+}
+
+/// Whether the runtime behind `provider` can run the component `wasm`.
+pub fn verdict(provider: Provider, wasm: &[u8]) -> anyhow::Result<Verdict> {
+    let host_id = provider.host_id();
+    let report = fn_pipeline::report::inspect(wasm)?;
+    report
+        .hosts
+        .into_iter()
+        .find(|v| v.id == host_id)
+        .with_context(|| format!("no host {host_id} in the portability report"))
+}
+
+/// A parsed YAML bundle, for tests.
 #[cfg(test)]
-pub(crate) fn sample() -> Target {
+pub(crate) fn parse_yaml(text: &str) -> serde_json::Value {
+    serde_norway::from_str(text).unwrap()
+}
+
+#[cfg(test)]
+pub(crate) fn sample() -> Deployment {
     let meta: toml::Value = toml::from_str(
         r#"
         route = "/orders/..."
@@ -116,7 +328,7 @@ pub(crate) fn sample() -> Target {
     )
     .unwrap();
     let digest = format!("sha256:{}", "a".repeat(64));
-    Target {
+    Deployment {
         name: "checkout_fn".into(),
         version: "1.2.0".into(),
         metadata: FnMetadata::from_json(&serde_json::to_value(meta).unwrap()).unwrap(),
@@ -126,5 +338,48 @@ pub(crate) fn sample() -> Target {
         layer_digest: format!("sha256:{}", "b".repeat(64)),
         plain_http: true,
         spin_app_digest: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component importing what a key-value function imports.
+    fn kv_component() -> Vec<u8> {
+        wat::parse_str(
+            r#"(component
+                (import "wasi:keyvalue/store@0.2.0-draft" (instance))
+                (import "wasi:config/store@0.2.0-rc.1" (instance))
+            )"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn providers_that_lack_an_import_are_named_with_the_reason() {
+        let wasm = kv_component();
+        let spin = verdict(Provider::Spin, &wasm).unwrap();
+        assert!(!spin.runs);
+        assert!(
+            spin.reasons
+                .iter()
+                .any(|r| r.contains("wasi:keyvalue/store")),
+            "{:?}",
+            spin.reasons
+        );
+        // SpinKube runs the Spin runtime: the same verdict.
+        assert!(!verdict(Provider::Spinkube, &wasm).unwrap().runs);
+        let wasmcloud = verdict(Provider::Wasmcloud, &wasm).unwrap();
+        assert!(!wasmcloud.runs);
+        assert!(
+            wasmcloud
+                .reasons
+                .iter()
+                .any(|r| r.contains("wasi:config/store")),
+            "{:?}",
+            wasmcloud.reasons
+        );
+        assert!(verdict(Provider::Wasmtime, &wasm).unwrap().runs);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{File, Target};
+use super::{Deployment, File};
 
 #[derive(Serialize)]
 struct Manifest {
@@ -64,9 +64,9 @@ struct RemoteSource {
 }
 
 /// Generates `spin.toml`.
-pub fn spin_toml(target: &Target) -> anyhow::Result<File> {
-    let id = target.component_id();
-    let meta = &target.metadata;
+pub fn spin_toml(deployment: &Deployment) -> anyhow::Result<File> {
+    let id = deployment.component_id();
+    let meta = &deployment.metadata;
     let variables = meta
         .config
         .iter()
@@ -87,9 +87,9 @@ pub fn spin_toml(target: &Target) -> anyhow::Result<File> {
     let manifest = Manifest {
         spin_manifest_version: 2,
         application: Application {
-            name: target.name.clone(),
-            version: target.version.clone(),
-            description: format!("{} as published to {}", target.name, target.image),
+            name: deployment.name.clone(),
+            version: deployment.version.clone(),
+            description: format!("{} as published to {}", deployment.name, deployment.image),
         },
         variables,
         trigger: Triggers {
@@ -102,10 +102,10 @@ pub fn spin_toml(target: &Target) -> anyhow::Result<File> {
             id,
             Component {
                 source: RemoteSource {
-                    url: target
+                    url: deployment
                         .image
-                        .blob_url(&target.layer_digest, target.plain_http),
-                    digest: target.layer_digest.clone(),
+                        .blob_url(&deployment.layer_digest, deployment.plain_http),
+                    digest: deployment.layer_digest.clone(),
                 },
                 key_value_stores: meta.key_value.clone(),
                 allowed_outbound_hosts: meta.allowed_outbound_hosts.clone(),
@@ -229,8 +229,8 @@ mod tests {
 
     #[test]
     fn spin_toml_pins_the_layer_and_declares_everything() {
-        let target = super::super::sample();
-        let file = spin_toml(&target).unwrap();
+        let deployment = super::super::sample();
+        let file = spin_toml(&deployment).unwrap();
         let doc: toml::Table = toml::from_str(&file.contents).unwrap();
         assert_eq!(doc["spin_manifest_version"].as_integer(), Some(2));
         let trigger = &doc["trigger"]["http"][0];
@@ -239,13 +239,13 @@ mod tests {
         let component = &doc["component"]["checkout-fn"];
         assert_eq!(
             component["source"]["digest"].as_str(),
-            Some(target.layer_digest.as_str())
+            Some(deployment.layer_digest.as_str())
         );
         assert_eq!(
             component["source"]["url"].as_str().unwrap(),
             format!(
                 "http://127.0.0.1:5000/v2/shop/checkout/blobs/{}",
-                target.layer_digest
+                deployment.layer_digest
             )
         );
         assert_eq!(component["key_value_stores"].as_array().unwrap().len(), 2);
@@ -270,12 +270,12 @@ mod tests {
         let app = locked_app(
             "checkout_fn",
             "1.2.0",
-            &target.metadata,
-            &target.layer_digest,
+            &deployment.metadata,
+            &deployment.layer_digest,
         );
         let c = &app["components"][0];
         assert_eq!(c["id"], "checkout-fn");
-        assert_eq!(c["source"]["digest"], target.layer_digest.as_str());
+        assert_eq!(c["source"]["digest"], deployment.layer_digest.as_str());
         assert_eq!(c["metadata"]["key_value_stores"][1], "cache");
         assert_eq!(c["config"]["payment_api_key"], "{{ payment_api_key }}");
         assert_eq!(app["triggers"][0]["trigger_config"]["route"], "/orders/...");

@@ -1,9 +1,9 @@
-//! Kubernetes-style YAML bundles: wasmCloud's `wadm.yaml` and SpinKube's
-//! `SpinApp`. Both reference the image by manifest digest.
+//! wasmCloud's `wadm.yaml`: the component by manifest digest, linked to the
+//! capability providers its declarations need.
 
 use serde_json::{Value, json};
 
-use super::{File, Target};
+use super::{Deployment, File};
 
 /// The wasmCloud capability providers the manifest wires in.
 const HTTP_SERVER: &str = "ghcr.io/wasmcloud/http-server:0.27.0";
@@ -23,9 +23,9 @@ fn link(target: Value, package: &str, interfaces: &[&str]) -> Value {
 }
 
 /// Generates `wadm.yaml` for wasmCloud.
-pub fn wadm_yaml(target: &Target) -> anyhow::Result<File> {
-    let id = target.component_id();
-    let meta = &target.metadata;
+pub fn wadm_yaml(deployment: &Deployment) -> anyhow::Result<File> {
+    let id = deployment.component_id();
+    let meta = &deployment.metadata;
     let mut notes = Vec::new();
 
     let defaults: serde_json::Map<String, Value> = meta
@@ -96,7 +96,7 @@ pub fn wadm_yaml(target: &Target) -> anyhow::Result<File> {
             meta.allowed_outbound_hosts.join(", ")
         ));
     }
-    let mut properties = json!({ "image": target.image.without_scheme(), "id": id });
+    let mut properties = json!({ "image": deployment.image.without_scheme(), "id": id });
     if !config.is_empty() {
         properties["config"] = Value::Array(config);
     }
@@ -123,10 +123,10 @@ pub fn wadm_yaml(target: &Target) -> anyhow::Result<File> {
             meta.route_or_wildcard()
         ));
     }
-    if target.plain_http {
+    if deployment.plain_http {
         notes.push(format!(
             "the registry is plain HTTP: start the host with WASMCLOUD_OCI_ALLOWED_INSECURE={}",
-            target.image.registry
+            deployment.image.registry
         ));
     }
     let app = json!({
@@ -135,107 +135,33 @@ pub fn wadm_yaml(target: &Target) -> anyhow::Result<File> {
         "metadata": {
             "name": id,
             "annotations": {
-                "version": format!("v{}", target.version),
-                "description": format!("{} pinned to {}", target.name, target.manifest_digest()),
+                "version": format!("v{}", deployment.version),
+                "description": format!("{} pinned to {}", deployment.name, deployment.manifest_digest()),
             },
         },
         "spec": { "components": components },
     });
-    Ok(File {
-        name: "wadm.yaml",
-        contents: serde_norway::to_string(&app)?,
-        executable: false,
-        notes,
-    })
-}
-
-/// Generates a `SpinApp` for SpinKube.
-pub fn spin_app_yaml(target: &Target) -> anyhow::Result<File> {
-    let id = target.component_id();
-    let meta = &target.metadata;
-    let variables: Vec<Value> = meta
-        .config
-        .iter()
-        .map(|(key, c)| match (&c.default, c.secret) {
-            (Some(default), false) => json!({ "name": key, "value": default }),
-            (_, true) => json!({
-                "name": key,
-                "valueFrom": { "secretKeyRef": { "name": format!("{id}-secrets"), "key": key } },
-            }),
-            (None, false) => json!({
-                "name": key,
-                "valueFrom": { "configMapKeyRef": { "name": format!("{id}-config"), "key": key } },
-            }),
-        })
-        .collect();
-    let image = match &target.spin_app_digest {
-        Some(digest) => target.image.pinned(digest).without_scheme(),
-        None => target.image.without_scheme(),
-    };
-    let mut spec = json!({
-        "image": image,
-        "executor": "containerd-shim-spin",
-        "replicas": 1,
-    });
-    if !variables.is_empty() {
-        spec["variables"] = Value::Array(variables);
-    }
-    let app = json!({
-        "apiVersion": "core.spinkube.dev/v1alpha1",
-        "kind": "SpinApp",
-        "metadata": { "name": id },
-        "spec": spec,
-    });
-    let mut notes = match &target.spin_app_digest {
-        Some(digest) => vec![format!(
-            "spec.image is the Spin application layout {digest} pushed by `publish --spin-app`: the same component blob {} plus its locked app",
-            target.layer_digest
-        )],
-        None => vec![format!(
-            "MISSING: SpinKube pulls a Spin application artifact (a locked app layer plus the component layer); {} is a plain wasm component artifact, which the shim does not run. Publish with `cargo fn publish --spin-app` (same component blob) and deploy again",
-            target.image
-        )],
-    };
-    if meta.config.values().any(|c| c.secret) {
-        notes.push(format!(
-            "create the Secret {id}-secrets holding the secret config keys"
-        ));
-    }
-    if meta
-        .config
-        .values()
-        .any(|c| !c.secret && c.default.is_none())
-    {
-        notes.push(format!(
-            "create the ConfigMap {id}-config holding the required config keys"
-        ));
-    }
-    Ok(File {
-        name: "spinapp.yaml",
-        contents: serde_norway::to_string(&app)?,
-        executable: false,
-        notes,
-    })
+    File::yaml("wadm.yaml", &app, notes)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::parse_yaml as parse;
     use super::*;
-
-    fn parse(text: &str) -> Value {
-        serde_norway::from_str(text).unwrap()
-    }
 
     #[test]
     fn wadm_pins_the_digest_and_links_capabilities() {
-        let target = super::super::sample();
-        let file = wadm_yaml(&target).unwrap();
+        let deployment = super::super::sample();
+        let file = wadm_yaml(&deployment).unwrap();
         let doc = parse(&file.contents);
         let components = doc["spec"]["components"].as_array().unwrap();
         let component = &components[0];
         assert_eq!(
             component["properties"]["image"].as_str().unwrap(),
-            format!("127.0.0.1:5000/shop/checkout@{}", target.manifest_digest())
+            format!(
+                "127.0.0.1:5000/shop/checkout@{}",
+                deployment.manifest_digest()
+            )
         );
         let traits = component["traits"].as_array().unwrap();
         let kv: Vec<_> = traits
@@ -267,37 +193,5 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("WASMCLOUD_OCI_ALLOWED_INSECURE"))
         );
-    }
-
-    #[test]
-    fn spin_app_references_the_digest_and_secrets() {
-        let target = super::super::sample();
-        let file = spin_app_yaml(&target).unwrap();
-        let doc = parse(&file.contents);
-        assert_eq!(doc["kind"], "SpinApp");
-        assert_eq!(
-            doc["spec"]["image"].as_str().unwrap(),
-            target.image.without_scheme()
-        );
-        let vars = doc["spec"]["variables"].as_array().unwrap();
-        let key = vars
-            .iter()
-            .find(|v| v["name"] == "payment_api_key")
-            .unwrap();
-        assert_eq!(key["valueFrom"]["secretKeyRef"]["key"], "payment_api_key");
-        assert!(file.notes[0].starts_with("MISSING: SpinKube"));
-
-        let spin_app = format!("sha256:{}", "d".repeat(64));
-        let with_layout = Target {
-            spin_app_digest: Some(spin_app.clone()),
-            ..target.clone()
-        };
-        let file = spin_app_yaml(&with_layout).unwrap();
-        let doc = parse(&file.contents);
-        assert_eq!(
-            doc["spec"]["image"].as_str().unwrap(),
-            format!("127.0.0.1:5000/shop/checkout@{spin_app}")
-        );
-        assert!(!file.notes[0].contains("MISSING"), "{:?}", file.notes);
     }
 }

@@ -1,7 +1,7 @@
 //! `run.sh`: pull the artifact by digest with `cargo fn pull` (which checks
 //! every digest), then `wasmtime serve` it with the capabilities declared.
 
-use super::{File, Target};
+use super::{Deployment, File};
 
 /// Quotes a word for POSIX sh.
 fn quote(word: &str) -> String {
@@ -16,24 +16,24 @@ fn quote(word: &str) -> String {
 }
 
 /// The `cargo fn pull` command line.
-pub fn pull_command(target: &Target, out: &str) -> Vec<String> {
+pub fn pull_command(deployment: &Deployment, out: &str) -> Vec<String> {
     let mut cmd = vec![
         "cargo".to_owned(),
         "fn".into(),
         "pull".into(),
-        target.image.to_string(),
+        deployment.image.to_string(),
         "-o".into(),
         out.to_owned(),
     ];
-    if target.plain_http && !target.image.is_loopback() {
+    if deployment.plain_http && !deployment.image.is_loopback() {
         cmd.push("--insecure".into());
     }
     cmd
 }
 
 /// The `wasmtime serve` arguments (before the file), one word each.
-pub fn serve_args(target: &Target) -> Vec<String> {
-    let meta = &target.metadata;
+pub fn serve_args(deployment: &Deployment) -> Vec<String> {
+    let meta = &deployment.metadata;
     let mut args = vec![
         "wasmtime".to_owned(),
         "serve".into(),
@@ -63,22 +63,22 @@ fn env_name(key: &str) -> String {
 }
 
 /// Generates `run.sh`.
-pub fn run_script(target: &Target) -> File {
-    let wasm = format!("{}.wasm", target.component_id());
+pub fn run_script(deployment: &Deployment) -> File {
+    let wasm = format!("{}.wasm", deployment.component_id());
     let mut script = String::from("#!/bin/sh\n");
     script.push_str(&format!(
         "# {} {}: pinned to {}\nset -eu\ncd \"$(dirname \"$0\")\"\n",
-        target.name,
-        target.version,
-        target.manifest_digest()
+        deployment.name,
+        deployment.version,
+        deployment.manifest_digest()
     ));
-    let pull: Vec<String> = pull_command(target, &wasm)
+    let pull: Vec<String> = pull_command(deployment, &wasm)
         .iter()
         .map(|w| quote(w))
         .collect();
     script.push_str(&pull.join(" "));
     script.push('\n');
-    let mut serve: Vec<String> = serve_args(target)
+    let mut serve: Vec<String> = serve_args(deployment)
         .iter()
         .map(|w| {
             if w.contains("${") {
@@ -96,7 +96,7 @@ pub fn run_script(target: &Target) -> File {
     script.push_str(&serve.join(" "));
     script.push('\n');
     let mut notes = Vec::new();
-    let env: Vec<String> = target
+    let env: Vec<String> = deployment
         .metadata
         .config
         .iter()
@@ -110,7 +110,7 @@ pub fn run_script(target: &Target) -> File {
         "extra arguments to run.sh go to wasmtime serve, e.g. ./run.sh --addr 127.0.0.1:8080"
             .into(),
     );
-    if !target.metadata.allowed_outbound_hosts.is_empty() {
+    if !deployment.metadata.allowed_outbound_hosts.is_empty() {
         notes.push(
             "wasmtime serve does not restrict outbound hosts; the declared list is not enforced"
                 .into(),
@@ -130,16 +130,16 @@ mod tests {
 
     #[test]
     fn the_script_pulls_by_digest_and_passes_config() {
-        let target = super::super::sample();
-        let file = run_script(&target);
+        let deployment = super::super::sample();
+        let file = run_script(&deployment);
         let text = &file.contents;
         assert!(
             text.contains(&format!(
                 "cargo fn pull 'oci://127.0.0.1:5000/shop/checkout@{}' -o checkout-fn.wasm\n",
-                target.manifest_digest()
+                deployment.manifest_digest()
             )) || text.contains(&format!(
                 "cargo fn pull oci://127.0.0.1:5000/shop/checkout@{} -o checkout-fn.wasm\n",
-                target.manifest_digest()
+                deployment.manifest_digest()
             )),
             "{text}"
         );

@@ -1,25 +1,27 @@
 //! What `serve` and `invoke` run: a component file, or a package built on
-//! the spot; and the runtime settings (limits, key-value, config) both share.
+//! the spot (with the build flags of `cargo fn build`); and the runtime
+//! settings (limits, key-value, config) both share.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use fn_pipeline::BuildOptions;
 use fn_runtime::{Function, Limits, Runtime, RuntimeConfig};
 
-/// Selects the function to run and how to run it.
+use crate::args::BuildArgs;
+
+/// The function to run (a component file, or a package to build first)
+/// and the runtime settings to run it with.
 #[derive(Debug, Clone, clap::Args)]
-pub struct RunTarget {
+pub struct RunArgs {
     /// A component file (`*.wasm`) or a package name to build first;
     /// default: the package in the current directory
-    #[arg(value_name = "PKG|FILE")]
-    pub target: Option<String>,
-    /// Path to Cargo.toml, when building
-    #[arg(long, value_name = "PATH")]
-    pub manifest_path: Option<PathBuf>,
-    /// Build with the dev profile instead of release
-    #[arg(long)]
+    #[arg(value_name = "PKG|FILE", conflicts_with = "package")]
+    pub function: Option<String>,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Build with the dev profile instead of release (`--profile dev`)
+    #[arg(long, conflicts_with_all = ["release", "profile"])]
     pub debug: bool,
     /// A configuration value for `wasi:config` (repeatable)
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_pair)]
@@ -55,27 +57,28 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
     }
 }
 
-impl RunTarget {
+impl RunArgs {
     /// The artifact: the file as given, or the result of building.
     pub fn artifact(&self) -> anyhow::Result<PathBuf> {
-        if let Some(target) = &self.target {
-            let path = Path::new(target);
-            if target.ends_with(".wasm") || path.is_file() {
+        if let Some(function) = &self.function {
+            let path = Path::new(function);
+            if function.ends_with(".wasm") || path.is_file() {
                 if !path.is_file() {
                     bail!(
-                        "component file {target} not found; run `cargo fn build --release` first"
+                        "component file {function} not found; run `cargo fn build --release` first"
                     );
                 }
                 return Ok(path.to_owned());
             }
         }
-        let built = fn_pipeline::build(&BuildOptions {
-            manifest_path: self.manifest_path.clone(),
-            package: self.target.clone(),
-            release: !self.debug,
-            ..BuildOptions::default()
-        })
-        .context("building the function")?;
+        let mut opts = self.build.options(true);
+        if self.debug {
+            opts.profile = Some("dev".into());
+        }
+        if let Some(package) = &self.function {
+            opts.package = Some(package.clone());
+        }
+        let built = fn_pipeline::build(&opts).context("building the function")?;
         Ok(built.artifact)
     }
 
@@ -91,7 +94,7 @@ impl RunTarget {
     }
 
     /// Loads the artifact on `runtime` (which verifies its signature when
-    /// built with `--trusted-key`s, see [`RunTarget::runtime_for`]) and
+    /// built with `--trusted-key`s, see [`RunArgs::runtime_for`]) and
     /// applies limits, config and kv.
     pub fn load(&self, runtime: &Runtime, artifact: &Path) -> anyhow::Result<Function> {
         let function = runtime
@@ -118,9 +121,7 @@ impl RunTarget {
         function.mocks().allow_network(!self.no_outbound);
         Ok(function)
     }
-}
 
-impl RunTarget {
     /// A runtime for the CLI: precompiled components cached next to the
     /// artifact, so the next `serve` starts without compiling, and trusting
     /// exactly the `--trusted-key`s (none: signatures are not checked).
@@ -129,7 +130,7 @@ impl RunTarget {
             .parent()
             .map(|dir| dir.join(".cache"))
             .filter(|dir| std::fs::create_dir_all(dir).is_ok());
-        let trusted_keys = crate::commands::verify::load_public_keys(&self.trusted_keys)?;
+        let trusted_keys = crate::keys::load_public_keys(&self.trusted_keys)?;
         let runtime = Runtime::new(RuntimeConfig {
             cache_dir,
             trusted_keys,
