@@ -5,7 +5,7 @@
 //! [package.metadata.fn]
 //! route = "/orders/..."            # HTTP route, Spin syntax ("/..." = wildcard)
 //! events = ["user.registered"]     # CloudEvent types handled (optional)
-//! schedule = "*/5 * * * *"         # cron (optional)
+//! schedule = "*/5 * * * *"         # cron, 5 fields or @daily etc. (optional)
 //! key-value = ["default"]          # kv stores opened
 //! allowed-outbound-hosts = ["https://api.stripe.com"]
 //! [package.metadata.fn.config]     # every config key read
@@ -26,7 +26,8 @@ pub struct FnMetadata {
     /// CloudEvent types handled.
     #[serde(default)]
     pub events: Vec<String>,
-    /// Five-field cron expression.
+    /// Five-field cron expression (names like `MON-FRI`, `JAN` allowed) or
+    /// a shorthand such as `@daily`.
     pub schedule: Option<String>,
     /// Key-value stores opened.
     #[serde(default)]
@@ -144,57 +145,110 @@ fn check_route(route: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A five-field cron expression: minute hour day-of-month month day-of-week.
+/// The five cron fields in order: what each is called and what it takes.
+const CRON_FIELDS: [(&str, &str); 5] = [
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day of month", "1-31, L (last) or nW (nearest weekday)"),
+    ("month", "1-12 or JAN-DEC"),
+    (
+        "day of week",
+        "0-7 (0 and 7 are Sunday) or SUN-SAT, nL (last) or n#k (k-th)",
+    ),
+];
+
+/// The `@` shorthands every cron flavour we target shares.
+const CRON_MACROS: [&str; 6] = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@hourly",
+];
+
+/// A five-field cron expression (minute hour day-of-month month
+/// day-of-week, names such as `MON-FRI` and `JAN` allowed) or one of
+/// [`CRON_MACROS`], parsed with croner. On an error, each field is parsed
+/// on its own to name the one at fault.
 fn check_cron(cron: &str) -> Result<(), String> {
-    const FIELDS: [(&str, u32, u32); 5] = [
-        ("minute", 0, 59),
-        ("hour", 0, 23),
-        ("day of month", 1, 31),
-        ("month", 1, 12),
-        ("day of week", 0, 7),
-    ];
+    use croner::parser::{CronParser, Seconds, Year};
+    let parser = CronParser::builder()
+        .seconds(Seconds::Disallowed)
+        .year(Year::Disallowed)
+        .build();
+    let why = |e: croner::errors::CronError| match e {
+        croner::errors::CronError::ComponentError(m)
+        | croner::errors::CronError::InvalidPattern(m)
+        | croner::errors::CronError::IllegalCharacters(m) => {
+            let m = m.trim_end_matches('.');
+            let mut chars = m.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_lowercase().chain(chars).collect::<String>()
+            })
+        }
+        other => other.to_string(),
+    };
+    let cron = cron.trim();
+    if cron.starts_with('@') {
+        if !CRON_MACROS.iter().any(|m| m.eq_ignore_ascii_case(cron)) {
+            return Err(format!(
+                "unknown shorthand; use five fields or one of {}",
+                CRON_MACROS.join(", ")
+            ));
+        }
+        return parser.parse(cron).map(drop).map_err(why);
+    }
     let fields: Vec<&str> = cron.split_whitespace().collect();
-    if fields.len() != FIELDS.len() {
+    if fields.len() != CRON_FIELDS.len() {
         return Err(format!(
-            "expected 5 fields (minute hour day-of-month month day-of-week), found {}",
+            "expected 5 fields (minute hour day-of-month month day-of-week) or one of {}, found {} fields",
+            CRON_MACROS.join(", "),
             fields.len()
         ));
     }
-    for (field, (name, min, max)) in fields.iter().zip(FIELDS) {
-        for part in field.split(',') {
-            check_cron_part(part, min, max).map_err(|e| format!("{name} field {field:?}: {e}"))?;
+    for (i, (field, (name, takes))) in fields.iter().zip(CRON_FIELDS).enumerate() {
+        let mut alone = ["*"; 5];
+        alone[i] = field;
+        let error = check_cron_names(i, field)
+            .err()
+            .or_else(|| parser.parse(&alone.join(" ")).err().map(why));
+        if let Some(error) = error {
+            return Err(format!(
+                "{name} field {field:?}: {error}; it takes {takes}, *, and lists (,), ranges (-) and steps (/) of those"
+            ));
         }
     }
-    Ok(())
+    parser.parse(cron).map(drop).map_err(why)
 }
 
-fn check_cron_part(part: &str, min: u32, max: u32) -> Result<(), String> {
-    let (range, step) = match part.split_once('/') {
-        Some((r, s)) => (r, Some(s)),
-        None => (part, None),
-    };
-    if let Some(step) = step {
-        match step.parse::<u32>() {
-            Ok(n) if n >= 1 && n <= max.max(1) => {}
-            _ => return Err(format!("step {step:?} must be a number from 1 to {max}")),
-        }
+/// croner reads month and day names anywhere in the pattern (`MON` in the
+/// minute field would become minute 1); names and letters are allowed only
+/// in the fields they belong to.
+fn check_cron_names(field_index: usize, field: &str) -> Result<(), String> {
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    if let Some(c) = field
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "*,-/#?".contains(*c)))
+    {
+        return Err(format!("{c:?} is not allowed"));
     }
-    if range == "*" {
-        return Ok(());
-    }
-    let number = |s: &str| match s.parse::<u32>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!("{s:?} is not a number from {min} to {max}")),
-    };
-    match range.split_once('-') {
-        Some((a, b)) => {
-            let (a, b) = (number(a)?, number(b)?);
-            if a > b {
-                return Err(format!("range {range:?} runs backwards"));
-            }
-        }
-        None => {
-            number(range)?;
+    let words = field
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty());
+    for word in words {
+        let upper = word.to_ascii_uppercase();
+        let ok = match field_index {
+            2 => matches!(upper.as_str(), "L" | "W" | "LW"),
+            3 => MONTHS.contains(&upper.as_str()),
+            4 => upper == "L" || DAYS.contains(&upper.as_str()),
+            _ => false,
+        };
+        if !ok {
+            return Err(format!("{word:?} is not a name or letter this field takes"));
         }
     }
     Ok(())
@@ -290,7 +344,18 @@ mod tests {
             ("schedule = \"61 * * * *\"", "minute field"),
             ("schedule = \"* * * 13 *\"", "month field"),
             ("schedule = \"*/0 * * * *\"", "step"),
-            ("schedule = \"5-1 * * * *\"", "backwards"),
+            ("schedule = \"5-1 * * * *\"", "range out of bounds"),
+            ("schedule = \"* 24 * * *\"", "hour field \"24\""),
+            ("schedule = \"* * 0 * *\"", "day of month field"),
+            ("schedule = \"* * * * 8\"", "day of week field \"8\""),
+            ("schedule = \"* * * * MON-FRY\"", "\"FRY\" is not a name"),
+            ("schedule = \"MON * * * *\"", "minute field \"MON\""),
+            ("schedule = \"* * * MON *\"", "month field"),
+            ("schedule = \"* * * * JAN\"", "day of week field"),
+            ("schedule = \"* * * * +1\"", "'+' is not allowed"),
+            ("schedule = \"@reboot\"", "unknown shorthand"),
+            ("schedule = \"@every 5m\"", "unknown shorthand"),
+            ("schedule = \"0 * * * * *\"", "found 6 fields"),
             ("key-value = [\"Default\"]", "store \"Default\""),
             (
                 "allowed-outbound-hosts = [\"api.stripe.com\"]",
@@ -310,6 +375,15 @@ mod tests {
             "route = \"/...\"",
             "route = \"/users/:id\"",
             "schedule = \"0,30 9-17/2 1 1-12 1-5\"",
+            "schedule = \"0 9 * * MON-FRI\"",
+            "schedule = \"0 0 1 JAN,jul *\"",
+            "schedule = \"30 8 * * sun,7\"",
+            "schedule = \"@daily\"",
+            "schedule = \"@Weekly\"",
+            "schedule = \"0 0 L * *\"",
+            "schedule = \"0 12 15W * *\"",
+            "schedule = \"0 0 * * 5L\"",
+            "schedule = \"0 0 ? * 1#2\"",
         ] {
             parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }

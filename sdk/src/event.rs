@@ -5,11 +5,12 @@
 //! `Content-Type: application/cloudevents+json`. Both give the same
 //! [`CloudEvent`].
 
-use std::collections::BTreeMap;
+use std::{borrow::Cow, collections::BTreeMap};
 
 use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderValue, header};
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
@@ -244,6 +245,14 @@ impl<T: DeserializeOwned> CloudEvent<T> {
         let ty = required("type")?;
         let subject = attrs.remove("subject");
         let time = attrs.remove("time");
+        if let Some(time) = &time {
+            check_time(time).map_err(|why| EventError::Attribute {
+                name: "time".into(),
+                reason: format!(
+                    "{time:?} is not an RFC 3339 timestamp such as 2026-11-27T09:30:00Z: {why}"
+                ),
+            })?;
+        }
         let dataschema = attrs.remove("dataschema");
         let data = serde_json::from_value(data).map_err(|e| EventError::Data(e.to_string()))?;
         Ok(Self {
@@ -258,6 +267,80 @@ impl<T: DeserializeOwned> CloudEvent<T> {
             extensions: attrs,
             data,
         })
+    }
+}
+
+/// Checks an RFC 3339 `date-time` (what CloudEvents requires of `time`):
+/// `YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)`, `T` and `Z` in either
+/// case, a real calendar day, and second 60 for a leap second. A few lines
+/// here instead of a date crate keep every event function smaller.
+fn check_time(time: &str) -> Result<(), &'static str> {
+    let b = time.as_bytes();
+    let num = |at: usize, len: usize| -> Option<u32> {
+        b.get(at..at + len)?.iter().try_fold(0, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let sep = |at: usize, c: u8| b.get(at).is_some_and(|x| x.eq_ignore_ascii_case(&c));
+    let (Some(year), true, Some(month), true, Some(day)) =
+        (num(0, 4), sep(4, b'-'), num(5, 2), sep(7, b'-'), num(8, 2))
+    else {
+        return Err("the date must be YYYY-MM-DD");
+    };
+    if !(1..=12).contains(&month) {
+        return Err("the month must be 01 to 12");
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=days).contains(&day) {
+        return Err("no such day in that month");
+    }
+    if !sep(10, b'T') {
+        return Err("the date and the time must be separated by 'T'");
+    }
+    let (Some(hour), true, Some(minute), true, Some(second)) = (
+        num(11, 2),
+        sep(13, b':'),
+        num(14, 2),
+        sep(16, b':'),
+        num(17, 2),
+    ) else {
+        return Err("the time must be HH:MM:SS");
+    };
+    if hour > 23 {
+        return Err("the hour must be 00 to 23");
+    }
+    if minute > 59 {
+        return Err("the minute must be 00 to 59");
+    }
+    if second > 60 {
+        return Err("the second must be 00 to 60 (60 for a leap second)");
+    }
+    let mut at = 19;
+    if sep(at, b'.') {
+        let digits = b[at + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return Err("a '.' must be followed by fractional-second digits");
+        }
+        at += 1 + digits;
+    }
+    match b.get(at) {
+        Some(b'Z' | b'z') if at + 1 == b.len() => Ok(()),
+        Some(b'+' | b'-') if b.len() == at + 6 && sep(at + 3, b':') => {
+            match (num(at + 1, 2), num(at + 4, 2)) {
+                (Some(h), Some(m)) if h <= 23 && m <= 59 => Ok(()),
+                _ => Err("the offset must be +HH:MM or -HH:MM"),
+            }
+        }
+        _ => Err("the time must end with 'Z' or an offset +HH:MM / -HH:MM"),
     }
 }
 
@@ -294,41 +377,36 @@ fn decode_data(body: &[u8], content_type: Option<&str>) -> Result<Value, EventEr
     }
 }
 
+/// What the CloudEvents HTTP binding percent-encodes in a header value:
+/// everything outside U+0021..=U+007E (controls, space, non-ASCII bytes),
+/// plus `"` and `%`.
+const HEADER_ESCAPES: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'%');
+
 /// CloudEvents HTTP binding: header values percent-encode non-ASCII bytes.
+/// A `%` not followed by two hex digits, or bytes that are not UTF-8, make
+/// the attribute invalid.
 fn percent_decode(name: &str, value: &str) -> Result<String, EventError> {
-    if !value.contains('%') {
-        return Ok(value.to_owned());
-    }
     let bad = || EventError::Attribute {
         name: name.to_owned(),
         reason: "invalid percent-encoding".into(),
     };
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = value.get(i + 1..i + 3).ok_or_else(bad)?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let escapes_ok = value.match_indices('%').all(|(at, _)| {
+        value
+            .as_bytes()
+            .get(at + 1..at + 3)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_ok {
+        return Err(bad());
     }
-    String::from_utf8(out).map_err(|_| bad())
+    percent_decode_str(value)
+        .decode_utf8()
+        .map(Cow::into_owned)
+        .map_err(|_| bad())
 }
 
 fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if (0x21..=0x7e).contains(&b) && b != b'"' && b != b'%' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(value, HEADER_ESCAPES).to_string()
 }
 
 impl<T: Serialize> CloudEvent<T> {
@@ -514,5 +592,87 @@ mod tests {
             CloudEvent::<Value>::from_request(&batch),
             Err(EventError::Batch)
         );
+    }
+
+    #[test]
+    fn rfc3339_times_are_checked() {
+        for good in [
+            "2026-11-27T09:30:00Z",
+            "2026-11-27t09:30:00z",
+            "2026-11-27T09:30:00.5Z",
+            "2026-11-27T09:30:00.123456789+05:30",
+            "2026-11-27T09:30:00-08:00",
+            "2024-02-29T00:00:00Z",
+            "2000-02-29T23:59:59+00:00",
+            "2016-12-31T23:59:60Z",
+            "0001-01-01T00:00:00Z",
+        ] {
+            assert_eq!(check_time(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("", "YYYY-MM-DD"),
+            ("yesterday", "YYYY-MM-DD"),
+            ("2026-11-27", "separated by 'T'"),
+            ("2026-11-27 09:30:00Z", "separated by 'T'"),
+            ("26-11-27T09:30:00Z", "YYYY-MM-DD"),
+            ("2026-13-01T00:00:00Z", "month"),
+            ("2026-00-01T00:00:00Z", "month"),
+            ("2026-11-31T00:00:00Z", "no such day"),
+            ("2026-11-00T00:00:00Z", "no such day"),
+            ("2025-02-29T00:00:00Z", "no such day"),
+            ("1900-02-29T00:00:00Z", "no such day"),
+            ("2026-11-27T24:00:00Z", "hour"),
+            ("2026-11-27T09:60:00Z", "minute"),
+            ("2026-11-27T09:30:61Z", "second"),
+            ("2026-11-27T9:30:00Z", "HH:MM:SS"),
+            ("2026-11-27T09:30Z", "HH:MM:SS"),
+            ("2026-11-27T09:30:00", "end with 'Z'"),
+            ("2026-11-27T09:30:00.Z", "fractional"),
+            ("2026-11-27T09:30:00Z ", "end with 'Z'"),
+            ("2026-11-27T09:30:00+0530", "end with 'Z'"),
+            ("2026-11-27T09:30:00+24:00", "offset"),
+            ("2026-11-27T09:30:00+05:60", "offset"),
+            ("Fri, 27 Nov 2026 09:30:00 GMT", "YYYY-MM-DD"),
+        ] {
+            let result = check_time(bad);
+            assert!(
+                result.is_err_and(|e| e.contains(why)),
+                "{bad:?}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn time_is_validated_in_binary_and_structured_mode() {
+        let bad = sample().with_time("27/11/2026");
+        for req in [
+            bad.to_binary_request().unwrap(),
+            bad.to_structured_request().unwrap(),
+        ] {
+            let err = CloudEvent::<User>::from_request(&req).unwrap_err();
+            assert!(
+                matches!(&err, EventError::Attribute { name, .. } if name == "time"),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("`time`"), "{err}");
+            assert!(err.to_string().contains("RFC 3339"), "{err}");
+        }
+        let good = sample().with_time("2026-11-27T09:30:00.25+01:00");
+        let ev = CloudEvent::<User>::from_request(&good.to_binary_request().unwrap()).unwrap();
+        assert_eq!(ev.time.as_deref(), Some("2026-11-27T09:30:00.25+01:00"));
+    }
+
+    #[test]
+    fn header_values_are_percent_encoded_per_the_http_binding() {
+        assert_eq!(percent_encode("a b\"c%d~é\n"), "a%20b%22c%25d~%C3%A9%0A");
+        for value in ["plain", "a b\"c%d", "café ☕", "%41"] {
+            assert_eq!(percent_decode("x", &percent_encode(value)).unwrap(), value);
+        }
+        // Needless escapes are accepted, as the binding requires.
+        assert_eq!(percent_decode("x", "%41b").unwrap(), "Ab");
+        for bad in ["%", "%4", "%zz", "a%C0%A0", "%FF"] {
+            let err = percent_decode("x", bad).unwrap_err();
+            assert!(err.to_string().contains("percent-encoding"), "{bad}: {err}");
+        }
     }
 }

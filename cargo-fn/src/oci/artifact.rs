@@ -174,36 +174,24 @@ pub fn wasm_layer(manifest: &OciImageManifest) -> Result<&OciDescriptor, String>
 /// Now as RFC 3339 UTC, second precision (`SOURCE_DATE_EPOCH` wins, for
 /// reproducible pushes).
 pub fn now_rfc3339() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.parse::<i64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64)
-        });
+    created(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
+}
+
+/// `source_date_epoch` (seconds) when it is a number, else now.
+fn created(source_date_epoch: Option<&str>) -> String {
+    let secs = source_date_epoch
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| chrono::Utc::now().timestamp());
     rfc3339(secs)
 }
 
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian).
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic
+/// Gregorian); the epoch itself for a value past chrono's range (about
+/// 262,000 years either way).
 pub fn rfc3339(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days to civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]
@@ -215,6 +203,19 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_798_761_599), "2026-12-31T23:59:59Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339(i64::MAX), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn source_date_epoch_wins_over_the_clock() {
+        assert_eq!(created(Some("1700000000")), "2023-11-14T22:13:20Z");
+        for not_a_number in [None, Some(""), Some("yesterday")] {
+            let now = created(not_a_number);
+            let parsed = chrono::DateTime::parse_from_rfc3339(&now).unwrap();
+            let age = chrono::Utc::now().timestamp() - parsed.timestamp();
+            assert!((0..60).contains(&age), "{now}");
+        }
     }
 
     #[test]

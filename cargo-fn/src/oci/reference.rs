@@ -45,27 +45,12 @@ impl ImageRef {
             .split_once('/')
             .ok_or_else(|| err("no repository after the registry host".into()))?;
         check_registry(registry).map_err(err)?;
-        let (path, digest) = match path.split_once('@') {
-            Some((path, digest)) => {
-                check_digest(digest).map_err(err)?;
-                (path, Some(digest.to_owned()))
-            }
-            None => (path, None),
-        };
-        // A tag follows the last ':' of the last path segment.
-        let last = path.rsplit('/').next().unwrap_or(path);
-        let (repository, tag) = match last.rsplit_once(':') {
-            Some((_, tag)) => {
-                check_tag(tag).map_err(err)?;
-                let repo = &path[..path.len() - tag.len() - 1];
-                (repo, Some(tag.to_owned()))
-            }
-            None => (path, None),
-        };
-        check_repository(repository).map_err(err)?;
+        // The rest follows the distribution spec's grammar, as oci-client
+        // parses it.
+        let (repository, tag, digest) = parse_path(path).map_err(err)?;
         Ok(ImageRef {
             registry: registry.to_owned(),
-            repository: repository.to_owned(),
+            repository,
             tag,
             digest,
         })
@@ -193,39 +178,56 @@ fn check_registry(registry: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_repository(repo: &str) -> Result<(), String> {
-    if repo.is_empty() {
+/// Parses `REPO[:TAG][@DIGEST]` with oci-client, each part on its own
+/// first so that an error names the part to blame. `localhost` stands in
+/// for the registry, checked apart: oci-client always takes it as a host,
+/// never as a Docker Hub namespace (as it would a one-label host).
+fn parse_path(path: &str) -> Result<(String, Option<String>, Option<String>), String> {
+    let parse = |p: &str| oci_client::Reference::try_from(format!("localhost/{p}"));
+    let (rest, digest) = match path.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (path, None),
+    };
+    // A tag follows the last ':' of the last path segment.
+    let last = rest.rsplit('/').next().unwrap_or(rest);
+    let (repository, tag) = match last.rsplit_once(':') {
+        Some((_, tag)) => (&rest[..rest.len() - tag.len() - 1], Some(tag)),
+        None => (rest, None),
+    };
+    if repository.is_empty() {
         return Err("the repository name is empty".into());
     }
-    for component in repo.split('/') {
-        let ok = !component.is_empty()
-            && component
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
-            && component.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && component.ends_with(|c: char| c.is_ascii_alphanumeric());
-        if !ok {
+    if let Some(digest) = digest {
+        check_digest(digest)?;
+    }
+    if let Some(tag) = tag {
+        // oci-client's `\w` also matches non-ASCII letters; tags are ASCII.
+        if !tag.is_ascii() || parse(&format!("a:{tag}")).is_err() {
             return Err(format!(
-                "repository {repo:?}: each path component must be lowercase letters and digits, separated by '.', '_' or '-'"
+                "tag {tag:?} must be 1 to 128 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
             ));
         }
     }
-    Ok(())
-}
-
-fn check_tag(tag: &str) -> Result<(), String> {
-    let ok = (1..=128).contains(&tag.len())
-        && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-        && tag
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "tag {tag:?} must be 1 to 128 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
-        ))
+    match parse(repository) {
+        Err(oci_client::ParseError::NameTooLong) => {
+            return Err(format!(
+                "repository {repository:?} is longer than 255 characters"
+            ));
+        }
+        Err(_) => {
+            return Err(format!(
+                "repository {repository:?}: each path component must be lowercase letters and digits, separated by '.', '_', '__' or dashes"
+            ));
+        }
+        Ok(_) => {}
     }
+    let parsed = parse(path).map_err(|e| e.to_string())?;
+    Ok((
+        parsed.repository().to_owned(),
+        // oci-client fills in `latest` when no tag is given; keep "none".
+        tag.and(parsed.tag().map(str::to_owned)),
+        parsed.digest().map(str::to_owned),
+    ))
 }
 
 /// Checks `sha256:<64 lowercase hex>`.
@@ -279,6 +281,28 @@ mod tests {
     }
 
     #[test]
+    fn follows_the_distribution_grammar_but_keeps_the_host_as_written() {
+        // A one-label host stays the registry (no Docker Hub namespace), and
+        // no `latest` is invented when no tag is given.
+        let r = ImageRef::parse("oci://registry/team/hello").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("registry", "team/hello")
+        );
+        assert_eq!((r.tag.as_deref(), r.digest.as_deref()), (None, None));
+        let r = ImageRef::parse(&format!("oci://host/a__b/c-d.e_f:v1.0-rc_1@{D}")).unwrap();
+        assert_eq!(r.repository, "a__b/c-d.e_f");
+        assert_eq!(
+            (r.tag.as_deref(), r.digest.as_deref()),
+            (Some("v1.0-rc_1"), Some(D))
+        );
+        let long = format!("oci://host/{}", "a".repeat(256));
+        let e = ImageRef::parse(&long).unwrap_err().to_string();
+        assert!(e.contains("longer than 255"), "{e}");
+        assert!(ImageRef::parse(&format!("oci://host/{}", "a".repeat(255))).is_ok());
+    }
+
+    #[test]
     fn refuses_malformed_references_saying_which_part() {
         for (input, part) in [
             ("oci://127.0.0.1:5000", "no repository"),
@@ -291,6 +315,16 @@ mod tests {
             ("oci://host/hello:-x", "tag"),
             ("oci://host/hello@sha256:abc", "64 lowercase hex"),
             ("oci://ho st/hello", "not a valid registry host"),
+            ("oci://host/", "repository name is empty"),
+            ("oci://host/:v1", "repository name is empty"),
+            ("oci://host/a..b", "lowercase"),
+            ("oci://host/-a", "lowercase"),
+            ("oci://host/hello:caf\u{e9}", "tag"),
+            ("oci://host/hello:.x", "tag"),
+            (
+                "oci://host/hello@sha512:0123456789abcdef",
+                "64 lowercase hex",
+            ),
         ] {
             let e = ImageRef::parse(input).unwrap_err().to_string();
             assert!(e.contains(part), "{input}: {e}");

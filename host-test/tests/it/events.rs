@@ -80,3 +80,39 @@ fn handler_error_is_a_500_so_providers_retry() {
         res.logs.stderr_str()
     );
 }
+
+#[test]
+fn an_event_whose_time_is_not_rfc3339_is_rejected_with_400_in_both_modes() {
+    let f = load("event");
+    // Binary mode, by hand, as a provider would send it.
+    let req = http::Request::post("/")
+        .header("ce-specversion", "1.0")
+        .header("ce-id", "t-1")
+        .header("ce-type", TYPE)
+        .header("ce-source", "/users")
+        .header("ce-time", "Fri, 27 Nov 2026 09:30:00 GMT")
+        .header("content-type", "application/json")
+        .body(r#"{"email":"x@y.z"}"#)
+        .unwrap();
+    let res = f.call(req);
+    assert_eq!(res.status(), 400, "{}", res.describe());
+    assert!(res.text().contains("`time`"), "{}", res.text());
+    // Structured mode.
+    let req = http::Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body(format!(
+            r#"{{"specversion":"1.0","id":"t-2","type":"{TYPE}","source":"/users","time":"2026-02-30T00:00:00Z","data":{{"email":"x@y.z"}}}}"#
+        ))
+        .unwrap();
+    let res = f.call(req);
+    assert_eq!(res.status(), 400, "{}", res.describe());
+    assert!(res.text().contains("RFC 3339"), "{}", res.text());
+    assert!(f.kv().bucket("default").keys().is_empty());
+
+    // A valid time with an offset and fractional seconds is accepted.
+    let event = CloudEvent::new(TYPE, "/users", json!({"email": "t@d.e"}))
+        .with_id("t-3")
+        .with_time("2026-11-27t09:30:00.5+01:00");
+    let res = f.send_event(&event);
+    assert_eq!(res.status(), 204, "{}", res.describe());
+}
