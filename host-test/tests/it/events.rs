@@ -107,7 +107,7 @@ fn an_event_whose_time_is_not_rfc3339_is_rejected_with_400_in_both_modes() {
     let res = f.call(req);
     assert_eq!(res.status(), 400, "{}", res.describe());
     assert!(res.text().contains("RFC 3339"), "{}", res.text());
-    assert!(f.kv().bucket("default").keys().is_empty());
+    assert!(f.kv().store("default").keys().is_empty());
 
     // A valid time with an offset and fractional seconds is accepted.
     let event = CloudEvent::new(TYPE, "/users", json!({"email": "t@d.e"}))
