@@ -66,6 +66,16 @@ impl Default for RuntimeConfig {
     }
 }
 
+/// Whether [`Runtime::load_precompiled`] used the precompiled code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precompiled {
+    /// It did.
+    Used,
+    /// This engine cannot run it (the reason, from wasmtime); the
+    /// component was compiled instead.
+    Rejected(String),
+}
+
 /// An engine plus everything that is shared by all functions it runs. Cheap
 /// to clone; clones share the engine and the component cache.
 #[derive(Clone)]
@@ -189,6 +199,53 @@ impl Runtime {
         self.verify(bytes)?;
         let component = self.compile(bytes)?;
         Function::new(self.clone(), name, &component)
+    }
+
+    /// Compiles the component `bytes` ahead of time for engines of this
+    /// runtime's configuration (a bundle's `fn.cwasm`), after the same
+    /// signature check as [`Runtime::load_bytes`].
+    pub fn precompile(&self, bytes: &[u8]) -> Result<Vec<u8>, Error> {
+        self.verify(bytes)?;
+        self.inner
+            .engine
+            .precompile_component(bytes)
+            .map_err(Error::compile)
+    }
+
+    /// Loads the component `bytes` as [`Runtime::load_bytes`] does, using
+    /// `precompiled` (from [`Runtime::precompile`]) instead of compiling
+    /// when this engine can run it. wasmtime refuses code from another
+    /// version or configuration, or for CPU features this host lacks: the
+    /// component is then compiled, and the reason returned.
+    ///
+    /// # Safety
+    ///
+    /// `precompiled` must come from [`Runtime::precompile`] of these very
+    /// `bytes` (wasmtime checks compatibility, not provenance: arbitrary
+    /// bytes can run arbitrary native code). Pin it by digest.
+    pub unsafe fn load_precompiled(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        precompiled: &[u8],
+    ) -> Result<(Function, Precompiled), Error> {
+        self.verify(bytes)?;
+        let hash = cache::hash(bytes);
+        // SAFETY: the caller vouches for the bytes' origin (see above).
+        let (component, used) =
+            match unsafe { Component::deserialize(&self.inner.engine, precompiled) } {
+                Ok(component) => (component, Precompiled::Used),
+                Err(err) => (
+                    self.compile(bytes)?,
+                    Precompiled::Rejected(format!("{err:#}")),
+                ),
+            };
+        self.inner
+            .components
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(hash, component.clone());
+        Ok((Function::new(self.clone(), name, &component)?, used))
     }
 
     /// Refuses `bytes` unless signed by a trusted key (when any are set).

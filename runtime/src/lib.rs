@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bundle;
 mod cache;
 mod call;
 mod clock;
@@ -38,9 +39,10 @@ mod kv;
 mod limits;
 mod logs;
 mod outbound;
+pub mod server;
 
 pub use call::{CallError, CallResult, Metrics};
-pub use engine::{Runtime, RuntimeConfig};
+pub use engine::{Precompiled, Runtime, RuntimeConfig};
 pub use error::Error;
 pub use function::Function;
 pub use kv::{DEFAULT_STORE, KeyValue, Store};

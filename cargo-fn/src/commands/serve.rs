@@ -1,19 +1,11 @@
 //! `cargo fn serve`: an HTTP server on the embedded runtime, a fresh
 //! instance per request.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
-use bytes::Bytes;
-use fn_runtime::Function;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use fn_runtime::server::{self, FunctionHandler};
 use tokio::net::TcpListener;
 
 use cargo_fn::run::RunArgs;
@@ -65,101 +57,10 @@ impl Args {
                 artifact.display(),
                 started.elapsed()
             );
-            serve(
-                listener,
-                function,
-                !self.no_function_logs,
-                shutdown_signal(),
-            )
-            .await;
+            let handler = FunctionHandler::new(function, !self.no_function_logs);
+            server::serve(listener, handler, server::shutdown_signal()).await;
             eprintln!("Stopped.");
             anyhow::Ok(())
         })
     }
-}
-
-async fn shutdown_signal() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handling available: serve until killed.
-        std::future::pending::<()>().await;
-    }
-}
-
-/// Accepts connections until `shutdown` completes, then waits (up to 10 s)
-/// for in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
-    function: Function,
-    function_logs: bool,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    eprintln!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let function = function.clone();
-        let service = service_fn(move |req| handle(function.clone(), req, function_logs));
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(10))
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await
-                && !e.is_incomplete_message()
-            {
-                eprintln!("{peer}: connection error: {e}");
-            }
-        });
-    }
-    eprintln!("Shutting down: waiting for in-flight requests...");
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(Duration::from_secs(10)) => {
-            eprintln!("gave up waiting after 10 s");
-        }
-    }
-}
-
-async fn handle(
-    function: Function,
-    req: http::Request<Incoming>,
-    function_logs: bool,
-) -> Result<http::Response<Full<Bytes>>, Infallible> {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let target = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-    let result = function.handle_incoming(req).await;
-    let mut line = format!(
-        "{method} {target} {} {:.1?}",
-        result.status().as_u16(),
-        started.elapsed()
-    );
-    if let Some(error) = &result.error {
-        line.push_str(&format!(" ({error})"));
-    }
-    if function_logs {
-        for bytes in [&result.logs.stdout, &result.logs.stderr] {
-            for l in String::from_utf8_lossy(bytes).lines() {
-                line.push_str("\n    ");
-                line.push_str(l);
-            }
-        }
-    }
-    eprintln!("{line}");
-    Ok(result.response.map(Full::new))
 }
