@@ -414,12 +414,14 @@ fn check_path(path: &str) -> Result<&str, ImageError> {
     Ok(relative)
 }
 
-/// gzip without a modification time or a file name (`gzip -n`).
+/// gzip without a modification time or a file name (`gzip -n`), at the
+/// default level: `best` makes a 31 MB runner's layer 0.5% smaller and
+/// takes twice as long.
 fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = flate2::GzBuilder::new()
         .mtime(0)
         .operating_system(255)
-        .write(Vec::new(), flate2::Compression::best());
+        .write(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes)?;
     encoder.finish()
 }
