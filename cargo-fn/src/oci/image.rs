@@ -190,6 +190,12 @@ impl ImageBuilder {
         }
     }
 
+    /// Adds regular files (see [`ImageBuilder::file`]).
+    pub fn files(mut self, files: impl IntoIterator<Item = ImageFile>) -> Self {
+        self.files.extend(files);
+        self
+    }
+
     /// Adds a regular file at the absolute `path` with permission bits
     /// `mode`; its parent directories are added too (mode 0755).
     pub fn file(mut self, path: impl Into<String>, bytes: Vec<u8>, mode: u32) -> Self {
@@ -333,8 +339,8 @@ pub fn runner_image(runner: Vec<u8>, component: Vec<u8>) -> ImageBuilder {
 /// The tar of `files` and their parent directories, in path order, owned
 /// by root, every time the epoch.
 fn layer_tar(files: &[ImageFile]) -> Result<Vec<u8>, ImageError> {
-    // Path (without the leading '/') → file, or None for a directory.
-    let mut entries: BTreeMap<String, Option<&ImageFile>> = BTreeMap::new();
+    // Path without the leading '/' → the file.
+    let mut by_path: BTreeMap<&str, &ImageFile> = BTreeMap::new();
     for file in files {
         let relative = check_path(&file.path)?;
         if file.mode > 0o7777 {
@@ -343,28 +349,25 @@ fn layer_tar(files: &[ImageFile]) -> Result<Vec<u8>, ImageError> {
                 mode: file.mode,
             });
         }
-        if entries.insert(relative.to_owned(), Some(file)).is_some() {
+        if by_path.insert(relative, file).is_some() {
             return Err(ImageError::Duplicate(file.path.clone()));
         }
     }
-    let mut dirs = Vec::new();
-    for (path, file) in &entries {
-        let mut parent = path.as_str();
+    // The same, plus every parent directory (None).
+    let mut entries: BTreeMap<&str, Option<&ImageFile>> = BTreeMap::new();
+    for (&path, &file) in &by_path {
+        entries.insert(path, Some(file));
+        let mut parent = path;
         while let Some((dir, _)) = parent.rsplit_once('/') {
-            match entries.get(dir) {
-                Some(Some(f)) => {
-                    return Err(ImageError::FileIsDirectory {
-                        file: f.path.clone(),
-                        child: file.map_or_else(|| format!("/{path}"), |f| f.path.clone()),
-                    });
-                }
-                _ => dirs.push(dir.to_owned()),
+            if let Some(blocking) = by_path.get(dir) {
+                return Err(ImageError::FileIsDirectory {
+                    file: blocking.path.clone(),
+                    child: file.path.clone(),
+                });
             }
+            entries.insert(dir, None);
             parent = dir;
         }
-    }
-    for dir in dirs {
-        entries.entry(dir).or_insert(None);
     }
     let mut tar = tar::Builder::new(Vec::new());
     for (path, file) in &entries {

@@ -60,10 +60,17 @@ fn the_same_files_give_the_same_bytes_and_digest() {
     assert_eq!(a.manifest, b.manifest);
     assert_eq!(a.manifest_digest, b.manifest_digest);
     // The order files are added in does not matter: entries are sorted.
+    let file = |path: &str, bytes: &[u8], mode| ImageFile {
+        path: path.into(),
+        bytes: bytes.to_vec(),
+        mode,
+    };
     let reordered = ImageBuilder::new([RUNNER_PATH])
-        .file(BUNDLE_PATH, br#"{"route":"/..."}"#.to_vec(), 0o644)
-        .file(COMPONENT_PATH, b"\0asm component".to_vec(), 0o644)
-        .file(RUNNER_PATH, b"\x7fELF runner".to_vec(), 0o755)
+        .files([
+            file(BUNDLE_PATH, br#"{"route":"/..."}"#, 0o644),
+            file(COMPONENT_PATH, b"\0asm component", 0o644),
+            file(RUNNER_PATH, b"\x7fELF runner", 0o755),
+        ])
         .label(COMPONENT_DIGEST_LABEL, &sha256_digest(b"\0asm component"))
         .expose(PORT)
         .working_dir(WORKING_DIR)
