@@ -4,6 +4,7 @@
 //! filling text templates. [`deploy`] pins the artifact, writes the bundle
 //! and checks that the provider's runtime can run it.
 
+pub mod cloudrun;
 pub mod spin;
 pub mod spinkube;
 pub mod wasmcloud;

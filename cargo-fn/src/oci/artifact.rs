@@ -84,6 +84,37 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     s
 }
 
+/// The descriptor of a blob.
+pub fn descriptor(media_type: &str, digest: &str, size: u64) -> OciDescriptor {
+    OciDescriptor {
+        media_type: media_type.into(),
+        digest: digest.into(),
+        size: size as i64,
+        ..OciDescriptor::default()
+    }
+}
+
+/// An OCI image manifest of `config` and `layers` (annotations only when
+/// there are some), serialised, and its digest.
+pub fn image_manifest(
+    config: OciDescriptor,
+    layers: Vec<OciDescriptor>,
+    annotations: BTreeMap<String, String>,
+) -> (Vec<u8>, String) {
+    let manifest = OciImageManifest {
+        schema_version: 2,
+        media_type: Some(MANIFEST_MEDIA_TYPE.into()),
+        config,
+        layers,
+        subject: None,
+        artifact_type: None,
+        annotations: (!annotations.is_empty()).then_some(annotations),
+    };
+    let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
+    let digest = sha256_digest(&manifest);
+    (manifest, digest)
+}
+
 /// Lays out a component as a wasm OCI artifact.
 pub fn build(
     wasm: Vec<u8>,
@@ -119,28 +150,17 @@ pub fn build(
         "org.opencontainers.image.created".into(),
         created.to_owned(),
     );
-    let manifest = OciImageManifest {
-        schema_version: 2,
-        media_type: Some(MANIFEST_MEDIA_TYPE.into()),
-        config: OciDescriptor {
-            media_type: CONFIG_MEDIA_TYPE.into(),
-            digest: config_digest.clone(),
-            size: config.len() as i64,
-            ..OciDescriptor::default()
-        },
-        layers: vec![OciDescriptor {
-            media_type: LAYER_MEDIA_TYPE.into(),
-            digest: layer_digest.clone(),
-            size: wasm.len() as i64,
-            ..OciDescriptor::default()
-        }],
-        subject: None,
-        artifact_type: None,
-        annotations: Some(notes),
-    };
-    let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
+    let (manifest, manifest_digest) = image_manifest(
+        descriptor(CONFIG_MEDIA_TYPE, &config_digest, config.len() as u64),
+        vec![descriptor(
+            LAYER_MEDIA_TYPE,
+            &layer_digest,
+            wasm.len() as u64,
+        )],
+        notes,
+    );
     Ok(Artifact {
-        manifest_digest: sha256_digest(&manifest),
+        manifest_digest,
         layer: wasm,
         layer_digest,
         config,

@@ -1,11 +1,14 @@
 //! Publishing to and pulling from OCI registries, over `oci-client` (the
 //! distribution protocol, auth challenges, chunked uploads). This module
-//! decides the layout ([`artifact`]), the references ([`reference`]), the
-//! credentials ([`auth`]) and turns protocol errors into messages that say
-//! what to do.
+//! decides the layouts ([`artifact`] for the component, [`image`] for a
+//! Linux container image, [`spin_app`] for SpinKube), the references
+//! ([`reference`]), the credentials ([`auth`]), writes images to disk
+//! ([`layout`]) and turns protocol errors into messages that say what to do.
 
 pub mod artifact;
 pub mod auth;
+pub mod image;
+pub mod layout;
 pub mod reference;
 pub mod spin_app;
 
@@ -14,6 +17,7 @@ use oci_client::manifest::OciImageManifest;
 use oci_client::{Client, client::ClientConfig, client::ClientProtocol};
 
 pub use artifact::{Annotations, Artifact, WasmConfig};
+pub use image::{Image, ImageBuilder};
 pub use reference::ImageRef;
 
 /// A connection to one repository of one registry.
@@ -99,6 +103,14 @@ impl Registry {
             self.image.tag_or_latest(),
         )
         .await
+    }
+
+    /// Pushes a container image (layer, config, manifest) under the tag;
+    /// returns the manifest digest, which pins it.
+    pub async fn push_image(&self, image: &Image) -> anyhow::Result<String> {
+        self.push_parts(&image.blobs(), &image.manifest, self.image.tag_or_latest())
+            .await?;
+        Ok(image.manifest_digest.clone())
     }
 
     /// Pushes the blobs the registry does not have yet, then `manifest`

@@ -5,14 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use oci_client::manifest::{OciDescriptor, OciImageManifest};
-
-use super::artifact::{LAYER_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, sha256_digest};
+use super::artifact::{LAYER_MEDIA_TYPE, descriptor, image_manifest, sha256_digest};
 
 /// The media type of the locked application layer.
 pub const LOCKED_APP_MEDIA_TYPE: &str = "application/vnd.fermyon.spin.application.v1+config";
 /// The config media type (a plain OCI image config).
-pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
+pub use super::image::CONFIG_MEDIA_TYPE;
 /// The config label naming the locked application layer.
 pub const LOCKED_APP_LABEL: &str = "com.fermyon.spin.lockedAppDigest";
 
@@ -51,27 +49,16 @@ pub fn build(
     }))
     .expect("the config serialises");
     let config_digest = sha256_digest(&config);
-    let descriptor = |media_type: &str, digest: &str, size: u64| OciDescriptor {
-        media_type: media_type.into(),
-        digest: digest.into(),
-        size: size as i64,
-        ..OciDescriptor::default()
-    };
-    let manifest = OciImageManifest {
-        schema_version: 2,
-        media_type: Some(MANIFEST_MEDIA_TYPE.into()),
-        config: descriptor(CONFIG_MEDIA_TYPE, &config_digest, config.len() as u64),
-        layers: vec![
+    let (manifest, manifest_digest) = image_manifest(
+        descriptor(CONFIG_MEDIA_TYPE, &config_digest, config.len() as u64),
+        vec![
             descriptor(LAYER_MEDIA_TYPE, layer_digest, layer_size),
             descriptor(LOCKED_APP_MEDIA_TYPE, &locked_digest, locked.len() as u64),
         ],
-        subject: None,
-        artifact_type: None,
-        annotations: (!annotations.is_empty()).then_some(annotations),
-    };
-    let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
+        annotations,
+    );
     SpinApp {
-        manifest_digest: sha256_digest(&manifest),
+        manifest_digest,
         locked,
         locked_digest,
         config,
