@@ -102,8 +102,9 @@ impl KeyValue {
         match &self.backend {
             Backend::Memory(stores) => stores,
             Backend::Redis(redis) => panic!(
-                "{redis:?} is in Redis: the host can only seed and read in-memory key-value \
-                 stores; use a Redis client at the keys `RedisConfig::key` gives"
+                "the key-value stores of {} are in Redis: the host can only seed and read \
+                 in-memory stores; use a Redis client at the keys `RedisConfig::key` gives",
+                redis.location()
             ),
         }
     }

@@ -277,6 +277,11 @@ impl Redis {
         })
     }
 
+    /// "namespace `N` at HOST:PORT", for messages.
+    pub(crate) fn location(&self) -> String {
+        format!("namespace `{}` at {}", self.namespace, self.address)
+    }
+
     pub(crate) fn store_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.stores.keys().cloned().collect();
         names.sort();
@@ -546,6 +551,13 @@ mod tests {
         assert!(redis.open("a").is_some());
         assert!(redis.open(DEFAULT_STORE).is_some());
         assert!(redis.open("c").is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "stores of namespace `f` at 127.0.0.1:6379 are in Redis")]
+    fn seeding_a_redis_backend_from_the_host_panics_with_a_pointer() {
+        let kv = KeyValue::redis(RedisConfig::new("redis://127.0.0.1", "f")).unwrap();
+        kv.set("k", "v");
     }
 
     fn bucket(url: &str, timeout: Duration) -> RedisBucket {
