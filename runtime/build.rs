@@ -12,7 +12,7 @@ fn main() {
         import wasi:keyvalue/store@0.2.0-draft;
         import wasi:keyvalue/atomics@0.2.0-draft;
     \",
-    imports: {{ default: trappable }},
+    imports: {{ default: async | trappable }},
     with: {{
         \"wasi:keyvalue/store.bucket\": super::BucketResource,
     }},

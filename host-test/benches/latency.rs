@@ -3,7 +3,8 @@
 //! `cargo bench -p fn-host-test --bench latency` prints p50/p90/p99 of whole
 //! calls (fresh instance, request in, response body out), of their
 //! instantiate and handler parts, and the same for a few values of
-//! `RuntimeConfig::keep_resident`. Variants are measured in interleaved
+//! `RuntimeConfig::keep_resident`, and of a call that increments an
+//! in-memory key-value counter (kv-counter). Variants are measured in interleaved
 //! rounds so that load from other processes affects them alike.
 
 #[path = "../tests/it/common.rs"]
@@ -108,6 +109,12 @@ fn main() {
         let label = format!("raw-hello (no SDK), keep_resident {} KiB", default >> 10);
         variants.push((label, Caller::Async(function), Samples::default()));
     }
+    // The in-memory key-value path: `/` opens the default store and
+    // increments a counter (two async host calls that never wait).
+    let kv_path = common::artifact("kv-counter");
+    let function = runtime(default).load(&kv_path).expect("load kv-counter");
+    let label = "kv-counter (open + increment, in memory)".to_owned();
+    variants.push((label, Caller::Async(function), Samples::default()));
 
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -6,7 +6,9 @@
 //!   per package per test process;
 //! - [`TestFunction`]: a blocking wrapper for `#[test]`s with helpers for
 //!   requests, CloudEvents, key-value, config, outbound HTTP mocks, the
-//!   clock and limits.
+//!   clock and limits;
+//! - [`redis::RedisServer`]: a throwaway `redis-server` for tests of the
+//!   Redis key-value backend ([`KeyValue::redis`]).
 //!
 //! The runtime's types a test needs ([`CallResult`], [`KeyValue`],
 //! [`Limits`], ...) are re-exported here, so a function's tests depend on
@@ -15,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod build;
+pub mod redis;
 mod test_function;
 
 pub use build::build_package;
@@ -22,6 +25,7 @@ pub use test_function::TestFunction;
 
 pub use fn_runtime::{
     CallError, CallResult, DEFAULT_STORE, Error, Function, HttpMocks, KeyValue, Limits, Logs,
-    Metrics, Outcome, PublicKey, RecordedRequest, Runtime, RuntimeConfig, Store, VerifyError,
+    Metrics, Outcome, PublicKey, RecordedRequest, RedisConfig, Runtime, RuntimeConfig, Store,
+    VerifyError,
 };
 pub use fnsdk::CloudEvent;

@@ -45,7 +45,10 @@ fn main() {
     );
 
     println!("\ncold start, process start to first response ({starts} starts each):");
-    for (name, bundle) in [("with fn.cwasm", &with_cwasm), ("without fn.cwasm", &without)] {
+    for (name, bundle) in [
+        ("with fn.cwasm", &with_cwasm),
+        ("without fn.cwasm", &without),
+    ] {
         let mut samples: Vec<Duration> = (0..starts).map(|_| cold_start(&runner, bundle)).collect();
         samples.sort();
         println!(
@@ -63,7 +66,10 @@ fn main() {
     for round in 0..2 {
         let runner_server = start_runner(&runner, &with_cwasm);
         let serve = start_cargo_fn(&cargo_fn, &artifact);
-        for (name, server) in [("fn-runner (http)", &runner_server), ("cargo fn serve", &serve)] {
+        for (name, server) in [
+            ("fn-runner (http)", &runner_server),
+            ("cargo fn serve", &serve),
+        ] {
             let mut samples = sequential(server.addr, requests);
             samples.sort();
             let p50 = samples[samples.len() / 2];
@@ -164,7 +170,10 @@ fn cold_start(runner: &Path, bundle: &Path) -> Duration {
             assert!(body.contains(EXPECTED), "answered {body:?}");
             break started.elapsed();
         }
-        assert!(Instant::now() < deadline, "the runner did not answer in 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "the runner did not answer in 60 s"
+        );
         std::thread::sleep(Duration::from_micros(200));
     };
     let _ = child.kill();
@@ -255,7 +264,13 @@ fn start_runner(runner: &Path, bundle: &Path) -> Server {
 fn start_cargo_fn(cargo_fn: &Path, artifact: &Path) -> Server {
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let child = Command::new(cargo_fn)
-        .args(["fn", "serve", "--no-function-logs", "--addr", &addr.to_string()])
+        .args([
+            "fn",
+            "serve",
+            "--no-function-logs",
+            "--addr",
+            &addr.to_string(),
+        ])
         .arg(artifact)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use fn_runtime::bundle::{Bundle, Manifest, PrecompiledUse};
-use fn_runtime::{Function, KeyValue, Runtime, RuntimeConfig};
+use fn_runtime::{Function, KeyValue, RedisConfig, Runtime, RuntimeConfig};
 
 /// The bundle directory: `explicit` (`--bundle`/`$FN_BUNDLE`), else
 /// `$LAMBDA_TASK_ROOT`, else the directory of this executable.
@@ -49,7 +49,7 @@ pub fn load(explicit: Option<&PathBuf>, max_instances: u32) -> anyhow::Result<Lo
     for (key, value) in values {
         function.set_config(key, value);
     }
-    configure_key_value(&bundle, &function, |name| std::env::var(name).ok())?;
+    let function = configure_key_value(&bundle, function, |name| std::env::var(name).ok())?;
     let manifest = &bundle.manifest;
     let code = match precompiled {
         PrecompiledUse::Used => "precompiled code".to_owned(),
@@ -81,11 +81,11 @@ pub fn load(explicit: Option<&PathBuf>, max_instances: u32) -> anyhow::Result<Lo
 /// the variable it names, `redis://` or `memory:`.
 fn configure_key_value(
     bundle: &Bundle,
-    function: &Function,
+    function: Function,
     env: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Function> {
     let Some(spec) = &bundle.manifest.key_value else {
-        return Ok(());
+        return Ok(function);
     };
     let Some(url) = env(&spec.url_env) else {
         anyhow::bail!(
@@ -103,10 +103,23 @@ fn configure_key_value(
             "fn-runner: key-value in memory (per instance, lost when it stops): {}",
             spec.stores.join(", ")
         );
-        return Ok(());
+        return Ok(function);
     }
-    anyhow::bail!(
-        "${} = {url:?}: unsupported key-value URL; use redis://HOST:PORT or memory:",
-        spec.url_env
-    )
+    if !url.starts_with("redis://") {
+        anyhow::bail!(
+            "${} does not hold a supported key-value URL; use redis://[USER:PASSWORD@]HOST:PORT[/DB] or memory:",
+            spec.url_env
+        );
+    }
+    // Keys live under fn:<function name>:<store>:, so functions can share a
+    // Redis without seeing each other's data.
+    let config = RedisConfig::new(url, bundle.manifest.name.clone()).stores(spec.stores.clone());
+    let kv = KeyValue::redis(config)
+        .with_context(|| format!("the key-value URL in ${}", spec.url_env))?;
+    eprintln!(
+        "fn-runner: key-value on Redis (stores {}; keys fn:{}:<store>:<key>)",
+        spec.stores.join(", "),
+        bundle.manifest.name
+    );
+    Ok(function.with_key_value(kv))
 }

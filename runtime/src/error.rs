@@ -67,6 +67,10 @@ pub enum Error {
     /// The limits asked for more than the runtime was configured for.
     #[error("invalid limits: {0}")]
     Limits(String),
+    /// The key-value configuration is unusable (a Redis URL that does not
+    /// parse, say).
+    #[error("invalid key-value configuration: {0}")]
+    KeyValue(String),
 }
 
 fn at(path: &Option<PathBuf>) -> String {

@@ -33,7 +33,7 @@ pub(crate) struct Inner {
     pub(crate) clock: ClockOffset,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct ConfigState {
     values: BTreeMap<String, String>,
     /// What calls see: rebuilt on every change, shared by calls.
@@ -87,6 +87,27 @@ impl Function {
     /// The key-value store its calls see (seed it, read it).
     pub fn kv(&self) -> &KeyValue {
         &self.inner.kv
+    }
+
+    /// This function with its key-value served from `kv` instead of its
+    /// own in-memory stores: a [`KeyValue::redis`] on a cloud runner, or
+    /// stores shared with another function. Meant right after loading: the
+    /// result starts with this function's config, limits, mocks and clock,
+    /// and clones of `self` keep the old stores.
+    pub fn with_key_value(self, kv: KeyValue) -> Function {
+        let inner = &self.inner;
+        Function {
+            inner: Arc::new(Inner {
+                runtime: inner.runtime.clone(),
+                name: inner.name.clone(),
+                pre: inner.pre.clone(),
+                kv,
+                config: Mutex::new(lock(&inner.config).clone()),
+                mocks: inner.mocks.clone(),
+                limits: Mutex::new(self.limits()),
+                clock: inner.clock.clone(),
+            }),
+        }
     }
 
     /// The outbound HTTP mocks its calls see.

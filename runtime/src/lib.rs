@@ -7,7 +7,7 @@
 //!   optional on-disk cache of precompiled code, and the signature trust
 //!   ([`RuntimeConfig::trusted_keys`], checked by every load);
 //! - [`Function`]: a pre-linked component with its own key-value stores
-//!   ([`KeyValue`]), config values, outbound HTTP mocks ([`HttpMocks`]),
+//!   ([`KeyValue`]: in memory, or in Redis with [`RedisConfig`]), config values, outbound HTTP mocks ([`HttpMocks`]),
 //!   wall clock and [`Limits`];
 //! - the call path ([`Function::handle`], module `call`): a fresh instance
 //!   per request, under the limits, returning a [`CallResult`].
@@ -45,7 +45,7 @@ pub use call::{CallError, CallResult, Metrics};
 pub use engine::{Precompiled, Runtime, RuntimeConfig};
 pub use error::Error;
 pub use function::Function;
-pub use kv::{DEFAULT_STORE, KeyValue, Store};
+pub use kv::{DEFAULT_STORE, KeyValue, RedisConfig, Store};
 pub use limits::Limits;
 pub use logs::Logs;
 pub use outbound::{HttpMocks, Outcome, RecordedRequest};

@@ -8,6 +8,7 @@ mod events;
 mod failures;
 mod http;
 mod kv;
+mod kv_redis;
 mod outbound;
 mod runtime;
 mod signing;

@@ -1,46 +1,69 @@
 //! `wasi:keyvalue/{store,atomics}@0.2.0-draft` served from in-memory stores
-//! that outlive a call and that the embedder can seed and read.
+//! that outlive a call and that the embedder can seed and read (this
+//! module), or from Redis ([`redis`]). The guest-facing side, the same for
+//! both, is in [`host`].
 //!
 //! One word throughout: a *store* is what a guest opens by name (the WIT
 //! calls the open handle a `bucket`; that name stays inside the bindings).
 
+mod host;
+mod redis;
+
+pub use self::redis::RedisConfig;
+pub(crate) use host::{KvHost, add_to_linker};
+
 use fn_wit::keyvalue::counter;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
-
-/// Bindings for `wasi:keyvalue/{store,atomics}@0.2.0-draft`, generated from
-/// the function WIT of `fn-wit` (see `build.rs`).
-mod bindings {
-    include!(concat!(env!("OUT_DIR"), "/kv_bindings.rs"));
-}
-
-use bindings::wasi::keyvalue::{atomics, store};
 
 /// The store every function can open without configuration
 /// (`fnsdk::kv::Store::open_default` opens it); the same constant as the SDK's.
 pub use fn_wit::keyvalue::DEFAULT_STORE;
 
-/// Keys returned per `list-keys` page.
+/// Keys returned per `list-keys` page (in memory; the `COUNT` hint of a
+/// Redis `SCAN`).
 const PAGE: usize = 1000;
 
 type Entries = Arc<Mutex<BTreeMap<String, Vec<u8>>>>;
+type Stores = Arc<Mutex<HashMap<String, Entries>>>;
 
 /// The key-value stores of a function, shared by all its calls (clones share
-/// them).
+/// them). Two backends:
 ///
-/// The store [`DEFAULT_STORE`] always exists; other stores exist once
-/// created with [`KeyValue::store`]. A guest opening any other name gets
+/// - in memory ([`KeyValue::new`], the default of every [`Function`]): the
+///   store [`DEFAULT_STORE`] always exists; other stores exist once created
+///   with [`KeyValue::store`]. The embedder seeds and reads them with the
+///   methods below. The data lives in this process only: right for tests
+///   and `cargo fn serve`, useless on a cloud where every instance has its
+///   own;
+/// - Redis ([`KeyValue::redis`]): the stores the embedder declared, kept in
+///   a Redis server that all instances share (see [`RedisConfig`] for the
+///   key layout, timeouts and failures).
+///
+/// Either way, a guest opening a store that does not exist gets
 /// `no-such-store`.
+///
+/// The seeding and reading methods ([`KeyValue::store`], [`KeyValue::set`],
+/// [`KeyValue::get`], ...) are for the in-memory backend and panic on a
+/// Redis one: read and write Redis with a Redis client, at the keys
+/// [`RedisConfig::key`] gives.
+///
+/// [`Function`]: crate::Function
 #[derive(Clone, Debug)]
 pub struct KeyValue {
-    stores: Arc<Mutex<HashMap<String, Entries>>>,
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Memory(Stores),
+    Redis(Arc<redis::Redis>),
 }
 
 impl Default for KeyValue {
     fn default() -> Self {
         let kv = KeyValue {
-            stores: Arc::default(),
+            backend: Backend::Memory(Arc::default()),
         };
         kv.store(DEFAULT_STORE);
         kv
@@ -52,55 +75,89 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl KeyValue {
-    /// Only the default store, empty.
+    /// In memory, with only the default store, empty.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The store `name`, created empty if it does not exist.
+    /// Stores in Redis, as `config` says; see [`RedisConfig`]. Does not
+    /// connect yet: the first key-value call of a guest does, so a Redis
+    /// that is down at startup only fails the calls that use it. Errors
+    /// when the URL is invalid or names a scheme this build cannot speak
+    /// (`rediss://`), or when the namespace is empty.
+    pub fn redis(config: RedisConfig) -> Result<KeyValue, crate::Error> {
+        Ok(KeyValue {
+            backend: Backend::Redis(Arc::new(redis::Redis::new(config)?)),
+        })
+    }
+
+    /// Whether the stores are in Redis (made by [`KeyValue::redis`]).
+    pub fn is_redis(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
+    }
+
+    /// The in-memory stores; panics on a Redis backend (see the type's docs).
+    #[track_caller]
+    fn memory(&self) -> &Mutex<HashMap<String, Entries>> {
+        match &self.backend {
+            Backend::Memory(stores) => stores,
+            Backend::Redis(redis) => panic!(
+                "the key-value stores of {} are in Redis: the host can only seed and read \
+                 in-memory stores; use a Redis client at the keys `RedisConfig::key` gives",
+                redis.location()
+            ),
+        }
+    }
+
+    /// The store `name`, created empty if it does not exist. Panics on a
+    /// Redis backend.
+    #[track_caller]
     pub fn store(&self, name: &str) -> Store {
-        let entries = lock(&self.stores)
+        let entries = lock(self.memory())
             .entry(name.to_owned())
             .or_default()
             .clone();
         Store { entries }
     }
 
-    fn existing(&self, name: &str) -> Option<Store> {
-        lock(&self.stores).get(name).map(|entries| Store {
-            entries: entries.clone(),
-        })
-    }
-
-    /// Names of all stores.
+    /// Names of all stores (with Redis, the declared ones).
     pub fn store_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = lock(&self.stores).keys().cloned().collect();
+        let mut names: Vec<String> = match &self.backend {
+            Backend::Memory(stores) => lock(stores).keys().cloned().collect(),
+            Backend::Redis(redis) => redis.store_names(),
+        };
         names.sort();
         names
     }
 
-    /// Sets `key` in the default store.
+    /// Sets `key` in the default store. Panics on a Redis backend, as do
+    /// the other methods below.
+    #[track_caller]
     pub fn set(&self, key: &str, value: impl Into<Vec<u8>>) {
         self.store(DEFAULT_STORE).set(key, value);
     }
 
     /// Reads `key` from the default store.
+    #[track_caller]
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
         self.store(DEFAULT_STORE).get(key)
     }
 
     /// Reads `key` from the default store as UTF-8 text.
+    #[track_caller]
     pub fn get_str(&self, key: &str) -> Option<String> {
         self.store(DEFAULT_STORE).get_str(key)
     }
 
     /// Serializes `value` as JSON into `key` of the default store.
+    #[track_caller]
     pub fn set_json<T: serde::Serialize>(&self, key: &str, value: &T) -> serde_json::Result<()> {
         self.set(key, serde_json::to_vec(value)?);
         Ok(())
     }
 
     /// Reads `key` of the default store as JSON; `None` when absent.
+    #[track_caller]
     pub fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         key: &str,
@@ -162,105 +219,6 @@ impl Store {
     }
 }
 
-/// The host-side value behind a guest's `bucket` handle (an open [`Store`]).
-pub struct BucketResource(Store);
-
-/// The view the generated host traits are implemented for.
-pub(crate) struct KvHost<'a> {
-    pub(crate) kv: &'a KeyValue,
-    pub(crate) table: &'a mut ResourceTable,
-}
-
-struct HasKv;
-
-impl HasData for HasKv {
-    type Data<'a> = KvHost<'a>;
-}
-
-/// Adds `wasi:keyvalue/store` and `wasi:keyvalue/atomics` to `linker`.
-pub(crate) fn add_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> KvHost<'_>,
-) -> wasmtime::Result<()> {
-    store::add_to_linker::<T, HasKv>(linker, get)?;
-    atomics::add_to_linker::<T, HasKv>(linker, get)?;
-    Ok(())
-}
-
-type KvResult<T> = wasmtime::Result<Result<T, store::Error>>;
-
-impl KvHost<'_> {
-    fn bucket(&self, handle: &Resource<BucketResource>) -> wasmtime::Result<Store> {
-        Ok(self.table.get(handle)?.0.clone())
-    }
-}
-
-impl store::Host for KvHost<'_> {
-    fn open(&mut self, identifier: String) -> KvResult<Resource<BucketResource>> {
-        match self.kv.existing(&identifier) {
-            Some(bucket) => Ok(Ok(self.table.push(BucketResource(bucket))?)),
-            None => Ok(Err(store::Error::NoSuchStore)),
-        }
-    }
-}
-
-impl store::HostBucket for KvHost<'_> {
-    fn get(&mut self, bucket: Resource<BucketResource>, key: String) -> KvResult<Option<Vec<u8>>> {
-        Ok(Ok(self.bucket(&bucket)?.get(&key)))
-    }
-
-    fn set(
-        &mut self,
-        bucket: Resource<BucketResource>,
-        key: String,
-        value: Vec<u8>,
-    ) -> KvResult<()> {
-        self.bucket(&bucket)?.set(&key, value);
-        Ok(Ok(()))
-    }
-
-    fn delete(&mut self, bucket: Resource<BucketResource>, key: String) -> KvResult<()> {
-        self.bucket(&bucket)?.delete(&key);
-        Ok(Ok(()))
-    }
-
-    fn exists(&mut self, bucket: Resource<BucketResource>, key: String) -> KvResult<bool> {
-        Ok(Ok(self.bucket(&bucket)?.get(&key).is_some()))
-    }
-
-    fn list_keys(
-        &mut self,
-        bucket: Resource<BucketResource>,
-        cursor: Option<u64>,
-    ) -> KvResult<store::KeyResponse> {
-        let keys = self.bucket(&bucket)?.keys();
-        let start = usize::try_from(cursor.unwrap_or(0)).unwrap_or(usize::MAX);
-        let page: Vec<String> = keys.iter().skip(start).take(PAGE).cloned().collect();
-        let end = start.saturating_add(page.len());
-        let cursor = (end < keys.len()).then_some(end as u64);
-        Ok(Ok(store::KeyResponse { keys: page, cursor }))
-    }
-
-    fn drop(&mut self, bucket: Resource<BucketResource>) -> wasmtime::Result<()> {
-        self.table.delete(bucket)?;
-        Ok(())
-    }
-}
-
-impl atomics::Host for KvHost<'_> {
-    fn increment(
-        &mut self,
-        bucket: Resource<BucketResource>,
-        key: String,
-        delta: u64,
-    ) -> KvResult<u64> {
-        Ok(self
-            .bucket(&bucket)?
-            .increment(&key, delta)
-            .map_err(store::Error::Other))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,7 +230,6 @@ mod tests {
         other.set("k", "v");
         assert_eq!(kv.get_str("k").as_deref(), Some("v"));
         assert_eq!(kv.store_names(), vec![DEFAULT_STORE.to_owned()]);
-        assert!(kv.existing("nope").is_none());
     }
 
     #[test]
@@ -294,34 +251,5 @@ mod tests {
         );
         bucket.set("d", u64::MAX.to_string());
         assert!(bucket.increment("d", 1).unwrap_err().contains("overflow"));
-    }
-
-    #[test]
-    fn list_keys_pages_with_a_cursor() {
-        let kv = KeyValue::new();
-        let bucket = kv.store(DEFAULT_STORE);
-        for i in 0..(PAGE + 5) {
-            bucket.set(&format!("k{i:05}"), "x");
-        }
-        let mut table = ResourceTable::new();
-        let mut host = KvHost {
-            kv: &kv,
-            table: &mut table,
-        };
-        let handle = store::Host::open(&mut host, DEFAULT_STORE.into())
-            .unwrap()
-            .unwrap();
-        let rep = handle.rep();
-        let first = store::HostBucket::list_keys(&mut host, Resource::new_borrow(rep), None)
-            .unwrap()
-            .unwrap();
-        assert_eq!(first.keys.len(), PAGE);
-        assert_eq!(first.cursor, Some(PAGE as u64));
-        let second =
-            store::HostBucket::list_keys(&mut host, Resource::new_borrow(rep), first.cursor)
-                .unwrap()
-                .unwrap();
-        assert_eq!(second.keys.len(), 5);
-        assert_eq!(second.cursor, None);
     }
 }

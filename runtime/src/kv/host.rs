@@ -1,0 +1,225 @@
+//! The guest's side of key-value: the generated `wasi:keyvalue` host traits,
+//! implemented over either backend of [`KeyValue`].
+//!
+//! The bindings are async (`build.rs`): a Redis round trip suspends the
+//! guest's fiber instead of blocking a tokio worker. In memory, every
+//! future is ready on its first poll.
+
+use super::redis::RedisBucket;
+use super::{Backend, KeyValue, PAGE, Store, lock};
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+
+/// Bindings for `wasi:keyvalue/{store,atomics}@0.2.0-draft`, generated from
+/// the function WIT of `fn-wit` (see `build.rs`).
+mod bindings {
+    include!(concat!(env!("OUT_DIR"), "/kv_bindings.rs"));
+}
+
+use bindings::wasi::keyvalue::{atomics, store};
+
+/// The host-side value behind a guest's `bucket` handle: an open store.
+pub enum BucketResource {
+    /// An in-memory [`Store`].
+    Memory(Store),
+    /// A store in Redis.
+    Redis(RedisBucket),
+}
+
+/// The view the generated host traits are implemented for.
+pub(crate) struct KvHost<'a> {
+    pub(crate) kv: &'a KeyValue,
+    pub(crate) table: &'a mut ResourceTable,
+}
+
+struct HasKv;
+
+impl HasData for HasKv {
+    type Data<'a> = KvHost<'a>;
+}
+
+/// Adds `wasi:keyvalue/store` and `wasi:keyvalue/atomics` to `linker`.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> KvHost<'_>,
+) -> wasmtime::Result<()> {
+    store::add_to_linker::<T, HasKv>(linker, get)?;
+    atomics::add_to_linker::<T, HasKv>(linker, get)?;
+    Ok(())
+}
+
+type KvResult<T> = wasmtime::Result<Result<T, store::Error>>;
+
+impl KvHost<'_> {
+    fn bucket(&self, handle: &Resource<BucketResource>) -> wasmtime::Result<&BucketResource> {
+        Ok(self.table.get(handle)?)
+    }
+}
+
+impl KeyValue {
+    /// The store a guest opens as `name`, if it exists.
+    fn open(&self, name: &str) -> Option<BucketResource> {
+        match &self.backend {
+            Backend::Memory(stores) => lock(stores).get(name).map(|entries| {
+                BucketResource::Memory(Store {
+                    entries: entries.clone(),
+                })
+            }),
+            Backend::Redis(redis) => redis.open(name).map(BucketResource::Redis),
+        }
+    }
+}
+
+impl store::Host for KvHost<'_> {
+    async fn open(&mut self, identifier: String) -> KvResult<Resource<BucketResource>> {
+        match self.kv.open(&identifier) {
+            Some(bucket) => Ok(Ok(self.table.push(bucket)?)),
+            None => Ok(Err(store::Error::NoSuchStore)),
+        }
+    }
+}
+
+impl store::HostBucket for KvHost<'_> {
+    async fn get(
+        &mut self,
+        bucket: Resource<BucketResource>,
+        key: String,
+    ) -> KvResult<Option<Vec<u8>>> {
+        Ok(match self.bucket(&bucket)? {
+            BucketResource::Memory(store) => Ok(store.get(&key)),
+            BucketResource::Redis(redis) => redis.get(&key).await.map_err(store::Error::Other),
+        })
+    }
+
+    async fn set(
+        &mut self,
+        bucket: Resource<BucketResource>,
+        key: String,
+        value: Vec<u8>,
+    ) -> KvResult<()> {
+        Ok(match self.bucket(&bucket)? {
+            BucketResource::Memory(store) => {
+                store.set(&key, value);
+                Ok(())
+            }
+            BucketResource::Redis(redis) => {
+                redis.set(&key, &value).await.map_err(store::Error::Other)
+            }
+        })
+    }
+
+    async fn delete(&mut self, bucket: Resource<BucketResource>, key: String) -> KvResult<()> {
+        Ok(match self.bucket(&bucket)? {
+            BucketResource::Memory(store) => {
+                store.delete(&key);
+                Ok(())
+            }
+            BucketResource::Redis(redis) => redis.delete(&key).await.map_err(store::Error::Other),
+        })
+    }
+
+    async fn exists(&mut self, bucket: Resource<BucketResource>, key: String) -> KvResult<bool> {
+        Ok(match self.bucket(&bucket)? {
+            BucketResource::Memory(store) => Ok(store.get(&key).is_some()),
+            BucketResource::Redis(redis) => redis.exists(&key).await.map_err(store::Error::Other),
+        })
+    }
+
+    async fn list_keys(
+        &mut self,
+        bucket: Resource<BucketResource>,
+        cursor: Option<u64>,
+    ) -> KvResult<store::KeyResponse> {
+        let (keys, cursor) = match self.bucket(&bucket)? {
+            BucketResource::Memory(store) => memory_page(store, cursor),
+            BucketResource::Redis(redis) => match redis.list_keys(cursor).await {
+                Ok(page) => page,
+                Err(message) => return Ok(Err(store::Error::Other(message))),
+            },
+        };
+        Ok(Ok(store::KeyResponse { keys, cursor }))
+    }
+
+    async fn drop(&mut self, bucket: Resource<BucketResource>) -> wasmtime::Result<()> {
+        self.table.delete(bucket)?;
+        Ok(())
+    }
+}
+
+/// The page of an in-memory store's sorted keys that starts at `cursor`
+/// (an index), and the cursor of the next page.
+fn memory_page(store: &Store, cursor: Option<u64>) -> (Vec<String>, Option<u64>) {
+    let keys = store.keys();
+    let start = usize::try_from(cursor.unwrap_or(0)).unwrap_or(usize::MAX);
+    let page: Vec<String> = keys.iter().skip(start).take(PAGE).cloned().collect();
+    let end = start.saturating_add(page.len());
+    let cursor = (end < keys.len()).then_some(end as u64);
+    (page, cursor)
+}
+
+impl atomics::Host for KvHost<'_> {
+    async fn increment(
+        &mut self,
+        bucket: Resource<BucketResource>,
+        key: String,
+        delta: u64,
+    ) -> KvResult<u64> {
+        let result = match self.bucket(&bucket)? {
+            BucketResource::Memory(store) => store.increment(&key, delta),
+            BucketResource::Redis(redis) => redis.increment(&key, delta).await,
+        };
+        Ok(result.map_err(store::Error::Other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::DEFAULT_STORE;
+
+    #[tokio::test]
+    async fn list_keys_pages_with_a_cursor() {
+        let kv = KeyValue::new();
+        let bucket = kv.store(DEFAULT_STORE);
+        for i in 0..(PAGE + 5) {
+            bucket.set(&format!("k{i:05}"), "x");
+        }
+        let mut table = ResourceTable::new();
+        let mut host = KvHost {
+            kv: &kv,
+            table: &mut table,
+        };
+        let handle = store::Host::open(&mut host, DEFAULT_STORE.into())
+            .await
+            .unwrap()
+            .unwrap();
+        let rep = handle.rep();
+        let first = store::HostBucket::list_keys(&mut host, Resource::new_borrow(rep), None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.keys.len(), PAGE);
+        assert_eq!(first.cursor, Some(PAGE as u64));
+        let second =
+            store::HostBucket::list_keys(&mut host, Resource::new_borrow(rep), first.cursor)
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(second.keys.len(), 5);
+        assert_eq!(second.cursor, None);
+    }
+
+    #[tokio::test]
+    async fn only_existing_stores_open() {
+        let kv = KeyValue::new();
+        let mut table = ResourceTable::new();
+        let mut host = KvHost {
+            kv: &kv,
+            table: &mut table,
+        };
+        let refused = store::Host::open(&mut host, "orders".into()).await.unwrap();
+        assert!(matches!(refused, Err(store::Error::NoSuchStore)));
+        kv.store("orders");
+        let opened = store::Host::open(&mut host, "orders".into()).await.unwrap();
+        assert!(opened.is_ok());
+    }
+}
