@@ -1,19 +1,23 @@
-//! Conformance: one built artifact, two hosts, the same answers.
+//! Conformance: one built artifact, several hosts, the same answers.
 //!
 //! A [`Scenario`] is an example function's artifact (built once by the
 //! `cargo fn build` pipeline), its config, a preset key-value store and a list
-//! of requests. [`Scenario::run`] sends every request to fn-host-test (the
-//! embedded runtime behind the test harness, `cargo fn serve` and
-//! `cargo fn invoke`) and to `wasmtime serve` (the wasmtime project's own
-//! CLI, a host this project did not write), and compares status,
-//! `content-type`, body and the outbound requests each made to the
-//! [`providers`] on loopback.
+//! of requests, each with the status it must get. [`Scenario::run`] sends
+//! every request to fn-host-test (the embedded runtime behind the test
+//! harness, `cargo fn serve` and `cargo fn invoke`), to `wasmtime serve` (the
+//! wasmtime project's own CLI, a host this project did not write) and to the
+//! native runner of the cloud bundles ([`runner`]: `http` mode as on Cloud
+//! Run, `azure` mode as a custom handler, key-value on a real Redis), and
+//! compares status (with the expected one too), `content-type`, body and
+//! the outbound requests each made to the [`providers`] on loopback.
 //!
 //! `wasmtime serve` gives every request a fresh copy of the preset store, so
 //! each request starts from the same key-value state on both hosts: the
 //! embedded store is reset to the preset before every request.
 
+mod child;
 pub mod providers;
+pub mod runner;
 pub mod wasmtime_serve;
 
 use anyhow::Context as _;
@@ -23,6 +27,7 @@ use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use providers::{Providers, Received};
+use runner::{Runner, RunnerMode};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -56,6 +61,9 @@ pub struct Step {
     /// Whether outbound request bodies and idempotency keys may differ
     /// (they carry random codes or ids); method, path and auth must not.
     pub outbound_random: bool,
+    /// The status every host must answer, so that hosts failing alike do
+    /// not pass. Every step states one.
+    pub expected: Option<StatusCode>,
 }
 
 impl Step {
@@ -67,6 +75,7 @@ impl Step {
             masked_body: Vec::new(),
             masked_headers: Vec::new(),
             outbound_random: false,
+            expected: None,
         }
     }
 
@@ -111,6 +120,12 @@ impl Step {
     /// Lets header `name` differ (it must be present on both sides).
     pub fn mask_header(mut self, name: &str) -> Self {
         self.masked_headers.push(name.to_owned());
+        self
+    }
+
+    /// The status every host must answer.
+    pub fn expect(mut self, status: u16) -> Self {
+        self.expected = Some(StatusCode::from_u16(status).expect("a valid status in a scenario"));
         self
     }
 
@@ -169,13 +184,15 @@ pub struct Scenario {
     pub steps: Vec<Step>,
 }
 
-/// The outcome of one step on both hosts.
+/// The outcome of one step on fn-host-test and one other host.
 pub struct Compared {
     /// The step's name.
     pub name: String,
+    /// The other host's name.
+    pub host: String,
     /// fn-host-test's answer.
     pub embedded: Observed,
-    /// wasmtime serve's answer.
+    /// The other host's answer.
     pub independent: Observed,
     /// Differences; empty when the hosts agreed.
     pub differences: Vec<String>,
@@ -185,10 +202,10 @@ pub struct Compared {
 pub struct Report {
     /// The package directory the artifact was built from.
     pub example: String,
-    /// Per step.
+    /// Per step and host.
     pub steps: Vec<Compared>,
-    /// What `wasmtime serve` printed (for diagnosing a difference).
-    pub independent_output: String,
+    /// What each other host printed (for diagnosing a difference).
+    pub outputs: Vec<(String, String)>,
 }
 
 impl Report {
@@ -198,36 +215,41 @@ impl Report {
         let mut failures = String::new();
         for step in &self.steps {
             if !step.differences.is_empty() {
-                let _ = writeln!(failures, "  {}:", step.name);
+                let _ = writeln!(failures, "  {} on {}:", step.name, step.host);
                 for d in &step.differences {
                     let _ = writeln!(failures, "    - {d}");
                 }
                 let _ = writeln!(failures, "    fn-host-test:  {}", step.embedded.summary());
                 let _ = writeln!(
                     failures,
-                    "    wasmtime serve: {}",
+                    "    {}: {}",
+                    step.host,
                     step.independent.summary()
                 );
             }
         }
+        let mut outputs = String::new();
+        for (host, output) in &self.outputs {
+            let _ = writeln!(outputs, "{host} output:\n{output}");
+        }
         assert!(
             failures.is_empty(),
-            "{}: the hosts answered differently\n{failures}\nwasmtime serve output:\n{}",
-            self.example,
-            self.independent_output
+            "{}: the hosts answered differently\n{failures}\n{outputs}",
+            self.example
         );
     }
 
-    /// One line per step: name, statuses, outbound request counts (embedded
-    /// / independent), and whether the hosts agreed.
+    /// One line per step and host: name, host, statuses, outbound request
+    /// counts (embedded / other), and whether the hosts agreed.
     pub fn table(&self) -> String {
         let mut out = String::new();
         for step in &self.steps {
             let _ = writeln!(
                 out,
-                "{:<24} {:<36} {} / {}  outbound {} / {}  {}",
+                "{:<24} {:<36} {:<18} {} / {}  outbound {} / {}  {}",
                 self.example,
                 step.name,
+                step.host,
                 step.embedded.status.as_u16(),
                 step.independent.status.as_u16(),
                 step.embedded.outbound.len(),
@@ -272,15 +294,33 @@ impl Scenario {
         self
     }
 
-    /// Builds the example, starts both hosts and compares every step.
+    /// Builds the example, starts every host and compares every step's
+    /// answer on each with fn-host-test's, and with the expected status.
     pub fn run(self, providers: &Providers) -> anyhow::Result<Report> {
+        if let Some(step) = self.steps.iter().find(|s| s.expected.is_none()) {
+            anyhow::bail!(
+                "{}: step {:?} states no expected status (Step::expect)",
+                self.package_dir,
+                step.name
+            );
+        }
         let artifact = build_package(&self.package_dir)?;
-        let independent = WasmtimeServe::start(&artifact, &self.config, &self.kv)?;
+        let hosts = [
+            Host::Wasmtime(WasmtimeServe::start(&artifact, &self.config, &self.kv)?),
+            Host::Runner(
+                RunnerMode::Http,
+                Runner::start(&artifact, &self.config, RunnerMode::Http)?,
+            ),
+            Host::Runner(
+                RunnerMode::Azure,
+                Runner::start(&artifact, &self.config, RunnerMode::Azure)?,
+            ),
+        ];
         let embedded = TestFunction::load(&artifact)?;
         for (key, value) in &self.config {
             embedded.set_config(key.clone(), value.clone());
         }
-        // Outbound requests go to the loopback providers, like wasmtime's.
+        // Outbound requests go to the loopback providers, like the others'.
         embedded.function().mocks().allow_network(true);
         let client = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -301,35 +341,80 @@ impl Scenario {
                 body: result.response.body().clone(),
                 outbound: providers.take(),
             };
-            let response = client
-                .block_on(send(independent.addr(), step.request.clone()))
-                .with_context(|| {
-                    format!(
-                        "{} {}: sending to wasmtime serve; its output:\n{}",
-                        self.package_dir,
-                        step.name,
-                        independent.output()
-                    )
-                })?;
-            let independent_seen = Observed {
-                status: response.status(),
-                headers: response.headers().clone(),
-                body: response.into_body(),
-                outbound: providers.take(),
-            };
-            let differences = compare(step, &embedded_seen, &independent_seen);
-            steps.push(Compared {
-                name: step.name.clone(),
-                embedded: embedded_seen,
-                independent: independent_seen,
-                differences,
-            });
+            for host in &hosts {
+                host.reset_kv(&self.kv)?;
+                let response = client
+                    .block_on(send(host.addr(), step.request.clone()))
+                    .with_context(|| {
+                        format!(
+                            "{} {}: sending to {}; its output:\n{}",
+                            self.package_dir,
+                            step.name,
+                            host.name(),
+                            host.output()
+                        )
+                    })?;
+                let independent_seen = Observed {
+                    status: response.status(),
+                    headers: response.headers().clone(),
+                    body: response.into_body(),
+                    outbound: providers.take(),
+                };
+                let differences = compare(step, &embedded_seen, &independent_seen);
+                steps.push(Compared {
+                    name: step.name.clone(),
+                    host: host.name(),
+                    embedded: embedded_seen.clone(),
+                    independent: independent_seen,
+                    differences,
+                });
+            }
         }
         Ok(Report {
             example: self.package_dir,
             steps,
-            independent_output: independent.output(),
+            outputs: hosts.iter().map(|h| (h.name(), h.output())).collect(),
         })
+    }
+}
+
+/// A host compared with fn-host-test.
+enum Host {
+    /// The wasmtime project's CLI.
+    Wasmtime(WasmtimeServe),
+    /// The native runner in one of its modes.
+    Runner(RunnerMode, Runner),
+}
+
+impl Host {
+    fn name(&self) -> String {
+        match self {
+            Host::Wasmtime(_) => "wasmtime serve".into(),
+            Host::Runner(mode, _) => format!("fn-runner {}", mode.name()),
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        match self {
+            Host::Wasmtime(host) => host.addr(),
+            Host::Runner(_, host) => host.addr(),
+        }
+    }
+
+    fn output(&self) -> String {
+        match self {
+            Host::Wasmtime(host) => host.output(),
+            Host::Runner(_, host) => host.output(),
+        }
+    }
+
+    /// Puts the preset back. `wasmtime serve` starts every request from a
+    /// fresh copy of it by itself.
+    fn reset_kv(&self, preset: &[(String, String)]) -> anyhow::Result<()> {
+        match self {
+            Host::Wasmtime(_) => Ok(()),
+            Host::Runner(_, host) => host.reset_kv(preset),
+        }
     }
 }
 
@@ -357,6 +442,16 @@ async fn send(addr: SocketAddr, request: Request<Bytes>) -> anyhow::Result<http:
 
 fn compare(step: &Step, a: &Observed, b: &Observed) -> Vec<String> {
     let mut differences = Vec::new();
+    if let Some(expected) = step.expected {
+        for (who, seen) in [("fn-host-test", a), ("the other host", b)] {
+            if seen.status != expected {
+                differences.push(format!(
+                    "expected status {expected}, {who} answered {}",
+                    seen.status
+                ));
+            }
+        }
+    }
     if a.status != b.status {
         differences.push(format!("status {} vs {}", a.status, b.status));
     }
@@ -466,6 +561,15 @@ mod tests {
         let d = compare(&step, &seen(200, "x"), &c);
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(d[0].contains("content-type"));
+    }
+
+    #[test]
+    fn hosts_that_fail_alike_do_not_pass() {
+        let step = Step::get("s", "/").expect(200);
+        let d = compare(&step, &seen(500, "{}"), &seen(500, "{}"));
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].contains("expected status 200 OK"), "{d:?}");
+        assert!(compare(&step, &seen(200, "{}"), &seen(200, "{}")).is_empty());
     }
 
     #[test]

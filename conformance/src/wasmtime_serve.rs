@@ -1,14 +1,13 @@
 //! The independent host: the wasmtime CLI's `serve` command, run as a child
 //! process on a loopback port.
 
-use anyhow::{Context as _, bail};
-use std::io::{BufRead as _, BufReader};
+use anyhow::bail;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::Duration;
+
+use crate::child::ChildHost;
 
 /// The wasmtime release whose CLI is the reference host: the same release
 /// the embedded runtime is built on, so a difference is ours, not a version
@@ -68,11 +67,7 @@ pub fn wasmtime_cli() -> anyhow::Result<PathBuf> {
 }
 
 /// A running `wasmtime serve` of one component. Killed on drop.
-pub struct WasmtimeServe {
-    child: Child,
-    addr: SocketAddr,
-    output: Arc<Mutex<String>>,
-}
+pub struct WasmtimeServe(ChildHost);
 
 impl WasmtimeServe {
     /// Serves `artifact` on a free loopback port with `wasi:config`
@@ -101,77 +96,24 @@ impl WasmtimeServe {
                 cmd.arg("-S").arg(format!("{flag}={key}={value}"));
             }
         }
-        cmd.arg(artifact)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().context("starting `wasmtime serve`")?;
-
-        // wasmtime prints "Serving HTTP on http://ADDR/" on stderr once it
-        // listens; keep reading both streams so the child never blocks.
-        let output = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        let stdout = child.stdout.take().expect("piped");
-        let stderr = child.stderr.take().expect("piped");
-        for (stream, tx) in [
-            (
-                Box::new(stdout) as Box<dyn std::io::Read + Send>,
-                tx.clone(),
-            ),
-            (Box::new(stderr), tx),
-        ] {
-            let output = output.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines() {
-                    let Ok(line) = line else { break };
-                    if let Some(rest) = line.strip_prefix("Serving HTTP on http://") {
-                        let _ = tx.send(rest.trim_end_matches('/').to_owned());
-                    }
-                    let mut output = output.lock().unwrap_or_else(|e| e.into_inner());
-                    output.push_str(&line);
-                    output.push('\n');
-                }
-            });
-        }
-        let addr = match rx.recv_timeout(START_TIMEOUT) {
-            Ok(addr) => addr
-                .parse()
-                .with_context(|| format!("wasmtime serve printed an odd address {addr:?}"))?,
-            Err(_) => {
-                let _ = child.kill();
-                let status = child.wait().ok();
-                let output = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                bail!(
-                    "`wasmtime serve {}` did not start listening within {START_TIMEOUT:?} \
-                     (exit: {status:?}); its output:\n{output}",
-                    artifact.display()
-                );
-            }
-        };
-        Ok(WasmtimeServe {
-            child,
-            addr,
-            output,
-        })
+        cmd.arg(artifact);
+        // wasmtime prints "Serving HTTP on http://ADDR/" once it listens.
+        ChildHost::spawn(
+            cmd,
+            &format!("`wasmtime serve {}`", artifact.display()),
+            "Serving HTTP on http://",
+            START_TIMEOUT,
+        )
+        .map(WasmtimeServe)
     }
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.0.addr()
     }
 
     /// What it printed so far (the guest's log lines included).
     pub fn output(&self) -> String {
-        self.output
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-}
-
-impl Drop for WasmtimeServe {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.output()
     }
 }

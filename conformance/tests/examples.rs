@@ -54,58 +54,50 @@ fn analytics() {
     );
     let scenario = Scenario::new("examples/analytics")
         .kv("report:preset", r#"{"rows":3}"#)
-        .step(Step::post(
-            "CSV upload",
-            "/datasets/q1",
-            "text/csv",
-            sales_csv(200),
-        ))
-        .step(Step::post(
-            "CSV with malformed rows",
-            "/datasets/mixed",
-            "text/csv",
-            mixed,
-        ))
-        .step(Step::post(
-            "NDJSON upload",
-            "/datasets/nd",
-            "application/x-ndjson",
-            ndjson,
-        ))
-        .step(Step::post(
-            "50,000-row upload",
-            "/datasets/big",
-            "text/csv",
-            sales_csv(50_000),
-        ))
-        .step(Step::get("stored report", "/datasets/preset/report"))
-        .step(Step::get("missing report", "/datasets/nope/report"))
-        .step(Step::get("list", "/datasets"))
-        .step(Step::post(
-            "wrong content type",
-            "/datasets/x",
-            "text/plain",
-            "a,b",
-        ))
-        .step(Step::post("empty body", "/datasets/x", "text/csv", ""))
-        .step(Step::post(
-            "wrong header",
-            "/datasets/x",
-            "text/csv",
-            "a,b\n1,2\n",
-        ))
-        .step(Step::post(
-            "bad name",
-            "/datasets/b%20d",
-            "text/csv",
-            sales_csv(1),
-        ))
-        .step(Step::new(
-            "wrong method",
-            http::Request::delete("/datasets/q1")
-                .body(bytes::Bytes::new())
-                .unwrap(),
-        ));
+        .step(Step::post("CSV upload", "/datasets/q1", "text/csv", sales_csv(200)).expect(200))
+        .step(
+            Step::post(
+                "CSV with malformed rows",
+                "/datasets/mixed",
+                "text/csv",
+                mixed,
+            )
+            .expect(200),
+        )
+        .step(
+            Step::post(
+                "NDJSON upload",
+                "/datasets/nd",
+                "application/x-ndjson",
+                ndjson,
+            )
+            .expect(200),
+        )
+        .step(
+            Step::post(
+                "50,000-row upload",
+                "/datasets/big",
+                "text/csv",
+                sales_csv(50_000),
+            )
+            .expect(200),
+        )
+        .step(Step::get("stored report", "/datasets/preset/report").expect(200))
+        .step(Step::get("missing report", "/datasets/nope/report").expect(404))
+        .step(Step::get("list", "/datasets").expect(200))
+        .step(Step::post("wrong content type", "/datasets/x", "text/plain", "a,b").expect(415))
+        .step(Step::post("empty body", "/datasets/x", "text/csv", "").expect(400))
+        .step(Step::post("wrong header", "/datasets/x", "text/csv", "a,b\n1,2\n").expect(400))
+        .step(Step::post("bad name", "/datasets/b%20d", "text/csv", sales_csv(1)).expect(400))
+        .step(
+            Step::new(
+                "wrong method",
+                http::Request::delete("/datasets/q1")
+                    .body(bytes::Bytes::new())
+                    .unwrap(),
+            )
+            .expect(405),
+        );
     check(scenario, &providers);
 }
 
@@ -127,7 +119,8 @@ fn mfa() {
                 "/mfa/send",
                 &json!({"user": "alice", "channel": "sms", "to": "+15551234567"}),
             )
-            .outbound_random(),
+            .outbound_random()
+            .expect(202),
         )
         .step(
             Step::post_json(
@@ -135,7 +128,8 @@ fn mfa() {
                 "/mfa/send",
                 &json!({"user": "bob", "channel": "email", "to": "bob@example.com"}),
             )
-            .outbound_random(),
+            .outbound_random()
+            .expect(202),
         )
         .step(
             Step::post_json(
@@ -143,31 +137,36 @@ fn mfa() {
                 "/mfa/send",
                 &json!({"user": "carol", "channel": "sms", "to": "+15550100503"}),
             )
-            .outbound_random(),
+            .outbound_random()
+            .expect(502),
         )
-        .step(Step::post_json(
-            "bad phone number",
-            "/mfa/send",
-            &json!({"user": "dave", "channel": "sms", "to": "555-1234"}),
-        ))
-        .step(Step::post_json(
-            "verify without a pending code",
-            "/mfa/verify",
-            &json!({"user": "erin", "code": "123456"}),
-        ))
-        .step(Step::post_json(
-            "verify a malformed code",
-            "/mfa/verify",
-            &json!({"user": "erin", "code": "12ab"}),
-        ))
-        .step(Step::post(
-            "malformed JSON",
-            "/mfa/verify",
-            "application/json",
-            "{",
-        ))
-        .step(Step::get("wrong method", "/mfa/send"))
-        .step(Step::get("unknown route", "/mfa"));
+        .step(
+            Step::post_json(
+                "bad phone number",
+                "/mfa/send",
+                &json!({"user": "dave", "channel": "sms", "to": "555-1234"}),
+            )
+            .expect(400),
+        )
+        .step(
+            Step::post_json(
+                "verify without a pending code",
+                "/mfa/verify",
+                &json!({"user": "erin", "code": "123456"}),
+            )
+            .expect(404),
+        )
+        .step(
+            Step::post_json(
+                "verify a malformed code",
+                "/mfa/verify",
+                &json!({"user": "erin", "code": "12ab"}),
+            )
+            .expect(400),
+        )
+        .step(Step::post("malformed JSON", "/mfa/verify", "application/json", "{").expect(400))
+        .step(Step::get("wrong method", "/mfa/send").expect(405))
+        .step(Step::get("unknown route", "/mfa").expect(404));
     check(scenario, &providers);
 }
 
@@ -194,8 +193,7 @@ fn checkout() {
             Step::post_json("paid order", "/orders", &order("mug", 2, "tok_visa"))
                 .mask("/id")
                 .mask_header("location")
-                .outbound_random(),
-        )
+                .outbound_random().expect(201))
         .step(
             Step::post_json(
                 "paid order with an idempotency key",
@@ -204,64 +202,63 @@ fn checkout() {
             )
             .header("idempotency-key", "conformance-1")
             .mask("/id")
-            .mask_header("location"),
-        )
+            .mask_header("location").expect(201))
         .step(Step::post_json(
             "declined card",
             "/orders",
             &order("mug", 1, "tok_chargeDeclined"),
         )
-        .header("idempotency-key", "conformance-2"))
+        .header("idempotency-key", "conformance-2").expect(402))
         .step(Step::post_json(
             "payment provider down",
             "/orders",
             &order("mug", 1, "tok_outage"),
         )
-        .header("idempotency-key", "conformance-3"))
+        .header("idempotency-key", "conformance-3").expect(502))
         .step(Step::post_json(
             "out of stock",
             "/orders",
             &order("tee", 1, "tok_visa"),
-        ))
+        ).expect(409))
         .step(Step::post_json(
             "more than in stock",
             "/orders",
             &order("mug", 6, "tok_visa"),
-        ))
+        ).expect(409))
         .step(Step::post_json(
             "unknown sku",
             "/orders",
             &order("cap", 1, "tok_visa"),
-        ))
+        ).expect(422))
         .step(Step::post_json(
             "quantity 0",
             "/orders",
             &order("mug", 0, "tok_visa"),
-        ))
+        ).expect(400))
         .step(Step::post_json(
             "no items",
             "/orders",
             &json!({"items": [], "email": "ada@example.com", "payment_token": "tok_visa"}),
-        ))
+        ).expect(400))
         .step(Step::post_json(
             "bad e-mail",
             "/orders",
             &json!({"items": [{"sku": "mug", "quantity": 1}], "email": "ada", "payment_token": "tok_visa"}),
-        ))
+        ).expect(400))
         .step(Step::post(
             "malformed JSON",
             "/orders",
             "application/json",
             "{\"items\": [",
-        ))
-        .step(Step::get("unknown order", "/orders/ord_0000000000000000"))
+        ).expect(400))
+        .step(Step::get("unknown order", "/orders/ord_0000000000000000").expect(404))
         .step(Step::new(
             "wrong method",
             http::Request::delete("/orders")
                 .body(bytes::Bytes::new())
                 .unwrap(),
-        ))
-        .step(Step::get("unknown route", "/carts"));
+        ).expect(405))
+        .step(Step::get("unknown route", "/carts").expect(404));
     check(scenario, &providers);
 }
 
@@ -291,45 +288,63 @@ fn welcome_email() {
         .config("email_api_key", "re_conformance")
         .config("email_from", "welcome@acme.test")
         .kv("sent:evt-seen", "u-1")
-        .step(event(
-            "binary-mode event",
-            registered("evt-1", "ada@example.com"),
-            false,
-        ))
-        .step(event(
-            "structured-mode event",
-            registered("evt-2", "ada@example.com"),
-            true,
-        ))
-        .step(event(
-            "redelivered event",
-            registered("evt-seen", "ada@example.com"),
-            false,
-        ))
-        .step(event(
-            "provider refuses the address",
-            registered("evt-3", "bounce@example.com"),
-            false,
-        ))
-        .step(event(
-            "provider down",
-            registered("evt-4", "outage@example.com"),
-            false,
-        ))
-        .step(event(
-            "bad e-mail in the data",
-            registered("evt-5", "not-an-address"),
-            false,
-        ))
-        .step(event(
-            "another event type",
-            CloudEvent::new("user.deleted", "/users", json!({"user_id": "u-1"})).with_id("evt-6"),
-            false,
-        ))
-        .step(Step::post_json(
-            "not a CloudEvent",
-            "/",
-            &json!({"hello": "world"}),
-        ));
+        .step(
+            event(
+                "binary-mode event",
+                registered("evt-1", "ada@example.com"),
+                false,
+            )
+            .expect(204),
+        )
+        .step(
+            event(
+                "structured-mode event",
+                registered("evt-2", "ada@example.com"),
+                true,
+            )
+            .expect(204),
+        )
+        .step(
+            event(
+                "redelivered event",
+                registered("evt-seen", "ada@example.com"),
+                false,
+            )
+            .expect(204),
+        )
+        .step(
+            event(
+                "provider refuses the address",
+                registered("evt-3", "bounce@example.com"),
+                false,
+            )
+            .expect(422),
+        )
+        .step(
+            event(
+                "provider down",
+                registered("evt-4", "outage@example.com"),
+                false,
+            )
+            .expect(503),
+        )
+        .step(
+            event(
+                "bad e-mail in the data",
+                registered("evt-5", "not-an-address"),
+                false,
+            )
+            .expect(400),
+        )
+        .step(
+            event(
+                "another event type",
+                CloudEvent::new("user.deleted", "/users", json!({"user_id": "u-1"}))
+                    .with_id("evt-6"),
+                false,
+            )
+            .expect(400),
+        )
+        .step(Step::post_json("not a CloudEvent", "/", &json!({"hello": "world"})).expect(400));
     check(scenario, &providers);
 }

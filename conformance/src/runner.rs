@@ -1,0 +1,182 @@
+//! The native runner (`fn-runner`, what `cargo fn deploy --provider
+//! lambda|azure|cloudrun` ships) as a host under test: the artifact in a
+//! bundle (`fn-bundle.json` pinning `fn.wasm` by digest), config from
+//! environment variables as on the clouds, key-value on a real Redis
+//! (`fn_host_test::redis::RedisServer`), served in `http` mode (Cloud Run)
+//! or `azure` mode (a custom handler: HTTP triggers are forwarded as they
+//! came).
+//!
+//! Before every step the function's keys are wiped and the preset written
+//! again, so each request starts from the same state as on the other hosts.
+
+use anyhow::Context as _;
+use fn_host_test::RedisConfig;
+use fn_host_test::redis::RedisServer;
+use fn_runtime::bundle::{
+    BundleFile, BundleLimits, ConfigVar, KeyValueSpec, MANIFEST, Manifest, sha256_digest,
+};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::child::ChildHost;
+
+/// The function name in bundles, and so the Redis namespace.
+const NAME: &str = "conformance";
+
+/// The environment variable with the key-value URL.
+const KV_URL_ENV: &str = "FN_KV_URL";
+
+/// How the runner is spoken to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunnerMode {
+    /// `http`: Cloud Run, Cloud Functions, containers.
+    Http,
+    /// `azure`: the Azure Functions custom handler, HTTP forwarded.
+    Azure,
+}
+
+impl RunnerMode {
+    /// The mode's name on the runner's command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunnerMode::Http => "http",
+            RunnerMode::Azure => "azure",
+        }
+    }
+}
+
+/// The `fn-runner` binary of this workspace (dev profile), built once per
+/// process; `$FN_RUNNER_BIN` names another.
+pub fn runner_binary() -> anyhow::Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("FN_RUNNER_BIN") {
+                return Ok(PathBuf::from(path));
+            }
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("conformance/ lives in the workspace");
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "-p", "fn-runner", "--bin", "fn-runner"])
+                .current_dir(workspace)
+                .status()
+                .map_err(|e| format!("running cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!("`cargo build -p fn-runner` failed: {status}"));
+            }
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace.join("target"));
+            Ok(target.join("debug").join("fn-runner"))
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+/// A running runner of one bundle, with its Redis. Killed on drop.
+pub struct Runner {
+    host: ChildHost,
+    redis: RedisServer,
+    _bundle: tempfile::TempDir,
+}
+
+impl Runner {
+    /// Bundles `artifact` with `config` (each key read from its own
+    /// environment variable) and serves it in `mode` on a free loopback port.
+    pub fn start(
+        artifact: &Path,
+        config: &[(String, String)],
+        mode: RunnerMode,
+    ) -> anyhow::Result<Self> {
+        let bundle = tempfile::tempdir()?;
+        let wasm =
+            std::fs::read(artifact).with_context(|| format!("reading {}", artifact.display()))?;
+        std::fs::write(bundle.path().join("fn.wasm"), &wasm)?;
+        let mut vars = BTreeMap::new();
+        let mut cmd = Command::new(runner_binary()?);
+        for (i, (key, value)) in config.iter().enumerate() {
+            let env = format!("FN_CONFIG_{i}");
+            cmd.env(&env, value);
+            vars.insert(
+                key.clone(),
+                ConfigVar {
+                    env,
+                    secret: false,
+                    default: None,
+                },
+            );
+        }
+        let manifest = Manifest {
+            name: NAME.into(),
+            version: "0.0.0".into(),
+            component: BundleFile {
+                path: "fn.wasm".into(),
+                digest: sha256_digest(&wasm),
+            },
+            precompiled: None,
+            trusted_keys: vec![],
+            config: vars,
+            key_value: Some(KeyValueSpec {
+                stores: vec![fn_host_test::DEFAULT_STORE.into()],
+                url_env: KV_URL_ENV.into(),
+            }),
+            outbound_http: true,
+            limits: BundleLimits::default(),
+            events: vec![],
+        };
+        std::fs::write(
+            bundle.path().join(MANIFEST),
+            serde_json::to_vec_pretty(&manifest)?,
+        )?;
+        let redis = RedisServer::start()?;
+        cmd.env(KV_URL_ENV, redis.url())
+            .args(["--mode", mode.name(), "--addr", "127.0.0.1:0", "--bundle"])
+            .arg(bundle.path());
+        let marker = match mode {
+            RunnerMode::Http => "serving on http://",
+            RunnerMode::Azure => "custom handler on http://",
+        };
+        let host = ChildHost::spawn(
+            cmd,
+            &format!("fn-runner --mode {}", mode.name()),
+            marker,
+            Duration::from_secs(120),
+        )?;
+        Ok(Runner {
+            host,
+            redis,
+            _bundle: bundle,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.host.addr()
+    }
+
+    /// What it printed so far.
+    pub fn output(&self) -> String {
+        self.host.output()
+    }
+
+    /// Empties Redis and writes `preset` into the default store.
+    pub fn reset_kv(&self, preset: &[(String, String)]) -> anyhow::Result<()> {
+        let mut redis = redis::Client::open(self.redis.url())?
+            .get_connection()
+            .context("connecting to the runner's Redis")?;
+        let () = redis::cmd("FLUSHDB").query(&mut redis)?;
+        let config = RedisConfig::new(self.redis.url(), NAME);
+        for (key, value) in preset {
+            let () = redis::cmd("SET")
+                .arg(config.key(fn_host_test::DEFAULT_STORE, key))
+                .arg(value)
+                .query(&mut redis)?;
+        }
+        Ok(())
+    }
+}
