@@ -22,4 +22,5 @@ pub mod oci;
 pub mod package;
 pub mod publish;
 pub mod run;
+pub mod runner;
 pub mod sign;

@@ -51,13 +51,13 @@ const KV_DRAFT: &[&str] = &["0.2.0-draft"];
 
 /// The known hosts. Keep every fact here, with its source.
 pub const HOSTS: &[Host] = &[
-    // Our own runtime (fn-host-test, `cargo fn serve`): wasmtime 48.0.8 as pinned
+    // Our own runtime (fn-host-test, `cargo fn serve`, fn-runner): wasmtime 48.0.8 as pinned
     // in the workspace; wasmtime-wasi 48 vendors WASI 0.2.12, wasmtime-wasi-keyvalue
     // 48 `wasi:keyvalue@0.2.0-draft`, wasmtime-wasi-config 48 `wasi:config@0.2.0-rc.1`
     // (read from their crate sources).
     Host {
         id: "cargo-fn",
-        name: "cargo fn serve / fn-host-test",
+        name: "cargo fn serve / fn-runner / fn-host-test",
         wasi_max: (0, 2, 12),
         semver: true,
         scope: Scope::Proxy,

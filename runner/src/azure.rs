@@ -81,16 +81,14 @@ struct AzureHandler {
 }
 
 impl Handler for AzureHandler {
-    fn handle(self, request: http::Request<Incoming>) -> impl Future<Output = Response> + Send {
-        async move {
-            let trigger = (request.method() == http::Method::POST)
-                .then(|| request.uri().path().trim_start_matches('/'))
-                .and_then(|name| self.triggers.iter().find(|t| t.name == name))
-                .cloned();
-            match trigger {
-                Some(trigger) => self.invoke(trigger, request).await,
-                None => self.inner.handle(request).await,
-            }
+    async fn handle(self, request: http::Request<Incoming>) -> Response {
+        let trigger = (request.method() == http::Method::POST)
+            .then(|| request.uri().path().trim_start_matches('/'))
+            .and_then(|name| self.triggers.iter().find(|t| t.name == name))
+            .cloned();
+        match trigger {
+            Some(trigger) => self.invoke(trigger, request).await,
+            None => self.inner.handle(request).await,
         }
     }
 }

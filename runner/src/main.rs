@@ -19,6 +19,7 @@
 mod azure;
 mod cloudevent;
 mod http_mode;
+mod precompile;
 mod start;
 
 use std::net::SocketAddr;
@@ -49,6 +50,10 @@ struct Args {
     /// Don't print what the function writes to stdout/stderr
     #[arg(long)]
     no_function_logs: bool,
+    /// Precompile the component WASM for this runner's engine into OUT (a
+    /// bundle's fn.cwasm; `cargo fn deploy` runs this), then exit
+    #[arg(long, num_args = 2, value_names = ["WASM", "OUT"])]
+    precompile: Option<Vec<PathBuf>>,
 }
 
 /// The host protocol.
@@ -76,6 +81,15 @@ impl Mode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some([wasm, out]) = args.precompile.as_deref() {
+        return match precompile::run(wasm, out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("fn-runner: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mode = args
         .mode
         .unwrap_or_else(|| Mode::detect(|name| std::env::var(name).ok()));

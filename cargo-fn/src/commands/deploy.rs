@@ -2,12 +2,14 @@
 //! published artifact, pinned by digest, with the triggers and capabilities
 //! declared in `[package.metadata.fn]`.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use cargo_fn::args::PackageArgs;
 use cargo_fn::deploy::{self, Provider, deploy};
 use cargo_fn::oci::{ImageRef, reference::check_digest};
 use cargo_fn::package::FnPackage;
+use cargo_fn::runner::Arch;
 
 /// Write a deployment bundle for a provider, pinned to the published digest
 ///
@@ -17,11 +19,18 @@ use cargo_fn::package::FnPackage;
 /// same manifest digest (Spin: the layer blob by its digest).
 ///
 /// Providers: spin (spin.toml), wasmcloud (wadm.yaml), spinkube
-/// (spinapp.yaml), wasmtime (run.sh).
+/// (spinapp.yaml), wasmtime (run.sh), lambda (bootstrap.zip + SAM
+/// template.yaml), azure (a custom-handler function app folder + its zip).
+///
+/// lambda and azure pack the native runner (fn-runner, a static musl
+/// binary) with the published component: $FN_RUNNER if set, else built
+/// from source once and cached ($FN_RUNNER_CACHE, default
+/// ~/.cache/cargo-fn/runner; the first build takes minutes).
 ///
 /// Example:
 ///   cargo fn publish oci://127.0.0.1:5000/orders:v1
 ///   cargo fn deploy --provider spin --out deploy/spin
+///   cargo fn deploy --provider lambda --arch arm64
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -43,6 +52,13 @@ pub struct Args {
     /// The registry speaks plain HTTP (always assumed for loopback)
     #[arg(long)]
     pub insecure: bool,
+    /// CPU of the runner packed for lambda and azure (Azure: x86_64 only)
+    #[arg(long, value_enum, value_name = "ARCH", default_value_t = Arch::X86_64)]
+    pub arch: Arch,
+    /// Don't pack precompiled code (fn.cwasm) for lambda and azure: smaller
+    /// packages, slower cold starts
+    #[arg(long)]
+    pub no_precompile: bool,
 }
 
 fn parse_digest(s: &str) -> Result<String, String> {
@@ -61,6 +77,8 @@ impl Args {
                 image: self.image,
                 digest: self.digest,
                 insecure: self.insecure,
+                arch: self.arch,
+                precompile: !self.no_precompile,
             },
         )?;
         println!(
@@ -69,6 +87,18 @@ impl Args {
             package.name(),
             deployed.deployment.manifest_digest()
         );
+        // The other files and folders written next to it.
+        let dir = deployed.path.parent().unwrap_or(Path::new("."));
+        let others: BTreeSet<PathBuf> = deployed
+            .files
+            .iter()
+            .filter_map(|f| f.strip_prefix(dir).ok()?.components().next())
+            .map(|first| dir.join(first))
+            .filter(|p| *p != deployed.path)
+            .collect();
+        for path in others {
+            println!("  and {}", path.display());
+        }
         for note in &deployed.notes {
             println!("note: {note}");
         }

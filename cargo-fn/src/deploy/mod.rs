@@ -1,10 +1,19 @@
 //! Provider bundles: one published artifact, pinned by digest, described
-//! for each host from `[package.metadata.fn]`, one file per provider.
-//! Every generator serialises data structures (toml, YAML) rather than
-//! filling text templates. [`deploy`] pins the artifact, writes the bundle
-//! and checks that the provider's runtime can run it.
+//! for each host from `[package.metadata.fn]`: one file for the hosts that
+//! fetch the component themselves (Spin, wasmCloud, SpinKube, wasmtime),
+//! a directory of files and zips ([`files::Output`]) for those that run
+//! the native runner next to a function bundle (Lambda, Azure Functions;
+//! see [`native`]). Every generator serialises data structures (toml,
+//! YAML, JSON) rather than filling text templates. [`deploy`] pins the
+//! artifact, writes the bundle and checks that the provider's runtime can
+//! run it.
 
 pub mod cloudrun;
+pub mod azure;
+pub mod cron;
+pub mod files;
+pub mod lambda;
+pub mod native;
 pub mod spin;
 pub mod spinkube;
 pub mod wasmcloud;
@@ -19,6 +28,8 @@ use crate::metadata::FnMetadata;
 use crate::oci::{ImageRef, Registry};
 use crate::package::FnPackage;
 use crate::publish::Record;
+use crate::runner::{self, Arch};
+use files::Output;
 
 /// The providers `cargo fn deploy` writes bundles for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,6 +42,10 @@ pub enum Provider {
     Spinkube,
     /// a shell script: `cargo fn pull` by digest, then `wasmtime serve`
     Wasmtime,
+    /// AWS Lambda: bootstrap.zip (runner + bundle) and a SAM template.yaml
+    Lambda,
+    /// Azure Functions: a custom-handler app folder and its zip
+    Azure,
 }
 
 /// A deployment: one published artifact, pinned by digest, and the
@@ -81,8 +96,9 @@ impl Deployment {
         spin::component_id(&self.name)
     }
 
-    /// Notes common to all providers about non-HTTP triggers.
-    fn trigger_notes(&self) -> Vec<String> {
+    /// Notes common to all providers about non-HTTP triggers; the schedule
+    /// only when the provider does not run it.
+    fn trigger_notes(&self, schedule: bool) -> Vec<String> {
         let mut notes = Vec::new();
         let route = self.metadata.route_or_wildcard();
         if !self.metadata.events.is_empty() {
@@ -91,7 +107,7 @@ impl Deployment {
                 self.metadata.events.join(", ")
             ));
         }
-        if let Some(cron) = &self.metadata.schedule {
+        if let Some(cron) = self.metadata.schedule.as_ref().filter(|_| schedule) {
             notes.push(format!(
                 "schedule {cron:?}: have a scheduler POST a CloudEvent to the route {route} on that schedule (the component exports only wasi:http)"
             ));
@@ -99,16 +115,53 @@ impl Deployment {
         notes
     }
 
-    /// Generates the bundle for `provider`.
+    /// Generates the one-file bundle for `provider`; the native providers
+    /// ([`Provider::is_native`]) need the runner and the component: see
+    /// [`Deployment::native_bundle`].
     pub fn bundle(&self, provider: Provider) -> anyhow::Result<File> {
         let mut file = match provider {
             Provider::Spin => spin::spin_toml(self)?,
             Provider::Wasmcloud => wasmcloud::wadm_yaml(self)?,
             Provider::Spinkube => spinkube::spin_app_yaml(self)?,
             Provider::Wasmtime => wasmtime::run_script(self),
+            Provider::Lambda | Provider::Azure => {
+                bail!(
+                    "{} bundles carry the runner: use Deployment::native_bundle",
+                    provider.name()
+                )
+            }
         };
-        file.notes.extend(self.trigger_notes());
+        file.notes.extend(self.trigger_notes(true));
         Ok(file)
+    }
+
+    /// Refuses what the native `provider` cannot run on `arch` (a schedule
+    /// its scheduler cannot express, say), before anything is built.
+    pub fn check_native(&self, provider: Provider, arch: Arch) -> anyhow::Result<()> {
+        match provider {
+            Provider::Lambda => lambda::sam_template(self, arch).map(drop),
+            Provider::Azure => azure::check(self, arch),
+            _ => Ok(()),
+        }
+    }
+
+    /// The files for the native `provider`: the `runner` executable for
+    /// `arch` and the `component` in a bundle, plus the provider's
+    /// templates.
+    pub fn native_bundle(
+        &self,
+        provider: Provider,
+        arch: Arch,
+        runner: &[u8],
+        component: &native::Component,
+    ) -> anyhow::Result<Output> {
+        let mut output = match provider {
+            Provider::Lambda => lambda::package(self, arch, runner, component)?,
+            Provider::Azure => azure::package(self, arch, runner, component)?,
+            _ => return Ok(Output::from(self.bundle(provider)?)),
+        };
+        output.notes.extend(self.trigger_notes(false));
+        Ok(output)
     }
 }
 
@@ -136,15 +189,25 @@ impl Provider {
             Provider::Wasmcloud => "wasmcloud",
             Provider::Spinkube => "spinkube",
             Provider::Wasmtime => "wasmtime",
+            Provider::Lambda => "lambda",
+            Provider::Azure => "azure",
         }
     }
 
-    /// The id of the runtime behind the provider in the portability report.
+    /// Whether the provider runs the component on `fn-runner`, packed with
+    /// it.
+    pub fn is_native(self) -> bool {
+        matches!(self, Provider::Lambda | Provider::Azure)
+    }
+
+    /// The id of the runtime behind the provider in the portability report
+    /// (`fn-runner` runs the runtime of `cargo fn serve`).
     fn host_id(self) -> &'static str {
         match self {
             Provider::Spin | Provider::Spinkube => "spin",
             Provider::Wasmcloud => "wasmcloud",
             Provider::Wasmtime => "wasmtime",
+            Provider::Lambda | Provider::Azure => "cargo-fn",
         }
     }
 }
@@ -162,13 +225,19 @@ pub struct Options {
     pub digest: Option<String>,
     /// The registry speaks plain HTTP (always assumed for loopback).
     pub insecure: bool,
+    /// The CPU of native providers' runner.
+    pub arch: Arch,
+    /// Whether native bundles carry precompiled code (`fn.cwasm`).
+    pub precompile: bool,
 }
 
 /// A written bundle.
 #[derive(Debug)]
 pub struct Deployed {
-    /// The file written.
+    /// The file to deploy (the only one, or the main one).
     pub path: PathBuf,
+    /// Every file written.
+    pub files: Vec<PathBuf>,
     /// What it was generated from.
     pub deployment: Deployment,
     /// What the user must know or still do.
@@ -182,7 +251,42 @@ pub struct Deployed {
 /// and checks whether the provider can run the artifact.
 pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
     let deployment = pin(package, opts)?;
-    let file = deployment.bundle(opts.provider)?;
+    let (output, verdict) = if opts.provider.is_native() {
+        deployment.check_native(opts.provider, opts.arch)?;
+        let wasm = published_wasm(package, &deployment, opts)?;
+        let verdict = verdict(opts.provider, &wasm);
+        let mut component = native::Component::new(&deployment, wasm)?;
+        let runner = runner::runner(opts.arch)?;
+        let bytes = std::fs::read(&runner.path)
+            .with_context(|| format!("cannot read {}", runner.path.display()))?;
+        let mut notes = Vec::new();
+        if let Err(err) = runner::check_static(&bytes, opts.arch) {
+            notes.push(format!(
+                "the runner {} is packed as it is, but {err:#}: it may not start on {}",
+                runner.path.display(),
+                opts.provider.name()
+            ));
+        }
+        if opts.precompile && opts.arch.is_host() && cfg!(target_os = "linux") {
+            match component.clone().precompile_with(&runner.path) {
+                Ok(precompiled) => component = precompiled,
+                Err(err) => notes.push(format!(
+                    "no fn.cwasm: {err:#}; the runner compiles the component at start-up"
+                )),
+            }
+        } else if opts.precompile {
+            notes.push(format!(
+                "no fn.cwasm: the {} runner cannot run here to precompile; it compiles the component at start-up",
+                opts.arch.name()
+            ));
+        }
+        let mut output = deployment.native_bundle(opts.provider, opts.arch, &bytes, &component)?;
+        output.notes.extend(notes);
+        (output, verdict)
+    } else {
+        let output = Output::from(deployment.bundle(opts.provider)?);
+        (output, host_verdict(package, &deployment, opts))
+    };
     let out = opts.out.clone().unwrap_or_else(|| {
         package
             .target_dir()
@@ -191,19 +295,12 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
             .join(opts.provider.name())
     });
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let path = out.join(file.name);
-    std::fs::write(&path, &file.contents)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    if file.executable {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-    }
-    let verdict = host_verdict(package, &deployment, opts);
+    let files = files::write_all(&out, &output.files)?;
     Ok(Deployed {
-        path,
+        path: out.join(&output.main),
+        files,
         deployment,
-        notes: file.notes,
+        notes: output.notes,
         verdict,
     })
 }
@@ -279,21 +376,32 @@ fn host_verdict(
     deployment: &Deployment,
     opts: &Options,
 ) -> anyhow::Result<Verdict> {
+    verdict(opts.provider, &published_wasm(package, deployment, opts)?)
+}
+
+/// The published component's bytes: the local release build when its
+/// digest is the published layer's, else pulled from the registry (which
+/// checks every digest).
+pub fn published_wasm(
+    package: &FnPackage,
+    deployment: &Deployment,
+    opts: &Options,
+) -> anyhow::Result<Vec<u8>> {
     let local = fn_pipeline::artifact_path(package.target_dir(), "release", package.name());
-    let wasm = match std::fs::read(&local) {
+    match std::fs::read(&local) {
         Ok(bytes) if crate::oci::artifact::sha256_digest(&bytes) == deployment.layer_digest => {
-            bytes
+            Ok(bytes)
         }
         _ => {
             let registry = Registry::new(&deployment.image, opts.insecure)?;
-            tokio::runtime::Builder::new_current_thread()
+            Ok(tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?
-                .block_on(registry.pull())?
-                .wasm
+                .block_on(registry.pull())
+                .with_context(|| format!("cannot pull {}", deployment.image))?
+                .wasm)
         }
-    };
-    verdict(opts.provider, &wasm)
+    }
 }
 
 /// Whether the runtime behind `provider` can run the component `wasm`.
@@ -382,5 +490,9 @@ mod tests {
             wasmcloud.reasons
         );
         assert!(verdict(Provider::Wasmtime, &wasm).unwrap().runs);
+        // The runner runs the runtime of `cargo fn serve`: it has both.
+        for native in [Provider::Lambda, Provider::Azure] {
+            assert!(verdict(native, &wasm).unwrap().runs);
+        }
     }
 }

@@ -1,0 +1,332 @@
+//! `cargo fn deploy --provider lambda|azure` on a scaffolded function
+//! published to a loopback registry: the packages unzip into bundles the
+//! runner they carry serves. The runner is `fn-runner` built once per test
+//! process for this machine (`$FN_RUNNER`); the static musl build is
+//! exercised by `cargo fn` itself when `$FN_RUNNER` is not set.
+
+mod common;
+#[path = "common/registry.rs"]
+mod registry;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use cargo_fn::deploy::files::{self, Entry};
+use common::*;
+
+const METADATA: &str = r#"
+[package.metadata.fn]
+route = "/..."
+schedule = "*/5 * * * *"
+key-value = ["default"]
+[package.metadata.fn.config]
+greeting = { default = "Hello" }
+"#;
+
+/// A registry, the hello function published to it, and the runner.
+struct Fixture {
+    _registry: registry::Registry,
+    tmp: tempfile::TempDir,
+    project: PathBuf,
+    runner: PathBuf,
+    digest: String,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let runner = std::thread::spawn(build_runner);
+        let registry = registry::start();
+        let (tmp, project) = scaffold("hello-fn", "http");
+        let manifest = project.join("Cargo.toml");
+        let mut toml = std::fs::read_to_string(&manifest).unwrap();
+        toml.push_str(METADATA);
+        std::fs::write(&manifest, toml).unwrap();
+        let image = format!("oci://{}/hello:v1", registry.addr);
+        let stdout = success(&cargo_fn(&project, &["publish", &image]));
+        let digest = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("digest: "))
+            .unwrap_or_else(|| panic!("no digest in {stdout}"))
+            .trim()
+            .to_owned();
+        Fixture {
+            _registry: registry,
+            tmp,
+            project,
+            runner: runner.join().expect("fn-runner builds"),
+            digest,
+        }
+    })
+}
+
+/// `cargo build -p fn-runner` for this machine, in the workspace's target
+/// directory (cargo has released it by the time tests run).
+fn build_runner() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "-p", "fn-runner", "--locked"])
+        .arg("--target-dir")
+        .arg(&target)
+        .current_dir(workspace())
+        .env_remove("RUSTFLAGS")
+        .env("CARGO_NET_OFFLINE", "true")
+        .status()
+        .expect("run cargo build -p fn-runner");
+    assert!(status.success(), "cargo build -p fn-runner: {status}");
+    target.join("debug/fn-runner")
+}
+
+/// `cargo fn deploy --provider <provider> --out <dir>` with the test runner.
+fn deploy(provider: &str, out: &Path, extra: &[&str]) -> String {
+    let f = fixture();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.arg("fn")
+        .args(["deploy", "--provider", provider, "--out"])
+        .arg(out)
+        .args(extra)
+        .current_dir(&f.project)
+        .env("FN_RUNNER", &f.runner)
+        .env("DOCKER_CONFIG", f.tmp.path().join("no-docker-config"));
+    offline(&mut cmd);
+    let stdout = success(&cmd.output().expect("run cargo-fn"));
+    assert!(stdout.contains(&f.digest), "{stdout}");
+    stdout
+}
+
+/// Extracts `zip` into `dir` with the modes it records.
+fn unzip(zip: &Path, dir: &Path) -> Vec<Entry> {
+    let entries = files::unzip(&std::fs::read(zip).unwrap()).unwrap();
+    files::write_all(dir, &entries).unwrap();
+    entries
+}
+
+/// A runner process, killed when dropped; its stderr goes to a file.
+struct Running {
+    child: Child,
+    log: PathBuf,
+    addr: String,
+}
+
+impl Running {
+    fn start(exe: &Path, envs: &[(&str, String)], log: PathBuf, addr: String) -> Running {
+        let mut cmd = Command::new(exe);
+        cmd.current_dir(exe.parent().unwrap())
+            .env_remove("FN_BUNDLE")
+            .env_remove("LAMBDA_TASK_ROOT")
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
+            .env_remove("FN_RUNNER_MODE")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut running = Running {
+            child: cmd.spawn().expect("start the runner"),
+            log,
+            addr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while TcpStream::connect(&running.addr).is_err() {
+            if let Some(status) = running.child.try_wait().unwrap() {
+                panic!("the runner exited ({status}):\n{}", running.log());
+            }
+            assert!(Instant::now() < deadline, "no listener:\n{}", running.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        running
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// An HTTP/1.0 request; status and body.
+    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad reply {reply:?}"));
+        (status, body.to_owned())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn lambda_bootstrap_zip_serves_the_published_function() {
+    let f = fixture();
+    let out = f.tmp.path().join("lambda");
+    let stdout = deploy("lambda", &out, &[]);
+    assert!(stdout.contains("sam deploy --guided"), "{stdout}");
+
+    let template: serde_json::Value =
+        serde_norway::from_str(&std::fs::read_to_string(out.join("template.yaml")).unwrap())
+            .unwrap();
+    let p = &template["Resources"]["HelloFn"]["Properties"];
+    assert_eq!(p["Runtime"], "provided.al2023");
+    assert_eq!(p["Handler"], "bootstrap");
+    assert_eq!(p["CodeUri"], "bootstrap.zip");
+    assert_eq!(p["Architectures"][0], "x86_64");
+    assert_eq!(p["FunctionUrlConfig"]["AuthType"], "NONE");
+    assert_eq!(
+        p["Events"]["Schedule"]["Properties"]["Schedule"],
+        "cron(*/5 * * * ? *)"
+    );
+    assert_eq!(p["Environment"]["Variables"]["FN_CONFIG_GREETING"], "Hello");
+
+    let zip = out.join("bootstrap.zip");
+    let dir = f.tmp.path().join("lambda-unzipped");
+    let entries = unzip(&zip, &dir);
+    let listing: Vec<(&str, u32)> = entries.iter().map(|e| (e.path.as_str(), e.mode)).collect();
+    assert_eq!(
+        listing,
+        [
+            ("bootstrap", 0o755),
+            ("fn-bundle.json", 0o644),
+            ("fn.cwasm", 0o644),
+            ("fn.wasm", 0o644)
+        ]
+    );
+    assert_eq!(entries[0].contents, std::fs::read(&f.runner).unwrap());
+    let manifest: serde_json::Value = serde_json::from_slice(&entries[1].contents).unwrap();
+    let layer = manifest["component"]["digest"].as_str().unwrap();
+    assert_eq!(
+        fn_runtime::bundle::sha256_digest(&entries[3].contents),
+        layer
+    );
+    assert_eq!(manifest["events"][0]["name"], "Schedule");
+    eprintln!(
+        "bootstrap.zip: {} bytes (runner {} bytes)",
+        std::fs::metadata(&zip).unwrap().len(),
+        entries[0].contents.len()
+    );
+
+    // The same inputs give the same zip, byte for byte.
+    let again = f.tmp.path().join("lambda-again");
+    deploy("lambda", &again, &[]);
+    assert_eq!(
+        std::fs::read(&zip).unwrap(),
+        std::fs::read(again.join("bootstrap.zip")).unwrap(),
+        "bootstrap.zip is deterministic"
+    );
+
+    // The bootstrap serves the bundle next to it, from fn.cwasm.
+    let port = registry::free_port();
+    let runner = Running::start(
+        &dir.join("bootstrap"),
+        &[
+            ("FN_RUNNER_MODE", "http".into()),
+            ("PORT", port.to_string()),
+            ("FN_KEY_VALUE_URL", "memory:".into()),
+        ],
+        f.tmp.path().join("lambda.log"),
+        format!("127.0.0.1:{port}"),
+    );
+    let (status, body) = runner.request("GET", "/?name=Lambda", "");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "Hello, Lambda!"),
+        "{}",
+        runner.log()
+    );
+    let log = runner.log();
+    assert!(log.contains("precompiled code"), "{log}");
+    assert!(log.contains(layer), "{log}");
+
+    // --no-precompile leaves fn.cwasm out.
+    let lean = f.tmp.path().join("lambda-lean");
+    deploy("lambda", &lean, &["--no-precompile"]);
+    let entries = files::unzip(&std::fs::read(lean.join("bootstrap.zip")).unwrap()).unwrap();
+    assert!(!entries.iter().any(|e| e.path == "fn.cwasm"));
+}
+
+#[test]
+fn azure_app_runs_as_a_custom_handler() {
+    let f = fixture();
+    let out = f.tmp.path().join("azure");
+    let stdout = deploy("azure", &out, &[]);
+    assert!(stdout.contains("config-zip"), "{stdout}");
+    assert!(stdout.contains("FN_KEY_VALUE_URL"), "{stdout}");
+    assert!(!out.join("hello-fn/local.settings.json").exists());
+    let host: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("hello-fn/host.json")).unwrap()).unwrap();
+    assert_eq!(
+        host["customHandler"]["description"]["defaultExecutablePath"],
+        "fn-runner"
+    );
+    let timer: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("hello-fn/schedule/function.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(timer["bindings"][0]["schedule"], "0 */5 * * * *");
+
+    let dir = f.tmp.path().join("azure-unzipped");
+    let entries = unzip(&out.join("hello-fn.zip"), &dir);
+    for entry in &entries {
+        assert_eq!(
+            std::fs::read(out.join("hello-fn").join(&entry.path)).unwrap(),
+            entry.contents,
+            "{} differs between the folder and the zip",
+            entry.path
+        );
+    }
+
+    let port = registry::free_port();
+    let runner = Running::start(
+        &dir.join("fn-runner"),
+        &[
+            ("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string()),
+            ("FN_KEY_VALUE_URL", "memory:".into()),
+        ],
+        f.tmp.path().join("azure.log"),
+        format!("127.0.0.1:{port}"),
+    );
+    // HTTP is forwarded as it came.
+    let (status, body) = runner.request("GET", "/?name=Azure", "");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "Hello, Azure!"),
+        "{}",
+        runner.log()
+    );
+    // A timer invocation of the `schedule` function.
+    let payload = serde_json::json!({
+        "Data": {"timer": {"Schedule": {"AdjustForDST": true}, "IsPastDue": false}},
+        "Metadata": {"sys": {"MethodName": "schedule", "UtcNow": "2026-12-03T10:00:00Z", "RandGuid": "6a1b2c3d"}}
+    });
+    let (status, body) = runner.request("POST", "/schedule", &payload.to_string());
+    assert_eq!(status, 200, "{body}\n{}", runner.log());
+    let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(reply["Outputs"], serde_json::json!({}));
+    assert!(reply["Logs"].is_array(), "{reply}");
+    assert!(reply["ReturnValue"].is_null(), "{reply}");
+}
