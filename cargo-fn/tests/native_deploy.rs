@@ -300,6 +300,15 @@ fn azure_app_runs_as_a_custom_handler() {
         );
     }
 
+    // Azure runs custom handlers on x86_64 only: refused before any build.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.args(["fn", "deploy", "--provider", "azure", "--arch", "arm64"])
+        .current_dir(&f.project)
+        .env("FN_RUNNER", "/nonexistent/fn-runner");
+    offline(&mut cmd);
+    let stderr = failure(&cmd.output().unwrap());
+    assert!(stderr.contains("x86_64 Linux only"), "{stderr}");
+
     let port = registry::free_port();
     let runner = Running::start(
         &dir.join("fn-runner"),

@@ -120,8 +120,9 @@ pub fn sam_template(deployment: &Deployment, arch: Arch) -> anyhow::Result<Value
             },
         });
     }
+    // No AWSTemplateFormatVersion: it is optional, and YAML 1.1 readers
+    // (PyYAML, which SAM uses) would take 2010-09-09 unquoted for a date.
     let mut template = json!({
-        "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
         "Description": format!(
             "{} {} as published to {}",
@@ -200,6 +201,7 @@ mod tests {
     fn the_template_runs_the_bootstrap_on_al2023() {
         let template = sam_template(&scheduled("0 9 * * MON-FRI"), Arch::Arm64).unwrap();
         assert_eq!(template["Transform"], "AWS::Serverless-2016-10-31");
+        assert!(template.get("AWSTemplateFormatVersion").is_none());
         let function = &template["Resources"]["CheckoutFn"];
         assert_eq!(function["Type"], "AWS::Serverless::Function");
         let p = &function["Properties"];
