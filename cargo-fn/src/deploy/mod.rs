@@ -8,8 +8,8 @@
 //! artifact, writes the bundle and checks that the provider's runtime can
 //! run it.
 
-pub mod cloudrun;
 pub mod azure;
+pub mod cloudrun;
 pub mod cron;
 pub mod files;
 pub mod lambda;
