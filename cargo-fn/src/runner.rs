@@ -205,6 +205,9 @@ fn cargo_command(arch: Arch) -> Command {
     ] {
         cmd.env_remove(var);
     }
+    // Symbols are a third of the binary, and every byte of it is in the
+    // bundle a cold start downloads (Lambda's zip limit is 50 MB).
+    cmd.env("CARGO_PROFILE_RELEASE_STRIP", "symbols");
     if arch == Arch::Arm64 && std::env::var_os(LINKER_ENV).is_none() && on_path(CROSS_GCC) {
         cmd.env(LINKER_ENV, CROSS_GCC);
     }
