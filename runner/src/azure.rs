@@ -25,7 +25,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -39,10 +38,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::Args;
-use crate::cloudevent::{self, CloudEvent, SCHEDULE_TYPE};
-
-/// The type of a queue message that is not a CloudEvent itself.
-pub const QUEUE_TYPE: &str = "dev.cargo-fn.queue.message";
+use crate::cloudevent::{self, CloudEvent, QUEUE_TYPE, SCHEDULE_TYPE};
 
 /// Serves the custom-handler protocol until SIGTERM or Ctrl-C.
 pub async fn run(args: &Args) -> anyhow::Result<()> {
@@ -186,7 +182,7 @@ pub fn to_cloudevent(trigger: &EventTrigger, payload: &Value) -> Value {
             return event;
         }
         return CloudEvent {
-            id: text(&metadata["Id"]).unwrap_or_else(fresh_id),
+            id: text(&metadata["Id"]).unwrap_or_else(cloudevent::fresh_id),
             source: format!("/azure/queues/{}", trigger.source),
             ty: QUEUE_TYPE.to_owned(),
             time: text(&metadata["InsertionTime"]),
@@ -196,7 +192,7 @@ pub fn to_cloudevent(trigger: &EventTrigger, payload: &Value) -> Value {
         .to_json();
     }
     CloudEvent {
-        id: text(&sys["RandGuid"]).unwrap_or_else(fresh_id),
+        id: text(&sys["RandGuid"]).unwrap_or_else(cloudevent::fresh_id),
         source: format!("/azure/functions/{}", trigger.name),
         ty: SCHEDULE_TYPE.to_owned(),
         time: text(&sys["UtcNow"]),
@@ -204,20 +200,6 @@ pub fn to_cloudevent(trigger: &EventTrigger, payload: &Value) -> Value {
         data,
     }
     .to_json()
-}
-
-/// An id for an event whose trigger gave none: unique within the process.
-fn fresh_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!(
-        "{}-{}-{}",
-        std::process::id(),
-        now.as_nanos(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 #[cfg(test)]

@@ -7,11 +7,17 @@
 //! keep their ids, types and sources. Anything else is wrapped, and its
 //! attributes come from the trigger: see each mode's mapping.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 /// The type of a schedule tick, whichever cloud's scheduler fired it.
 pub const SCHEDULE_TYPE: &str = "dev.cargo-fn.schedule";
+
+/// The type of a queue message that is not a CloudEvent itself, whichever
+/// cloud's queue it came from.
+pub const QUEUE_TYPE: &str = "dev.cargo-fn.queue.message";
 
 /// A CloudEvent to deliver.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +87,20 @@ pub fn event_route(route: &str) -> String {
     } else {
         trimmed.to_owned()
     }
+}
+
+/// An id for an event whose trigger gave none: unique within the process.
+pub fn fresh_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        now.as_nanos(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 mod azure;
 mod cloudevent;
 mod http_mode;
+mod lambda;
 mod precompile;
 mod start;
 
@@ -107,7 +108,7 @@ fn main() -> ExitCode {
         match mode {
             Mode::Http => http_mode::run(&args).await,
             Mode::Azure => azure::run(&args).await,
-            Mode::Lambda => lambda_unsupported(),
+            Mode::Lambda => lambda::run(&args).await,
         }
     });
     match result {
@@ -117,10 +118,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn lambda_unsupported() -> anyhow::Result<()> {
-    anyhow::bail!("lambda mode is not built into this runner yet")
 }
 
 #[cfg(test)]

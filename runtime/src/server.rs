@@ -57,6 +57,24 @@ impl FunctionHandler {
         &self.function
     }
 
+    /// Runs the function on `request` (see [`Function::handle_incoming`])
+    /// and logs the call.
+    pub async fn call<B>(&self, request: http::Request<B>) -> CallResult
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let result = self.function.handle_incoming(request).await;
+        self.log(&method, &target, started, &result);
+        result
+    }
+
     /// Writes the access-log line of a finished call (and the function's
     /// output) to stderr: what every host of this server prints.
     pub fn log(&self, method: &http::Method, target: &str, started: Instant, result: &CallResult) {
@@ -83,17 +101,7 @@ impl FunctionHandler {
 impl Handler for FunctionHandler {
     fn handle(self, request: http::Request<Incoming>) -> impl Future<Output = Response> + Send {
         let this = self;
-        async move {
-            let started = Instant::now();
-            let method = request.method().clone();
-            let target = request
-                .uri()
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-            let result = this.function.handle_incoming(request).await;
-            this.log(&method, &target, started, &result);
-            result.response.map(Full::new)
-        }
+        async move { this.call(request).await.response.map(Full::new) }
     }
 }
 
