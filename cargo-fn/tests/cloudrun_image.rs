@@ -3,16 +3,17 @@
 //! host's network) and called over HTTP on `$PORT`; and pushed to a real
 //! registry (Debian's `docker-registry`) that must hand back the very bytes.
 //!
-//! Running containers needs root, `umoci` and `runc` (`.ci/run` installs
-//! them); where that is impossible the container test fails saying why,
-//! unless `FN_SKIP_CONTAINERS=1` says to skip it.
+//! Running containers needs root, `umoci` and `runc` (see
+//! `common/container.rs`).
 
+#[path = "common/container.rs"]
+mod container;
 #[path = "common/registry.rs"]
 mod registry;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use container::{Container, containers_can_run, is_static_elf};
 
 use cargo_fn::deploy::cloudrun::{self, Service};
 use cargo_fn::oci::image::{self, COMPONENT_PATH, ImageBuilder};
@@ -64,113 +65,6 @@ fn server() -> Server {
     }
 }
 
-/// Whether `elf` is an ELF executable without a program interpreter.
-fn is_static_elf(elf: &[u8]) -> bool {
-    const PT_INTERP: u32 = 3;
-    let u16_at = |at: usize| {
-        elf.get(at..at + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let u64_at = |at: usize| {
-        elf.get(at..at + 8)
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
-    };
-    // 64-bit little-endian ELF only: what an amd64 image runs.
-    if elf.get(..6) != Some(b"\x7fELF\x02\x01") {
-        return false;
-    }
-    let (Some(phoff), Some(size), Some(count)) = (u64_at(0x20), u16_at(0x36), u16_at(0x38)) else {
-        return false;
-    };
-    (0..count as usize).all(|i| {
-        let at = phoff as usize + i * size as usize;
-        elf.get(at..at + 4)
-            .is_some_and(|t| u32::from_le_bytes(t.try_into().unwrap()) != PT_INTERP)
-    })
-}
-
-/// Whether containers can run here; panics saying why not, unless
-/// `FN_SKIP_CONTAINERS=1` (then false, announced on stderr).
-fn containers_can_run() -> bool {
-    if std::env::var("FN_SKIP_CONTAINERS").is_ok_and(|v| v == "1") {
-        eprintln!("SKIPPED: FN_SKIP_CONTAINERS=1, the image is not run in a container");
-        return false;
-    }
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|ids| ids.split_whitespace().nth(1))
-        == Some("0");
-    assert!(
-        root,
-        "the container test runs runc, which needs root to create namespaces and cgroups; \
-         run the tests as root, or set FN_SKIP_CONTAINERS=1 to skip it"
-    );
-    for tool in ["umoci", "runc"] {
-        let found = Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            found,
-            "the container test needs {tool}: install it with `apt-get install umoci runc` \
-             (`.ci/run` does), or set FN_SKIP_CONTAINERS=1 to skip it"
-        );
-    }
-    true
-}
-
-/// A runc container, deleted (killed first) when dropped.
-struct Container {
-    id: String,
-}
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = Command::new("runc")
-            .args(["delete", "--force", &self.id])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-/// Runs `cmd`, panicking with its output unless it succeeds.
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot {what}: {e}"));
-    assert!(
-        out.status.success(),
-        "cannot {what} ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Makes the unpacked bundle run here: no terminal, the host's network
-/// (loopback included) instead of a namespace without interfaces, and
-/// `$PORT` set to `port`.
-fn share_host_network(bundle: &Path, port: u16) -> serde_json::Value {
-    let path = bundle.join("config.json");
-    let mut config: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    config["process"]["terminal"] = false.into();
-    let env = config["process"]["env"].as_array_mut().unwrap();
-    env.retain(|e| !e.as_str().unwrap().starts_with("PORT="));
-    env.push(format!("PORT={port}").into());
-    config["linux"]["namespaces"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|ns| ns["type"] != "network");
-    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
-    config
-}
-
 #[test]
 fn the_image_unpacks_with_umoci_and_serves_http_on_port_under_runc() {
     let server = server();
@@ -182,18 +76,11 @@ fn the_image_unpacks_with_umoci_and_serves_http_on_port_under_runc() {
     let layout = tmp.path().join("layout");
     image.write_layout(&layout, "test").unwrap();
     let bundle = tmp.path().join("bundle");
-    run(
-        Command::new("umoci")
-            .arg("unpack")
-            .arg("--image")
-            .arg(format!("{}:test", layout.display()))
-            .arg(&bundle),
-        "unpack the image with umoci",
-    );
+    container::unpack(&layout, "test", &bundle);
     // umoci took the process from the image config and the files from the
     // layer, modes included.
     let port = registry::free_port();
-    let config = share_host_network(&bundle, port);
+    let config = container::share_host_network(&bundle, port, &[]);
     let wanted: serde_json::Value =
         serde_json::from_slice::<serde_json::Value>(&image.config).unwrap()["config"].clone();
     assert_eq!(config["process"]["args"], wanted["Entrypoint"]);
@@ -216,43 +103,9 @@ fn the_image_unpacks_with_umoci_and_serves_http_on_port_under_runc() {
         (0o755, 0o755, 0o644)
     );
 
-    let container = Container {
-        id: format!(
-            "cargo-fn-test-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ),
-    };
-    let log = tmp.path().join("container.log");
-    let log_file = std::fs::File::create(&log).unwrap();
-    run(
-        Command::new("runc")
-            .args(["run", "--detach", "--bundle"])
-            .arg(&bundle)
-            .arg(&container.id)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().unwrap())
-            .stderr(log_file),
-        "start the container with runc",
-    );
+    let container = Container::start(&bundle, tmp.path().join("container.log"));
     let addr = format!("127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let (status, _, body) = loop {
-        match registry::get(&addr, server.path, &[]) {
-            Ok(reply) => break reply,
-            Err(e) => {
-                assert!(
-                    Instant::now() < deadline,
-                    "nothing answers on {addr} 15 s after `runc run` ({e}); container output:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    };
+    let (status, _, body) = container.get(&addr, server.path, Duration::from_secs(15));
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(body, server.expected);
     drop(container);

@@ -20,9 +20,11 @@ use cargo_fn::runner::Arch;
 ///
 /// Providers: spin (spin.toml), wasmcloud (wadm.yaml), spinkube
 /// (spinapp.yaml), wasmtime (run.sh), lambda (bootstrap.zip + SAM
-/// template.yaml), azure (a custom-handler function app folder + its zip).
+/// template.yaml), azure (a custom-handler function app folder + its zip),
+/// cloudrun (a container image pushed as TAG-cloudrun next to the artifact,
+/// also written to image/ as an OCI layout, + service.yaml pinning it).
 ///
-/// lambda and azure pack the native runner (fn-runner, a static musl
+/// lambda, azure and cloudrun pack the native runner (fn-runner, a static musl
 /// binary) with the published component: $FN_RUNNER if set, else built
 /// from source once and cached ($FN_RUNNER_CACHE, default
 /// ~/.cache/cargo-fn/runner; the first build takes minutes).
@@ -31,6 +33,7 @@ use cargo_fn::runner::Arch;
 ///   cargo fn publish oci://127.0.0.1:5000/orders:v1
 ///   cargo fn deploy --provider spin --out deploy/spin
 ///   cargo fn deploy --provider lambda --arch arm64
+///   cargo fn deploy --provider cloudrun
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -52,11 +55,12 @@ pub struct Args {
     /// The registry speaks plain HTTP (always assumed for loopback)
     #[arg(long)]
     pub insecure: bool,
-    /// CPU of the runner packed for lambda and azure (Azure: x86_64 only)
+    /// CPU of the runner packed for lambda, azure and cloudrun (Azure and
+    /// Cloud Run: x86_64 only)
     #[arg(long, value_enum, value_name = "ARCH", default_value_t = Arch::X86_64)]
     pub arch: Arch,
-    /// Don't pack precompiled code (fn.cwasm) for lambda and azure: smaller
-    /// packages, slower cold starts
+    /// Don't pack precompiled code (fn.cwasm) for lambda, azure and
+    /// cloudrun: smaller packages, slower cold starts
     #[arg(long)]
     pub no_precompile: bool,
 }

@@ -10,6 +10,12 @@ use super::File;
 use crate::oci::ImageRef;
 use crate::oci::image::PORT;
 
+mod provider;
+pub use provider::{
+    LAYOUT_DIR, Packaged, TAG_SUFFIX, bundle, check, environment, image, image_ref, image_tag,
+    package,
+};
+
 /// Cloud Run's longest service name.
 const MAX_NAME: usize = 49;
 
@@ -184,7 +190,7 @@ pub fn service_yaml(service: &Service) -> anyhow::Result<File> {
     let host = service.image.host();
     if !(host.ends_with("docker.pkg.dev") || host.ends_with("gcr.io") || host == "docker.io") {
         notes.push(format!(
-            "Cloud Run pulls images from Artifact Registry (REGION-docker.pkg.dev), gcr.io or Docker Hub, not from {host}: push the image there, or put an Artifact Registry remote repository in front of {host}"
+            "Cloud Run pulls images from Artifact Registry (REGION-docker.pkg.dev), gcr.io or Docker Hub, not from {host}: copy the image there (`crane copy {image} REGION-docker.pkg.dev/PROJECT/REPO/{name}`, the digest stays the same) and change the image in service.yaml, or put an Artifact Registry remote repository in front of {host}"
         ));
     }
     let secrets: Vec<&str> = service

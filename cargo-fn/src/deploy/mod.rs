@@ -3,7 +3,8 @@
 //! fetch the component themselves (Spin, wasmCloud, SpinKube, wasmtime),
 //! a directory of files and zips ([`files::Output`]) for those that run
 //! the native runner next to a function bundle (Lambda, Azure Functions;
-//! see [`native`]). Every generator serialises data structures (toml,
+//! see [`native`]), and for Cloud Run a container image of the same,
+//! pushed next to the artifact (see [`cloudrun`]). Every generator serialises data structures (toml,
 //! YAML, JSON) rather than filling text templates. [`deploy`] pins the
 //! artifact, writes the bundle and checks that the provider's runtime can
 //! run it.
@@ -46,6 +47,9 @@ pub enum Provider {
     Lambda,
     /// Azure Functions: a custom-handler app folder and its zip
     Azure,
+    /// Google Cloud Run: a container image (runner + bundle) pushed as
+    /// TAG-cloudrun, and a service.yaml pinning it
+    Cloudrun,
 }
 
 /// A deployment: one published artifact, pinned by digest, and the
@@ -67,6 +71,9 @@ pub struct Deployment {
     /// The manifest digest of the Spin application layout of the same
     /// component (`publish --spin-app`), if pushed.
     pub spin_app_digest: Option<String>,
+    /// The tag the artifact was published or named under, if any (images
+    /// derived from it are tagged after it: `TAG-cloudrun`).
+    pub tag: Option<String>,
 }
 
 /// One generated file.
@@ -124,7 +131,7 @@ impl Deployment {
             Provider::Wasmcloud => wasmcloud::wadm_yaml(self)?,
             Provider::Spinkube => spinkube::spin_app_yaml(self)?,
             Provider::Wasmtime => wasmtime::run_script(self),
-            Provider::Lambda | Provider::Azure => {
+            Provider::Lambda | Provider::Azure | Provider::Cloudrun => {
                 bail!(
                     "{} bundles carry the runner: use Deployment::native_bundle",
                     provider.name()
@@ -141,6 +148,7 @@ impl Deployment {
         match provider {
             Provider::Lambda => lambda::sam_template(self, arch).map(drop),
             Provider::Azure => azure::check(self, arch),
+            Provider::Cloudrun => cloudrun::check(arch),
             _ => Ok(()),
         }
     }
@@ -191,13 +199,17 @@ impl Provider {
             Provider::Wasmtime => "wasmtime",
             Provider::Lambda => "lambda",
             Provider::Azure => "azure",
+            Provider::Cloudrun => "cloudrun",
         }
     }
 
     /// Whether the provider runs the component on `fn-runner`, packed with
     /// it.
     pub fn is_native(self) -> bool {
-        matches!(self, Provider::Lambda | Provider::Azure)
+        matches!(
+            self,
+            Provider::Lambda | Provider::Azure | Provider::Cloudrun
+        )
     }
 
     /// The id of the runtime behind the provider in the portability report
@@ -207,7 +219,7 @@ impl Provider {
             Provider::Spin | Provider::Spinkube => "spin",
             Provider::Wasmcloud => "wasmcloud",
             Provider::Wasmtime => "wasmtime",
-            Provider::Lambda | Provider::Azure => "cargo-fn",
+            Provider::Lambda | Provider::Azure | Provider::Cloudrun => "cargo-fn",
         }
     }
 }
@@ -251,6 +263,8 @@ pub struct Deployed {
 /// and checks whether the provider can run the artifact.
 pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
     let deployment = pin(package, opts)?;
+    // Cloud Run's image, pushed, and its tag: written as a layout too.
+    let mut image = None;
     let (output, verdict) = if opts.provider.is_native() {
         deployment.check_native(opts.provider, opts.arch)?;
         let wasm = published_wasm(package, &deployment, opts)?;
@@ -261,6 +275,13 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
             .with_context(|| format!("cannot read {}", runner.path.display()))?;
         let mut notes = Vec::new();
         if let Err(err) = runner::check_static(&bytes, opts.arch) {
+            if opts.provider == Provider::Cloudrun {
+                return Err(err.context(format!(
+                    "the runner {} cannot start in the Cloud Run image, which holds nothing else; unset ${} or point it at a static musl build",
+                    runner.path.display(),
+                    runner::RUNNER_ENV
+                )));
+            }
             notes.push(format!(
                 "the runner {} is packed as it is, but {err:#}: it may not start on {}",
                 runner.path.display(),
@@ -280,7 +301,15 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
                 opts.arch.name()
             ));
         }
-        let mut output = deployment.native_bundle(opts.provider, opts.arch, &bytes, &component)?;
+        let mut output = if opts.provider == Provider::Cloudrun {
+            let packaged = cloudrun::package(&deployment, &bytes, &component, opts.insecure)?;
+            image = Some((packaged.image, packaged.tag));
+            let mut output = packaged.output;
+            output.notes.extend(deployment.trigger_notes(true));
+            output
+        } else {
+            deployment.native_bundle(opts.provider, opts.arch, &bytes, &component)?
+        };
         output.notes.extend(notes);
         (output, verdict)
     } else {
@@ -295,7 +324,17 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
             .join(opts.provider.name())
     });
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let files = files::write_all(&out, &output.files)?;
+    let mut files = files::write_all(&out, &output.files)?;
+    if let Some((image, tag)) = image {
+        let layout = out.join(cloudrun::LAYOUT_DIR);
+        // A fresh layout: no blobs of earlier images.
+        if layout.exists() {
+            std::fs::remove_dir_all(&layout)
+                .with_context(|| format!("cannot replace {}", layout.display()))?;
+        }
+        image.write_layout(&layout, &tag)?;
+        files.push(layout);
+    }
     Ok(Deployed {
         path: out.join(&output.main),
         files,
@@ -365,6 +404,7 @@ fn pin(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployment> {
         plain_http,
         // The Spin layout pushed along with this very artifact.
         spin_app_digest: known.and_then(|r| r.spin_app_digest.clone()),
+        tag: image.tag.clone(),
     })
 }
 
@@ -447,6 +487,7 @@ pub(crate) fn sample() -> Deployment {
         layer_digest: format!("sha256:{}", "b".repeat(64)),
         plain_http: true,
         spin_app_digest: None,
+        tag: Some("v1".into()),
     }
 }
 
@@ -491,7 +532,7 @@ mod tests {
         );
         assert!(verdict(Provider::Wasmtime, &wasm).unwrap().runs);
         // The runner runs the runtime of `cargo fn serve`: it has both.
-        for native in [Provider::Lambda, Provider::Azure] {
+        for native in [Provider::Lambda, Provider::Azure, Provider::Cloudrun] {
             assert!(verdict(native, &wasm).unwrap().runs);
         }
     }
