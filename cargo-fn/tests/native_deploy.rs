@@ -29,7 +29,7 @@ greeting = { default = "Hello" }
 
 /// A registry, the hello function published to it, and the runner.
 struct Fixture {
-    _registry: registry::Registry,
+    registry: registry::Registry,
     tmp: tempfile::TempDir,
     project: PathBuf,
     runner: PathBuf,
@@ -55,7 +55,7 @@ fn fixture() -> &'static Fixture {
             .trim()
             .to_owned();
         Fixture {
-            _registry: registry,
+            registry,
             tmp,
             project,
             runner: runner.join().expect("fn-runner builds"),
@@ -338,4 +338,122 @@ fn azure_app_runs_as_a_custom_handler() {
     assert_eq!(reply["Outputs"], serde_json::json!({}));
     assert!(reply["Logs"].is_array(), "{reply}");
     assert!(reply["ReturnValue"].is_null(), "{reply}");
+}
+
+#[test]
+fn trusted_keys_are_checked_at_deploy_and_by_the_runner() {
+    let f = fixture();
+    let keys = f.tmp.path().join("keys");
+    let keys_arg = keys.to_str().unwrap();
+    success(&cargo_fn(
+        &f.project,
+        &["keygen", "--out-dir", keys_arg, "--name", "release"],
+    ));
+    success(&cargo_fn(
+        &f.project,
+        &["keygen", "--out-dir", keys_arg, "--name", "other"],
+    ));
+    let (release, other) = (keys.join("release.pub"), keys.join("other.pub"));
+    let signed = format!("oci://{}/hello:signed", f.registry.addr);
+    let key = keys.join("release.key");
+    success(&cargo_fn(
+        &f.project,
+        &["publish", &signed, "--sign", key.to_str().unwrap()],
+    ));
+
+    let deploy = |out: &Path, image: &str, key: &Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+        cmd.arg("fn")
+            .args(["deploy", "--provider", "lambda", "--no-precompile", "--out"])
+            .arg(out)
+            .args(["--image", image, "--trusted-key"])
+            .arg(key)
+            .current_dir(&f.project)
+            .env("FN_RUNNER", &f.runner)
+            .env("DOCKER_CONFIG", f.tmp.path().join("no-docker-config"));
+        offline(&mut cmd);
+        cmd.output().expect("run cargo-fn")
+    };
+    // Unsigned, or signed by another key: refused, nothing written.
+    let refused = f.tmp.path().join("lambda-refused");
+    let unsigned = format!("oci://{}/hello:v1", f.registry.addr);
+    let stderr = failure(&deploy(&refused, &unsigned, &release));
+    assert!(stderr.contains("--sign"), "{stderr}");
+    let stderr = failure(&deploy(&refused, &signed, &other));
+    assert!(stderr.contains("trusted key"), "{stderr}");
+    assert!(!refused.join("bootstrap.zip").exists());
+    // Only runners check signatures.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.args(["fn", "deploy", "--provider", "spin", "--trusted-key"])
+        .arg(&release)
+        .current_dir(&f.project);
+    offline(&mut cmd);
+    let stderr = failure(&cmd.output().unwrap());
+    assert!(
+        stderr.contains("spin does not check signatures"),
+        "{stderr}"
+    );
+
+    // Signed by the trusted key: the bundle trusts it, and the runner
+    // checks it at start-up.
+    let out = f.tmp.path().join("lambda-signed");
+    let stderr = String::from_utf8(deploy(&out, &signed, &release).stderr).unwrap();
+    assert!(stderr.contains("signed by trusted key"), "{stderr}");
+    let dir = f.tmp.path().join("lambda-signed-unzipped");
+    let entries = unzip(&out.join("bootstrap.zip"), &dir);
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &entries
+            .iter()
+            .find(|e| e.path == "fn-bundle.json")
+            .unwrap()
+            .contents,
+    )
+    .unwrap();
+    let trusted = manifest["trusted-keys"][0].as_str().unwrap();
+    assert!(
+        trusted.starts_with("-----BEGIN PUBLIC KEY-----"),
+        "{manifest}"
+    );
+    let port = registry::free_port();
+    let envs = [
+        ("FN_RUNNER_MODE", "http".to_owned()),
+        ("PORT", port.to_string()),
+        ("FN_KEY_VALUE_URL", "memory:".to_owned()),
+    ];
+    let runner = Running::start(
+        &dir.join("bootstrap"),
+        &envs,
+        f.tmp.path().join("signed.log"),
+        format!("127.0.0.1:{port}"),
+    );
+    let (status, body) = runner.request("GET", "/?name=Signed", "");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "Hello, Signed!"),
+        "{}",
+        runner.log()
+    );
+    drop(runner);
+
+    // The same bundle trusting another key: the runner refuses to start.
+    let mut tampered = manifest.clone();
+    tampered["trusted-keys"] =
+        serde_json::json!([fn_sign::PublicKey::from_file(&other).unwrap().to_pem()]);
+    std::fs::write(
+        dir.join("fn-bundle.json"),
+        serde_json::to_vec(&tampered).unwrap(),
+    )
+    .unwrap();
+    let output = Command::new(dir.join("bootstrap"))
+        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("not by any of the 1 trusted key"),
+        "{stderr}"
+    );
 }

@@ -63,6 +63,11 @@ pub struct Args {
     /// cloudrun: smaller packages, slower cold starts
     #[arg(long)]
     pub no_precompile: bool,
+    /// Refuse a component not signed by this public key, and have the
+    /// runner of a lambda, azure or cloudrun bundle check the signature at
+    /// every start (repeatable)
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    pub trusted_keys: Vec<PathBuf>,
 }
 
 fn parse_digest(s: &str) -> Result<String, String> {
@@ -83,6 +88,7 @@ impl Args {
                 insecure: self.insecure,
                 arch: self.arch,
                 precompile: !self.no_precompile,
+                trusted_keys: self.trusted_keys,
             },
         )?;
         println!(

@@ -318,10 +318,7 @@ mod tests {
         deployment.metadata.schedule = Some("@daily".into());
         let wasm = b"\0asm\x0d\0\x01\0".to_vec();
         deployment.layer_digest = fn_runtime::bundle::sha256_digest(&wasm);
-        let component = Component {
-            wasm,
-            precompiled: None,
-        };
+        let component = Component::new(&deployment, wasm).unwrap();
         let output = package(&deployment, Arch::X86_64, b"\x7fELF", &component).unwrap();
         assert_eq!(output.main, "checkout_fn.zip");
         let entries = unzip(&output.files[0].contents).unwrap();

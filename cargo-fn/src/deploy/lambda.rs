@@ -263,8 +263,8 @@ mod tests {
         let wasm = b"\0asm\x0d\0\x01\0".to_vec();
         deployment.layer_digest = fn_runtime::bundle::sha256_digest(&wasm);
         let component = Component {
-            wasm,
             precompiled: Some(b"code".to_vec()),
+            ..Component::new(&deployment, wasm).unwrap()
         };
         let output = package(&deployment, Arch::X86_64, b"\x7fELF", &component).unwrap();
         assert_eq!(output.main, "template.yaml");

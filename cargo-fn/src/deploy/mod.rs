@@ -241,6 +241,9 @@ pub struct Options {
     pub arch: Arch,
     /// Whether native bundles carry precompiled code (`fn.cwasm`).
     pub precompile: bool,
+    /// Public key files: the published component must be signed by one of
+    /// them, and a native bundle's runner checks that again at start-up.
+    pub trusted_keys: Vec<PathBuf>,
 }
 
 /// A written bundle.
@@ -265,11 +268,20 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
     let deployment = pin(package, opts)?;
     // Cloud Run's image, pushed, and its tag: written as a layout too.
     let mut image = None;
+    if !opts.trusted_keys.is_empty() && !opts.provider.is_native() {
+        bail!(
+            "--trusted-key applies to lambda, azure and cloudrun, whose runner checks the signature at start-up; {} does not check signatures (verify with `cargo fn pull --trusted-key` before deploying)",
+            opts.provider.name()
+        );
+    }
     let (output, verdict) = if opts.provider.is_native() {
         deployment.check_native(opts.provider, opts.arch)?;
         let wasm = published_wasm(package, &deployment, opts)?;
         let verdict = verdict(opts.provider, &wasm);
         let mut component = native::Component::new(&deployment, wasm)?;
+        if !opts.trusted_keys.is_empty() {
+            component = component.trusting(&opts.trusted_keys)?;
+        }
         let runner = runner::runner(opts.arch)?;
         let bytes = std::fs::read(&runner.path)
             .with_context(|| format!("cannot read {}", runner.path.display()))?;

@@ -7,7 +7,7 @@
 use fn_runtime::bundle::{
     self, BundleFile, BundleLimits, ConfigVar, EventTrigger, KeyValueSpec, Manifest,
 };
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::Context as _;
@@ -37,6 +37,9 @@ pub struct Component {
     pub wasm: Vec<u8>,
     /// Code precompiled by the runner ([`Component::precompile_with`]).
     pub precompiled: Option<Vec<u8>>,
+    /// Public keys (SPKI PEM) the runner trusts: it refuses to start unless
+    /// the component is signed by one ([`Component::trusting`]).
+    pub trusted_keys: Vec<String>,
 }
 
 impl Component {
@@ -54,7 +57,24 @@ impl Component {
         Ok(Component {
             wasm,
             precompiled: None,
+            trusted_keys: Vec::new(),
         })
+    }
+
+    /// Checks that the component is signed by one of the public keys in
+    /// `key_files` and has the runner trust them: it checks the signature
+    /// again at every start.
+    pub fn trusting(mut self, key_files: &[PathBuf]) -> anyhow::Result<Component> {
+        let keys = crate::keys::load_public_keys(key_files)?;
+        let verified = fn_sign::verify(&self.wasm, &keys).context(
+            "the published component does not carry a signature by a trusted key, so its runner would refuse to start; publish it with `--sign KEY`",
+        )?;
+        eprintln!(
+            "signature: {verified} (key file {})",
+            key_files[verified.trusted_index].display()
+        );
+        self.trusted_keys = keys.iter().map(|key| key.to_pem()).collect();
+        Ok(self)
     }
 
     /// Adds code precompiled by `runner` (`fn-runner --precompile`): the
@@ -116,7 +136,7 @@ pub fn manifest(
             path: CWASM.to_owned(),
             digest: bundle::sha256_digest(code),
         }),
-        trusted_keys: Vec::new(),
+        trusted_keys: component.trusted_keys.clone(),
         config: meta
             .config
             .iter()

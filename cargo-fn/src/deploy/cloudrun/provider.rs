@@ -215,7 +215,7 @@ mod tests {
         let paths: Vec<&str> = files.keys().map(String::as_str).collect();
         assert_eq!(
             paths,
-            [BUNDLE_PATH, PRECOMPILED_PATH, RUNNER_PATH, "/fn/fn.wasm"]
+            [BUNDLE_PATH, RUNNER_PATH, PRECOMPILED_PATH, "/fn/fn.wasm"]
         );
         assert_eq!(files[RUNNER_PATH], (0o755, b"\x7fELF runner".to_vec()));
         assert_eq!(files["/fn/fn.wasm"].1, component.wasm);
