@@ -10,6 +10,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A spawned child, its collected output, and what followed its marker.
+type Started = (Child, Arc<Mutex<String>>, mpsc::Receiver<String>);
+
 /// A running child host. Killed on drop.
 pub struct ChildHost {
     child: Child,
@@ -18,15 +21,69 @@ pub struct ChildHost {
 }
 
 impl ChildHost {
+    /// Spawns `cmd` and waits up to `timeout` until `addr` accepts
+    /// connections (for hosts that print no address, or listen on a port
+    /// they were given).
+    pub fn spawn_listening(
+        cmd: Command,
+        what: &str,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let (mut child, output, _) = Self::start(cmd, what, None)?;
+        let deadline = std::time::Instant::now() + timeout;
+        while std::net::TcpStream::connect(addr).is_err() {
+            if std::time::Instant::now() > deadline || child.try_wait()?.is_some() {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                let output = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                bail!(
+                    "{what} did not listen on {addr} within {timeout:?} (exit: {status:?}); its output:\n{output}"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(ChildHost {
+            child,
+            addr,
+            output,
+        })
+    }
+
     /// Spawns `cmd` and waits up to `timeout` for a line starting with
     /// `marker` followed by `ADDR` (an optional trailing `/` and anything
     /// after a space are ignored).
     pub fn spawn(
-        mut cmd: Command,
+        cmd: Command,
         what: &str,
         marker: &'static str,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
+        let (mut child, output, rx) = Self::start(cmd, what, Some(marker))?;
+        let addr = match rx.recv_timeout(timeout) {
+            Ok(addr) => addr
+                .parse()
+                .with_context(|| format!("{what} printed an odd address {addr:?}"))?,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                let output = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                bail!(
+                    "{what} did not start listening within {timeout:?} (exit: {status:?}); its output:\n{output}"
+                );
+            }
+        };
+        Ok(ChildHost {
+            child,
+            addr,
+            output,
+        })
+    }
+
+    /// Spawns `cmd` with its output collected; lines containing `marker`
+    /// send what follows it on the channel.
+    fn start(cmd: Command, what: &str, marker: Option<&'static str>) -> anyhow::Result<Started> {
+        let mut cmd = cmd;
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -46,7 +103,10 @@ impl ChildHost {
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines() {
                     let Ok(line) = line else { break };
-                    if let Some(rest) = line.split_once(marker).map(|(_, rest)| rest) {
+                    if let Some(rest) = marker
+                        .and_then(|m| line.split_once(m))
+                        .map(|(_, rest)| rest)
+                    {
                         let addr = rest.split_whitespace().next().unwrap_or("");
                         let _ = tx.send(addr.trim_end_matches('/').to_owned());
                     }
@@ -56,24 +116,7 @@ impl ChildHost {
                 }
             });
         }
-        let addr = match rx.recv_timeout(timeout) {
-            Ok(addr) => addr
-                .parse()
-                .with_context(|| format!("{what} printed an odd address {addr:?}"))?,
-            Err(_) => {
-                let _ = child.kill();
-                let status = child.wait().ok();
-                let output = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                bail!(
-                    "{what} did not start listening within {timeout:?} (exit: {status:?}); its output:\n{output}"
-                );
-            }
-        };
-        Ok(ChildHost {
-            child,
-            addr,
-            output,
-        })
+        Ok((child, output, rx))
     }
 
     /// The address it listens on.

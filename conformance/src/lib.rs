@@ -7,7 +7,9 @@
 //! harness, `cargo fn serve` and `cargo fn invoke`), to `wasmtime serve` (the
 //! wasmtime project's own CLI, a host this project did not write) and to the
 //! native runner of the cloud bundles ([`runner`]: `http` mode as on Cloud
-//! Run, `azure` mode as a custom handler, key-value on a real Redis), and
+//! Run, `azure` mode as a custom handler, `lambda` mode behind the Function
+//! URL of the `cargo lambda` Runtime API emulator, key-value on a real
+//! Redis), and
 //! compares status (with the expected one too), `content-type`, body and
 //! the outbound requests each made to the [`providers`] on loopback.
 //!
@@ -315,6 +317,10 @@ impl Scenario {
                 RunnerMode::Azure,
                 Runner::start(&artifact, &self.config, RunnerMode::Azure)?,
             ),
+            Host::Runner(
+                RunnerMode::Lambda,
+                Runner::start(&artifact, &self.config, RunnerMode::Lambda)?,
+            ),
         ];
         let embedded = TestFunction::load(&artifact)?;
         for (key, value) in &self.config {
@@ -344,7 +350,7 @@ impl Scenario {
             for host in &hosts {
                 host.reset_kv(&self.kv)?;
                 let response = client
-                    .block_on(send(host.addr(), step.request.clone()))
+                    .block_on(send(host.addr(), &host.path_prefix(), step.request.clone()))
                     .with_context(|| {
                         format!(
                             "{} {}: sending to {}; its output:\n{}",
@@ -408,6 +414,14 @@ impl Host {
         }
     }
 
+    /// What the paths of requests to it start with.
+    fn path_prefix(&self) -> String {
+        match self {
+            Host::Wasmtime(_) => String::new(),
+            Host::Runner(_, host) => host.path_prefix(),
+        }
+    }
+
     /// Puts the preset back. `wasmtime serve` starts every request from a
     /// fresh copy of it by itself.
     fn reset_kv(&self, preset: &[(String, String)]) -> anyhow::Result<()> {
@@ -418,13 +432,23 @@ impl Host {
     }
 }
 
-/// Sends `request` to `addr` over HTTP/1.1.
-async fn send(addr: SocketAddr, request: Request<Bytes>) -> anyhow::Result<http::Response<Bytes>> {
+/// Sends `request` to `addr` over HTTP/1.1, its path after `prefix`.
+async fn send(
+    addr: SocketAddr,
+    prefix: &str,
+    request: Request<Bytes>,
+) -> anyhow::Result<http::Response<Bytes>> {
     let stream = tokio::net::TcpStream::connect(addr).await?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(connection);
     let (mut parts, body) = request.into_parts();
+    if !prefix.is_empty() {
+        let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        parts.uri = format!("{prefix}{target}")
+            .parse()
+            .context("a prefixed request target")?;
+    }
     parts
         .headers
         .insert("host", addr.to_string().parse().expect("an address"));

@@ -2,9 +2,12 @@
 //! lambda|azure|cloudrun` ships) as a host under test: the artifact in a
 //! bundle (`fn-bundle.json` pinning `fn.wasm` by digest), config from
 //! environment variables as on the clouds, key-value on a real Redis
-//! (`fn_host_test::redis::RedisServer`), served in `http` mode (Cloud Run)
-//! or `azure` mode (a custom handler: HTTP triggers are forwarded as they
-//! came).
+//! (`fn_host_test::redis::RedisServer`), served in `http` mode (Cloud Run),
+//! `azure` mode (a custom handler: HTTP triggers are forwarded as they
+//! came) or `lambda` mode, polling the Runtime API of `cargo lambda watch
+//! --only-lambda-apis` (the `cargo-lambda` wheel, `$FN_CARGO_LAMBDA` or on
+//! `PATH`), requests going through the emulator's Function URL (payload
+//! format 2.0).
 //!
 //! Before every step the function's keys are wiped and the preset written
 //! again, so each request starts from the same state as on the other hosts.
@@ -37,6 +40,8 @@ pub enum RunnerMode {
     Http,
     /// `azure`: the Azure Functions custom handler, HTTP forwarded.
     Azure,
+    /// `lambda`: the Runtime API loop, behind the emulator's Function URL.
+    Lambda,
 }
 
 impl RunnerMode {
@@ -45,8 +50,45 @@ impl RunnerMode {
         match self {
             RunnerMode::Http => "http",
             RunnerMode::Azure => "azure",
+            RunnerMode::Lambda => "lambda",
         }
     }
+}
+
+/// The function name the Lambda emulator gives a runtime started by hand.
+const LAMBDA_FUNCTION: &str = "_";
+
+/// The `cargo-lambda` binary: `$FN_CARGO_LAMBDA`, else on `PATH`.
+fn cargo_lambda() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("FN_CARGO_LAMBDA") {
+        return Ok(PathBuf::from(path));
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("cargo-lambda"))
+                .find(|candidate| candidate.is_file())
+        })
+        .context("cargo-lambda is not installed: the runner's lambda mode is compared under its Runtime API emulator; `pip install cargo-lambda==1.9.2` (.ci/run does) or point $FN_CARGO_LAMBDA at it")
+}
+
+/// Starts `cargo lambda watch --only-lambda-apis` on a free loopback port
+/// in `dir` (it wants a package there, even though it builds nothing).
+fn start_emulator(dir: &Path) -> anyhow::Result<ChildHost> {
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"emulated\"\nversion = \"0.0.0\"\nedition = \"2021\"\n",
+    )?;
+    std::fs::write(dir.join("src/main.rs"), "fn main() {}\n")?;
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let mut cmd = Command::new(cargo_lambda()?);
+    cmd.args(["lambda", "watch", "--only-lambda-apis", "--invoke-address"])
+        .arg("127.0.0.1")
+        .arg("--invoke-port")
+        .arg(addr.port().to_string())
+        .current_dir(dir);
+    ChildHost::spawn_listening(cmd, "cargo lambda watch", addr, Duration::from_secs(60))
 }
 
 /// The `fn-runner` binary of this workspace (dev profile), built once per
@@ -81,6 +123,8 @@ pub fn runner_binary() -> anyhow::Result<PathBuf> {
 /// A running runner of one bundle, with its Redis. Killed on drop.
 pub struct Runner {
     host: ChildHost,
+    /// The Lambda emulator, in lambda mode: requests go to it.
+    emulator: Option<ChildHost>,
     redis: RedisServer,
     _bundle: tempfile::TempDir,
 }
@@ -137,31 +181,62 @@ impl Runner {
         cmd.env(KV_URL_ENV, redis.url())
             .args(["--mode", mode.name(), "--addr", "127.0.0.1:0", "--bundle"])
             .arg(bundle.path());
-        let marker = match mode {
-            RunnerMode::Http => "serving on http://",
-            RunnerMode::Azure => "custom handler on http://",
+        let what = format!("fn-runner --mode {}", mode.name());
+        let (host, emulator) = match mode {
+            RunnerMode::Http | RunnerMode::Azure => {
+                let marker = if mode == RunnerMode::Http {
+                    "serving on http://"
+                } else {
+                    "custom handler on http://"
+                };
+                let host = ChildHost::spawn(cmd, &what, marker, Duration::from_secs(120))?;
+                (host, None)
+            }
+            RunnerMode::Lambda => {
+                let emulator = start_emulator(&bundle.path().join("emulator"))?;
+                let api = emulator.addr();
+                cmd.env("AWS_LAMBDA_RUNTIME_API", format!("http://{api}/.rt"))
+                    .env("AWS_LAMBDA_FUNCTION_NAME", LAMBDA_FUNCTION)
+                    .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+                    .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128");
+                // It listens on nothing: it polls the emulator, which holds
+                // requests until it does.
+                let host = ChildHost::spawn_listening(cmd, &what, api, Duration::from_secs(5))?;
+                (host, Some(emulator))
+            }
         };
-        let host = ChildHost::spawn(
-            cmd,
-            &format!("fn-runner --mode {}", mode.name()),
-            marker,
-            Duration::from_secs(120),
-        )?;
         Ok(Runner {
             host,
+            emulator,
             redis,
             _bundle: bundle,
         })
     }
 
-    /// The address it listens on.
+    /// The address requests go to.
     pub fn addr(&self) -> SocketAddr {
-        self.host.addr()
+        self.emulator.as_ref().unwrap_or(&self.host).addr()
     }
 
-    /// What it printed so far.
+    /// What requests' paths are prefixed with: the Function URL's in lambda
+    /// mode.
+    pub fn path_prefix(&self) -> String {
+        match self.emulator {
+            Some(_) => format!("/lambda-url/{LAMBDA_FUNCTION}"),
+            None => String::new(),
+        }
+    }
+
+    /// What it (and the emulator) printed so far.
     pub fn output(&self) -> String {
-        self.host.output()
+        match &self.emulator {
+            Some(emulator) => format!(
+                "{}--- cargo lambda watch:\n{}",
+                self.host.output(),
+                emulator.output()
+            ),
+            None => self.host.output(),
+        }
     }
 
     /// Empties Redis and writes `preset` into the default store.

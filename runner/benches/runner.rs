@@ -9,7 +9,12 @@
 //!
 //! Run with `cargo bench -p fn-runner --bench runner` (release builds of
 //! the runner, and of `cargo-fn`, which this builds when missing).
-//! `RUNNER_BENCH_STARTS` and `RUNNER_BENCH_REQUESTS` set the sample sizes.
+//! `RUNNER_BENCH_STARTS` and `RUNNER_BENCH_REQUESTS` set the sample sizes;
+//! `RUNNER_BENCH_RUNNER` benchmarks another build of the runner, such as the
+//! static musl one `cargo fn deploy` packs
+//! (`target/x86_64-unknown-linux-musl/release/fn-runner`). The bundle's
+//! `fn.cwasm` is made by the runner benchmarked (`--precompile`), as
+//! `cargo fn deploy` makes it.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -18,7 +23,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fn_runtime::bundle::{BundleFile, BundleLimits, MANIFEST, Manifest, sha256_digest};
-use fn_runtime::{Runtime, RuntimeConfig};
 
 const TARGET: &str = "/?name=bench";
 const EXPECTED: &str = "Hello, bench!";
@@ -31,12 +35,14 @@ fn main() {
         fn_host_test::build_package(workspace.join("host-test/fixtures/hello/Cargo.toml"))
             .unwrap_or_else(|e| panic!("building fixture-hello: {e:#}"));
     let wasm = std::fs::read(&artifact).unwrap();
+    let runner = std::env::var_os("RUNNER_BENCH_RUNNER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_fn-runner")));
     let dir = tempfile::tempdir().unwrap();
     let with_cwasm = dir.path().join("with-cwasm");
     let without = dir.path().join("without-cwasm");
-    write_bundle(&with_cwasm, &wasm, true);
-    write_bundle(&without, &wasm, false);
-    let runner = PathBuf::from(env!("CARGO_BIN_EXE_fn-runner"));
+    write_bundle(&with_cwasm, &wasm, Some(&runner));
+    write_bundle(&without, &wasm, None);
     println!(
         "runner: {} ({} bytes); component: {} bytes",
         runner.display(),
@@ -104,14 +110,23 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// A bundle of `wasm` in `dir`, with `fn.cwasm` when `precompile`.
-fn write_bundle(dir: &Path, wasm: &[u8], precompile: bool) {
+/// A bundle of `wasm` in `dir`, with `fn.cwasm` made by `precompiler`
+/// (a runner) when given.
+fn write_bundle(dir: &Path, wasm: &[u8], precompiler: Option<&Path>) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("fn.wasm"), wasm).unwrap();
-    let precompiled = precompile.then(|| {
-        let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-        let cwasm = runtime.precompile(wasm).unwrap();
-        std::fs::write(dir.join("fn.cwasm"), &cwasm).unwrap();
+    let precompiled = precompiler.map(|runner| {
+        let status = Command::new(runner)
+            .arg("--precompile")
+            .args([dir.join("fn.wasm"), dir.join("fn.cwasm")])
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "{} --precompile: {status}",
+            runner.display()
+        );
+        let cwasm = std::fs::read(dir.join("fn.cwasm")).unwrap();
         BundleFile {
             path: "fn.cwasm".into(),
             digest: sha256_digest(&cwasm),
