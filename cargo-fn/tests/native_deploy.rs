@@ -84,13 +84,16 @@ fn build_runner() -> PathBuf {
     target.join("debug/fn-runner")
 }
 
-/// `cargo fn deploy --provider <provider> --out <dir>` with the test runner.
+/// `cargo fn deploy --provider <provider> --out <dir>` of `hello:v1` with
+/// the test runner. The image is named: the project's last publish may be
+/// another test's (`hello:signed`).
 fn deploy(provider: &str, out: &Path, extra: &[&str]) -> String {
     let f = fixture();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
     cmd.arg("fn")
         .args(["deploy", "--provider", provider, "--out"])
         .arg(out)
+        .args(["--image", &format!("oci://{}/hello:v1", f.registry.addr)])
         .args(extra)
         .current_dir(&f.project)
         .env("FN_RUNNER", &f.runner)

@@ -265,15 +265,15 @@ pub struct Deployed {
 /// Pins the published artifact of `package`, writes the provider's bundle
 /// and checks whether the provider can run the artifact.
 pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
-    let deployment = pin(package, opts)?;
-    // Cloud Run's image, pushed, and its tag: written as a layout too.
-    let mut image = None;
     if !opts.trusted_keys.is_empty() && !opts.provider.is_native() {
         bail!(
             "--trusted-key applies to lambda, azure and cloudrun, whose runner checks the signature at start-up; {} does not check signatures (verify with `cargo fn pull --trusted-key` before deploying)",
             opts.provider.name()
         );
     }
+    let deployment = pin(package, opts)?;
+    // Cloud Run's image, pushed, and its tag: written as a layout too.
+    let mut image = None;
     let (output, verdict) = if opts.provider.is_native() {
         deployment.check_native(opts.provider, opts.arch)?;
         let wasm = published_wasm(package, &deployment, opts)?;
