@@ -69,18 +69,24 @@ fn main() {
     println!("\nper-request latency, {requests} sequential GETs on one connection:");
     let cargo_fn = cargo_fn_binary(workspace);
     let mut results = Vec::new();
-    for round in 0..2 {
+    for round in 0..env_usize("RUNNER_BENCH_ROUNDS", 3) {
         let runner_server = start_runner(&runner, &with_cwasm);
+        let compiled = start_runner(&runner, &without);
         let serve = start_cargo_fn(&cargo_fn, &artifact);
-        for (name, server) in [
+        let mut servers = [
             ("fn-runner (http)", &runner_server),
+            ("fn-runner, no cwasm", &compiled),
             ("cargo fn serve", &serve),
-        ] {
+        ];
+        // The first server measured in a round came out up to 1.5x slower
+        // whichever it was: each round starts with another one.
+        servers.rotate_left(round % 3);
+        for (name, server) in servers {
             let mut samples = sequential(server.addr, requests);
             samples.sort();
             let p50 = samples[samples.len() / 2];
             println!(
-                "  round {round} {name:<18} p50 {:>8.2?}  p90 {:>8.2?}  p99 {:>8.2?}",
+                "  round {round} {name:<20} p50 {:>8.2?}  p90 {:>8.2?}  p99 {:>8.2?}",
                 p50,
                 samples[samples.len() * 9 / 10],
                 samples[samples.len() * 99 / 100]

@@ -311,23 +311,22 @@ impl Bundle {
             ),
             Some(file) => {
                 let path = self.dir.join(&file.path);
-                let checked = read(&path).and_then(|bytes| {
-                    check_digest(&path, &file.digest, &bytes)?;
-                    Ok(bytes)
-                });
+                let checked =
+                    read(&path).and_then(|bytes| check_digest(&path, &file.digest, &bytes));
                 match checked {
-                    // SAFETY: the bytes are the ones the manifest pins, which
-                    // `cargo fn deploy` produced with `Runtime::precompile`
-                    // from this very component; wasmtime checks that they
-                    // were made by a compatible engine before using them.
-                    Ok(cwasm) => {
-                        match unsafe { runtime.load_precompiled(name, &self.wasm, &cwasm) }? {
-                            (function, Precompiled::Used) => (function, PrecompiledUse::Used),
-                            (function, Precompiled::Rejected(why)) => {
-                                (function, PrecompiledUse::Rejected(why))
-                            }
+                    // SAFETY: the file holds the bytes the manifest pins,
+                    // which `cargo fn deploy` produced with
+                    // `Runtime::precompile` from this very component, in a
+                    // bundle that is not written to while it runs (Lambda's
+                    // and Azure's packages are read-only, an image's layer
+                    // too); wasmtime checks that a compatible engine made
+                    // them before using them.
+                    Ok(()) => match unsafe { runtime.load_precompiled(name, &self.wasm, &path) }? {
+                        (function, Precompiled::Used) => (function, PrecompiledUse::Used),
+                        (function, Precompiled::Rejected(why)) => {
+                            (function, PrecompiledUse::Rejected(why))
                         }
-                    }
+                    },
                     Err(err) => (
                         runtime.load_bytes(name, &self.wasm)?,
                         PrecompiledUse::Rejected(err.to_string()),

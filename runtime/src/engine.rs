@@ -213,27 +213,30 @@ impl Runtime {
     }
 
     /// Loads the component `bytes` as [`Runtime::load_bytes`] does, using
-    /// `precompiled` (from [`Runtime::precompile`]) instead of compiling
-    /// when this engine can run it. wasmtime refuses code from another
-    /// version or configuration, or for CPU features this host lacks: the
-    /// component is then compiled, and the reason returned.
+    /// the file `precompiled` (from [`Runtime::precompile`]) instead of
+    /// compiling when this engine can run it. wasmtime refuses code from
+    /// another version or configuration, or for CPU features this host
+    /// lacks: the component is then compiled, and the reason returned.
+    ///
+    /// The file is mapped, not read into a buffer and copied again.
     ///
     /// # Safety
     ///
     /// `precompiled` must come from [`Runtime::precompile`] of these very
     /// `bytes` (wasmtime checks compatibility, not provenance: arbitrary
-    /// bytes can run arbitrary native code). Pin it by digest.
+    /// bytes can run arbitrary native code), and must not change while
+    /// mapped. Pin it by digest, and keep it where nobody writes.
     pub unsafe fn load_precompiled(
         &self,
         name: &str,
         bytes: &[u8],
-        precompiled: &[u8],
+        precompiled: &Path,
     ) -> Result<(Function, Precompiled), Error> {
         self.verify(bytes)?;
         let hash = cache::hash(bytes);
-        // SAFETY: the caller vouches for the bytes' origin (see above).
+        // SAFETY: the caller vouches for the file's origin (see above).
         let (component, used) =
-            match unsafe { Component::deserialize(&self.inner.engine, precompiled) } {
+            match unsafe { Component::deserialize_file(&self.inner.engine, precompiled) } {
                 Ok(component) => (component, Precompiled::Used),
                 Err(err) => (
                     self.compile(bytes)?,
