@@ -1,6 +1,7 @@
 //! `cargo fn deploy --provider lambda|azure` on a scaffolded function
 //! published to a loopback registry: the packages unzip into bundles the
-//! runner they carry serves. The runner is `fn-runner` built once per test
+//! runner they carry serves (the Lambda one also under the Runtime API of
+//! cargo-lambda's emulator). The runner is `fn-runner` built once per test
 //! process for this machine (`$FN_RUNNER`); the static musl build is
 //! exercised by `cargo fn` itself when `$FN_RUNNER` is not set.
 
@@ -177,6 +178,79 @@ impl Running {
     }
 }
 
+/// `cargo lambda watch --only-lambda-apis` on a free loopback port (the
+/// `cargo-lambda` wheel: `$FN_CARGO_LAMBDA`, else on PATH), killed on drop.
+struct Emulator {
+    child: Child,
+    log: PathBuf,
+    addr: String,
+}
+
+impl Emulator {
+    fn start(dir: &Path) -> Emulator {
+        // It reads the package it would build, even with --only-lambda-apis.
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"emulated\"\nversion = \"0.0.0\"\nedition = \"2021\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("src/main.rs"), "fn main() {}\n").unwrap();
+        let exe = std::env::var_os("FN_CARGO_LAMBDA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("cargo-lambda"));
+        let port = registry::free_port();
+        let log = dir.join("emulator.log");
+        let child = Command::new(&exe)
+            .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address"])
+            .arg("127.0.0.1")
+            .arg("--invoke-port")
+            .arg(port.to_string())
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(dir.join("emulator.err")).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {} ({e}): install the emulator with `pip install cargo-lambda==1.9.2` (.ci/run does) or point $FN_CARGO_LAMBDA at it",
+                    exe.display()
+                )
+            });
+        let emulator = Emulator {
+            child,
+            log,
+            addr: format!("127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(&emulator.addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the emulator did not listen:\n{}",
+                emulator.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        emulator
+    }
+
+    fn log(&self) -> String {
+        let err = self.log.with_file_name("emulator.err");
+        format!(
+            "{}{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default(),
+            std::fs::read_to_string(err).unwrap_or_default()
+        )
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -264,6 +338,37 @@ fn lambda_bootstrap_zip_serves_the_published_function() {
     let log = runner.log();
     assert!(log.contains("precompiled code"), "{log}");
     assert!(log.contains(layer), "{log}");
+
+    drop(runner);
+
+    // The same bootstrap as Lambda runs it: under the Runtime API of
+    // cargo-lambda's emulator, lambda mode chosen by the environment,
+    // a request through the emulator's Function URL.
+    let emulator = Emulator::start(&f.tmp.path().join("emulator"));
+    let runtime = Running::start(
+        &dir.join("bootstrap"),
+        &[
+            (
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://{}/.rt", emulator.addr),
+            ),
+            ("AWS_LAMBDA_FUNCTION_NAME", "_".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "1".into()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
+            ("FN_KEY_VALUE_URL", "memory:".into()),
+        ],
+        f.tmp.path().join("lambda-runtime.log"),
+        emulator.addr.clone(),
+    );
+    let (status, body) = runtime.request("GET", "/lambda-url/_/?name=Lambda", "");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "Hello, Lambda!"),
+        "{}\n--- emulator:\n{}",
+        runtime.log(),
+        emulator.log()
+    );
+    drop(runtime);
 
     // --no-precompile leaves fn.cwasm out.
     let lean = f.tmp.path().join("lambda-lean");
