@@ -7,6 +7,12 @@
 //! loopback ports and are loaded with `wrk -t2 -c32 -d10s --latency`
 //! (duration: `SERVE_BENCH_SECS`), alternating A, B, A, B.
 //!
+//! When the JavaScript hosts are installed (`<target>/tools/js-hosts`, as
+//! `scripts/test` leaves them, or `$FN_JS_HOSTS`), a third server joins:
+//! workerd running the Cloudflare Worker `cargo fn deploy --provider
+//! cloudflare` writes for the same artifact, bundled by `wrangler deploy
+//! --dry-run` as it would be uploaded.
+//!
 //! Run with `cargo bench -p cargo-fn --bench serve`. Needs `wrk` and
 //! `wasmtime` on PATH; says so and exits if either is missing.
 
@@ -43,7 +49,7 @@ fn main() {
 
     let mut cargo_fn = start_cargo_fn(&artifact);
     let (mut wasmtime_serve, wasmtime_flags) = start_wasmtime(&wasmtime, &artifact);
-    let servers = [
+    let mut servers = vec![
         ("cargo fn serve".to_owned(), cargo_fn.addr),
         (
             format!("wasmtime serve {}", wasmtime_flags.join(" "))
@@ -52,6 +58,20 @@ fn main() {
             wasmtime_serve.addr,
         ),
     ];
+    let workerd_dir = tempfile::tempdir().unwrap();
+    let mut workerd = match js_hosts(workspace) {
+        Some(hosts) => {
+            let server = start_workerd(&hosts, &artifact, workerd_dir.path());
+            servers.push(("workerd (cloudflare bundle)".to_owned(), server.addr));
+            Some(server)
+        }
+        None => {
+            println!(
+                "no workerd: the JavaScript hosts are not installed (run scripts/test, or set $FN_JS_HOSTS)"
+            );
+            None
+        }
+    };
     for (name, addr) in &servers {
         // wasmtime serve answers chunked, cargo fn serve with a length.
         let body = get(*addr, TARGET);
@@ -67,6 +87,9 @@ fn main() {
     }
     cargo_fn.stop();
     wasmtime_serve.stop();
+    if let Some(workerd) = &mut workerd {
+        workerd.stop();
+    }
 
     println!();
     println!(
@@ -94,6 +117,97 @@ fn main() {
         "best req/s: cargo fn serve {ours:.0}, wasmtime serve {theirs:.0} (ratio {:.2}; target >= 1.00)",
         ours / theirs
     );
+    if workerd.is_some() {
+        let js = best("workerd");
+        println!(
+            "best req/s: workerd {js:.0} (cargo fn serve / workerd {:.2})",
+            ours / js
+        );
+    }
+}
+
+/// The folder with the JavaScript hosts' `node_modules`, if installed.
+fn js_hosts(workspace: &Path) -> Option<PathBuf> {
+    let dir = std::env::var_os("FN_JS_HOSTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace.join("target"))
+                .join("tools/js-hosts")
+        });
+    dir.join("node_modules/.bin/workerd")
+        .exists()
+        .then_some(dir)
+}
+
+/// The Cloudflare Worker of `artifact` (as `cargo fn deploy` writes it,
+/// pinned to a stand-in reference: nothing is pulled), bundled by
+/// `wrangler deploy --dry-run` and served by workerd on a free port.
+fn start_workerd(hosts: &Path, artifact: &Path, dir: &Path) -> Server {
+    use cargo_fn::deploy::{Deployment, cloudflare, files};
+    let wasm = std::fs::read(artifact).unwrap();
+    let digest = format!("sha256:{:x}", <sha2::Sha256 as sha2::Digest>::digest(&wasm));
+    let deployment = Deployment {
+        name: "hello".into(),
+        version: "0.1.0".into(),
+        metadata: Default::default(),
+        image: cargo_fn::oci::ImageRef::parse("oci://127.0.0.1:5000/hello:bench")
+            .unwrap()
+            .pinned(&digest),
+        layer_digest: digest.clone(),
+        plain_http: true,
+        spin_app_digest: None,
+        tag: Some("bench".into()),
+    };
+    let output = cloudflare::package(&deployment, &wasm).unwrap();
+    files::write_all(dir, &output.files).unwrap();
+    std::os::unix::fs::symlink(hosts.join("node_modules"), dir.join("node_modules")).unwrap();
+    let bundled = Command::new(hosts.join("node_modules/.bin/wrangler"))
+        .args(["deploy", "--dry-run", "--outdir", "dist"])
+        .current_dir(dir)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        bundled.status.success(),
+        "wrangler deploy --dry-run: {}",
+        String::from_utf8_lossy(&bundled.stderr)
+    );
+    let addr = free_port();
+    let mut modules = vec![r#"(name = "worker.js", esModule = embed "dist/worker.js")"#.to_owned()];
+    for entry in std::fs::read_dir(dir.join("dist")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".wasm") {
+            modules.push(format!(r#"(name = "{name}", wasm = embed "dist/{name}")"#));
+        }
+    }
+    let config = format!(
+        r#"using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "{addr}", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [{}],
+  compatibilityDate = "{}",
+);
+"#,
+        modules.join(", "),
+        cloudflare::COMPATIBILITY_DATE
+    );
+    std::fs::write(dir.join("workerd.capnp"), config).unwrap();
+    let child = Command::new(hosts.join("node_modules/.bin/workerd"))
+        .args(["serve", "workerd.capnp"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("workerd starts");
+    wait_until_accepting(addr);
+    Server { child, addr }
 }
 
 /// `name` in a PATH directory, or in `~/.cargo/bin`.

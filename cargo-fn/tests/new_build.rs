@@ -180,8 +180,10 @@ fn inspect_reports_json_and_text() {
     assert!(imports.iter().all(|i| i["class"] == "proxy"), "{imports:?}");
     assert!(imports.iter().all(|i| i["needs"] == "0.2.0"), "{imports:?}");
     let hosts = json["hosts"].as_array().unwrap();
-    let wasmtime = hosts.iter().find(|h| h["id"] == "wasmtime").unwrap();
-    assert_eq!(wasmtime["runs"], true, "{wasmtime}");
+    for id in ["wasmtime", "cloudflare", "netlify"] {
+        let host = hosts.iter().find(|h| h["id"] == id).unwrap();
+        assert_eq!(host["runs"], true, "{host}");
+    }
 
     let text = success(&cargo_fn(&project, &["inspect", path.to_str().unwrap()]));
     assert!(text.contains("portable contract: yes"), "{text}");

@@ -43,6 +43,9 @@ pub struct Host {
     pub scope: Scope,
     /// Capabilities (key-value, config) it provides.
     pub capabilities: &'static [Capability],
+    /// Interfaces it cannot provide although its scope has them, and why
+    /// (`ns:pkg/name`, reason).
+    pub lacks: &'static [(&'static str, &'static str)],
     /// Where these facts come from.
     pub source: &'static str,
 }
@@ -78,6 +81,7 @@ pub const HOSTS: &[Host] = &[
                 how: "built in",
             },
         ],
+        lacks: &[],
         source: "workspace Cargo.toml (wasmtime 48.0.8) and the WIT vendored by wasmtime-wasi* 48",
     },
     // `wasmtime serve` 48: same crates as above; by default it links only the
@@ -106,6 +110,7 @@ pub const HOSTS: &[Host] = &[
                 how: "run with -S config",
             },
         ],
+        lacks: &[],
         source: "wasmtime 48 crates (WIT 0.2.12); strict proxy linking observed (shared/DESIGN.md)",
     },
     // Spin 4.0.2, observed on this kind of machine (shared/DESIGN.md): WASI 0.2.6
@@ -134,6 +139,7 @@ pub const HOSTS: &[Host] = &[
                 how: "declare [variables] in spin.toml",
             },
         ],
+        lacks: &[],
         source: "Spin 4.0.2 observed (shared/DESIGN.md)",
     },
     // wasmCloud 1.x: its host world (wasmcloud-runtime 0.12, wit/host.wit on docs.rs)
@@ -163,6 +169,7 @@ pub const HOSTS: &[Host] = &[
                 how: "set config in the wadm manifest",
             },
         ],
+        lacks: &[],
         source: "wasmcloud-runtime 0.12 wit/host.wit (docs.rs); WASI version assumed",
     },
     // jco on Node.js: `jco transpile`/`jco serve` map every 0.2.x WASI import to
@@ -175,7 +182,71 @@ pub const HOSTS: &[Host] = &[
         semver: true,
         scope: Scope::All,
         capabilities: &[],
+        lacks: &[],
         source: "jco book, WASI support / preview2-shim (WASI version assumed)",
+    },
+    // Cloudflare Workers: the component transpiled by js-component-bindgen 2.11 (the
+    // crate of jco) runs on @bytecodealliance/preview2-shim 0.26.1's browser build,
+    // which maps WASI imports by name like jco (WASI version assumed as for jco).
+    // workerd has JSPI (`WebAssembly.Suspending`, checked on workerd 2026-11-17),
+    // so blocking imports (poll, streams, outbound fetch, KV) can wait on promises.
+    // Key-value is Workers KV, atomics a Durable Object, config `vars`/secrets:
+    // all provided by `cargo fn deploy --provider cloudflare`'s glue.
+    Host {
+        id: "cloudflare",
+        name: "Cloudflare Workers",
+        wasi_max: (0, 2, 3),
+        semver: true,
+        scope: Scope::Proxy,
+        capabilities: &[
+            Capability {
+                interface: "wasi:keyvalue/store",
+                versions: KV_DRAFT,
+                how: "a KV namespace per store (wrangler.jsonc kv_namespaces)",
+            },
+            Capability {
+                interface: "wasi:keyvalue/atomics",
+                versions: KV_DRAFT,
+                how: "a Durable Object for atomic increments (in the bundle)",
+            },
+            Capability {
+                interface: "wasi:config/store",
+                versions: &["0.2.0-rc.1"],
+                how: "config from vars and secrets (wrangler.jsonc, wrangler secret put)",
+            },
+        ],
+        lacks: &[],
+        source: "workerd 2026-11-17 and wrangler 4.86.0 observed; preview2-shim 0.26.1 (WASI version assumed)",
+    },
+    // Netlify Functions: the same transpiled component, run by Node.js. Node 20
+    // (netlify-cli 26.2.0's `functions:serve` here) has no JSPI, so a component
+    // cannot wait on a promise: outbound fetch and Netlify Blobs (async only) are out.
+    Host {
+        id: "netlify",
+        name: "Netlify Functions",
+        wasi_max: (0, 2, 3),
+        semver: true,
+        scope: Scope::Proxy,
+        capabilities: &[Capability {
+            interface: "wasi:config/store",
+            versions: &["0.2.0-rc.1"],
+            how: "config from the site's environment variables",
+        }],
+        lacks: &[
+            (
+                "wasi:http/outgoing-handler",
+                "Netlify runs functions on Node.js without JSPI (WebAssembly.Suspending), and a component can only wait for fetch with it",
+            ),
+            (
+                "wasi:keyvalue/store",
+                "Netlify Blobs answers only with promises, and without JSPI (WebAssembly.Suspending) on Netlify's Node.js a component cannot wait for one",
+            ),
+            (
+                "wasi:keyvalue/atomics",
+                "Netlify Blobs has no atomic increment",
+            ),
+        ],
+        source: "netlify-cli 26.2.0 on Node 20 observed; preview2-shim 0.26.1 (WASI version assumed)",
     },
     // NGINX Unit 1.32+: runs wasi:http/proxy components with WASI 0.2.0
     // (unit.nginx.org, "The WebAssembly Component Model", 2024); its embedded
@@ -187,6 +258,7 @@ pub const HOSTS: &[Host] = &[
         semver: false,
         scope: Scope::Proxy,
         capabilities: &[],
+        lacks: &[],
         source: "unit.nginx.org news 2024 (WASI 0.2.0, wasi:http/proxy only)",
     },
 ];
@@ -238,6 +310,10 @@ pub fn evaluate(host: &Host, imports: &[Import]) -> Verdict {
             .split_once('/')
             .map(|(p, _)| p)
             .unwrap_or(interface);
+        if let Some((_, why)) = host.lacks.iter().find(|(i, _)| *i == interface) {
+            reasons.push(format!("{}: {why}", import.name));
+            continue;
+        }
         let wasi_02 = package
             .strip_prefix("wasi:")
             .is_some_and(|p| WASI_02_PACKAGES.contains(&p))

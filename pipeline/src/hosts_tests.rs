@@ -32,7 +32,15 @@ fn a_plain_proxy_function_runs_on_semver_hosts() {
         import("wasi:http/types@0.2.12", Some("0.2.0")),
         import("wasi:io/streams@0.2.12", Some("0.2.0")),
     ];
-    for id in ["cargo-fn", "wasmtime", "spin", "wasmcloud", "jco"] {
+    for id in [
+        "cargo-fn",
+        "wasmtime",
+        "spin",
+        "wasmcloud",
+        "jco",
+        "cloudflare",
+        "netlify",
+    ] {
         let v = verdict(id, &imports);
         assert!(v.runs, "{id}: {:?}", v.reasons);
     }
@@ -108,4 +116,34 @@ fn capability_versions_must_match_exactly() {
         "{:?}",
         v.reasons
     );
+}
+
+#[test]
+fn javascript_hosts_say_what_their_runtime_cannot_do() {
+    let imports = [
+        import("wasi:http/outgoing-handler@0.2.12", Some("0.2.0")),
+        import("wasi:keyvalue/store@0.2.0-draft", None),
+        import("wasi:keyvalue/atomics@0.2.0-draft", None),
+        import("wasi:config/store@0.2.0-rc.1", None),
+    ];
+    let v = verdict("cloudflare", &imports);
+    assert!(v.runs, "{:?}", v.reasons);
+    assert_eq!(v.notes.len(), 3, "{:?}", v.notes);
+
+    let v = verdict("netlify", &imports);
+    assert!(!v.runs);
+    assert_eq!(v.reasons.len(), 3, "{:?}", v.reasons);
+    assert!(
+        v.reasons[0].starts_with("wasi:http/outgoing-handler@0.2.12: ")
+            && v.reasons[0].contains("JSPI"),
+        "{:?}",
+        v.reasons
+    );
+    assert!(
+        v.reasons[2].contains("no atomic increment"),
+        "{:?}",
+        v.reasons
+    );
+    // Configuration alone runs there.
+    assert!(verdict("netlify", &imports[3..]).runs);
 }

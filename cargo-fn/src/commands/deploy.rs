@@ -22,7 +22,10 @@ use cargo_fn::runner::Arch;
 /// (spinapp.yaml), wasmtime (run.sh), lambda (bootstrap.zip + SAM
 /// template.yaml), azure (a custom-handler function app folder + its zip),
 /// cloudrun (a container image pushed as TAG-cloudrun next to the artifact,
-/// also written to image/ as an OCI layout, + service.yaml pinning it).
+/// also written to image/ as an OCI layout, + service.yaml pinning it),
+/// cloudflare (a Worker project: wrangler.jsonc, the component transpiled to
+/// JavaScript and its glue; `npm install && npx wrangler deploy`), netlify
+/// (a site folder with the function, the same transpiled component).
 ///
 /// lambda, azure and cloudrun pack the native runner (fn-runner, a static musl
 /// binary) with the published component: $FN_RUNNER if set, else built
@@ -34,6 +37,7 @@ use cargo_fn::runner::Arch;
 ///   cargo fn deploy --provider spin --out deploy/spin
 ///   cargo fn deploy --provider lambda --arch arm64
 ///   cargo fn deploy --provider cloudrun
+///   cargo fn deploy --provider cloudflare
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -5,7 +5,9 @@
 //!   day-of-week year)`, days of the week 1-7 from Sunday, `?` in one of the
 //!   day fields, no steps in the day of the week;
 //! - [`ncrontab`]: Azure Functions timers, six fields with seconds first,
-//!   days of the week 0-6, no `L`, `W` or `#`.
+//!   days of the week 0-6, no `L`, `W` or `#`;
+//! - [`cloudflare`]: Workers cron triggers, five fields, days of the week
+//!   written as names (Cloudflare numbers them 1-7), no `L` or `#` there.
 //!
 //! What a scheduler cannot express is refused with the reason, never
 //! approximated. Restricting both the day of the month and the day of the
@@ -117,6 +119,26 @@ fn day_list(days: &[u32], name: impl Fn(u32) -> String) -> String {
     parts.join(",")
 }
 
+/// A day-of-week field made only of days, ranges and steps, as a list of
+/// days written by `name` (`*` stays `*`); an item with `L` or `#` is
+/// refused with `why(item)`.
+fn plain_days(
+    dow: &str,
+    why: impl Fn(&str) -> String,
+    name: impl Fn(u32) -> String,
+) -> Result<String, String> {
+    if is_any(dow) {
+        return Ok("*".to_owned());
+    }
+    let mut days = Vec::new();
+    for item in dow.split(',') {
+        days.extend(days_of(item)?.ok_or_else(|| why(item))?);
+    }
+    days.sort_unstable();
+    days.dedup();
+    Ok(day_list(&days, name))
+}
+
 /// `cron` as an EventBridge schedule expression, `cron(...)` with six
 /// fields (the year `*`).
 pub fn eventbridge(cron: &str) -> Result<String, String> {
@@ -163,22 +185,35 @@ pub fn ncrontab(cron: &str) -> Result<String, String> {
         ));
     }
     let dom = if dom == "?" { "*".to_owned() } else { dom };
-    let dow = if is_any(&dow) {
-        "*".to_owned()
-    } else {
-        let mut days = Vec::new();
-        for item in dow.split(',') {
-            days.extend(days_of(item)?.ok_or_else(|| {
-                format!(
-                    "day of the week {item:?}: Azure's NCRONTAB has no L (last) or # (n-th weekday of the month)"
-                )
-            })?);
-        }
-        days.sort_unstable();
-        days.dedup();
-        day_list(&days, |d| d.to_string())
-    };
+    let dow = plain_days(
+        &dow,
+        |item| {
+            format!(
+                "day of the week {item:?}: Azure's NCRONTAB has no L (last) or # (n-th weekday of the month)"
+            )
+        },
+        |d| d.to_string(),
+    )?;
     Ok(format!("0 {minute} {hour} {dom} {month} {dow}"))
+}
+
+/// `cron` as a Cloudflare Workers cron trigger: five fields, the day of
+/// the week by name (Cloudflare numbers weekdays 1-7, not 0-6 from
+/// Sunday, so numbers would shift a day).
+pub fn cloudflare(cron: &str) -> Result<String, String> {
+    let [minute, hour, dom, month, dow] = fields(cron)?;
+    check_days(&dom, &dow)?;
+    let dom = if dom == "?" { "*".to_owned() } else { dom };
+    let dow = plain_days(
+        &dow,
+        |item| {
+            format!(
+                "day of the week {item:?}: Cloudflare numbers weekdays differently, so L (last) and # (n-th weekday) are not carried over; use a day-of-month schedule"
+            )
+        },
+        |d| DAYS[d as usize].to_owned(),
+    )?;
+    Ok(format!("{minute} {hour} {dom} {month} {dow}"))
 }
 
 #[cfg(test)]
@@ -225,6 +260,23 @@ mod tests {
         ] {
             assert_eq!(ncrontab(cron).as_deref(), Ok(expected), "{cron}");
         }
+    }
+
+    #[test]
+    fn cloudflare_names_the_days() {
+        for (cron, expected) in [
+            ("*/5 * * * *", "*/5 * * * *"),
+            ("0 9 * * 1-5", "0 9 * * MON-FRI"),
+            ("30 8 * * sun,7", "30 8 * * SUN"),
+            ("0 0 * * 5-7", "0 0 * * SUN,FRI-SAT"),
+            ("0 0 L * *", "0 0 L * *"),
+            ("@weekly", "0 0 * * SUN"),
+        ] {
+            assert_eq!(cloudflare(cron).as_deref(), Ok(expected), "{cron}");
+        }
+        let err = cloudflare("0 0 * * 5L").unwrap_err();
+        assert!(err.contains("L (last)"), "{err}");
+        assert!(cloudflare("0 0 1 * MON").is_err());
     }
 
     #[test]

@@ -10,11 +10,14 @@
 //! run it.
 
 pub mod azure;
+pub mod cloudflare;
 pub mod cloudrun;
 pub mod cron;
 pub mod files;
+pub mod js;
 pub mod lambda;
 pub mod native;
+pub mod netlify;
 pub mod spin;
 pub mod spinkube;
 pub mod wasmcloud;
@@ -50,6 +53,12 @@ pub enum Provider {
     /// Google Cloud Run: a container image (runner + bundle) pushed as
     /// TAG-cloudrun, and a service.yaml pinning it
     Cloudrun,
+    /// Cloudflare Workers: a Worker project (wrangler.jsonc) running the
+    /// component transpiled to JavaScript
+    Cloudflare,
+    /// Netlify Functions: a site folder whose function runs the component
+    /// transpiled to JavaScript
+    Netlify,
 }
 
 /// A deployment: one published artifact, pinned by digest, and the
@@ -137,6 +146,12 @@ impl Deployment {
                     provider.name()
                 )
             }
+            Provider::Cloudflare | Provider::Netlify => {
+                bail!(
+                    "{} bundles carry the component: use Deployment::js_bundle",
+                    provider.name()
+                )
+            }
         };
         file.notes.extend(self.trigger_notes(true));
         Ok(file)
@@ -173,6 +188,20 @@ impl Deployment {
     }
 }
 
+impl Deployment {
+    /// The files for the JavaScript `provider`, which runs the published
+    /// component `wasm` transpiled.
+    pub fn js_bundle(&self, provider: Provider, wasm: &[u8]) -> anyhow::Result<Output> {
+        let mut output = match provider {
+            Provider::Cloudflare => cloudflare::package(self, wasm)?,
+            Provider::Netlify => netlify::package(self, wasm)?,
+            _ => bail!("{} is not a JavaScript provider", provider.name()),
+        };
+        output.notes.extend(self.trigger_notes(false));
+        Ok(output)
+    }
+}
+
 impl File {
     /// A YAML file of `doc`, not executable.
     fn yaml(
@@ -200,7 +229,14 @@ impl Provider {
             Provider::Lambda => "lambda",
             Provider::Azure => "azure",
             Provider::Cloudrun => "cloudrun",
+            Provider::Cloudflare => "cloudflare",
+            Provider::Netlify => "netlify",
         }
+    }
+
+    /// Whether the provider runs the component transpiled to JavaScript.
+    pub fn is_js(self) -> bool {
+        matches!(self, Provider::Cloudflare | Provider::Netlify)
     }
 
     /// Whether the provider runs the component on `fn-runner`, packed with
@@ -220,6 +256,8 @@ impl Provider {
             Provider::Wasmcloud => "wasmcloud",
             Provider::Wasmtime => "wasmtime",
             Provider::Lambda | Provider::Azure | Provider::Cloudrun => "cargo-fn",
+            Provider::Cloudflare => "cloudflare",
+            Provider::Netlify => "netlify",
         }
     }
 }
@@ -324,6 +362,19 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
         };
         output.notes.extend(notes);
         (output, verdict)
+    } else if opts.provider.is_js() {
+        let wasm = published_wasm(package, &deployment, opts)?;
+        let verdict = verdict(opts.provider, &wasm)?;
+        if !verdict.runs {
+            bail!(
+                "{} cannot run {}:\n  {}",
+                verdict.name,
+                deployment.name,
+                verdict.reasons.join("\n  ")
+            );
+        }
+        let output = deployment.js_bundle(opts.provider, &wasm)?;
+        (output, Ok(verdict))
     } else {
         let output = Output::from(deployment.bundle(opts.provider)?);
         (output, host_verdict(package, &deployment, opts))

@@ -1,0 +1,523 @@
+//! `cargo fn deploy --provider cloudflare|netlify`: the component
+//! transpiled to JavaScript, served by each provider's own local runtime
+//! on loopback.
+//!
+//! - Cloudflare: a function that uses configuration, key-value, atomic
+//!   increments and outbound HTTP, published to a loopback registry; the
+//!   Worker project is the same bytes twice, `wrangler deploy --dry-run`
+//!   takes it as it is, and `wrangler dev` (workerd, with local KV and
+//!   Durable Objects) serves it.
+//! - Netlify: the same function is refused before anything is written
+//!   (Node.js has no JSPI); one with configuration only is served by
+//!   `netlify functions:serve --offline`.
+//!
+//! wrangler, netlify-cli and the WASI shim come from
+//! `<target>/tools/js-hosts`, where `scripts/test` installs
+//! scripts/js-hosts/package-lock.json (or `$FN_JS_HOSTS`: a folder with
+//! that `node_modules`).
+
+mod common;
+#[path = "common/registry.rs"]
+mod registry;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use sha2::Digest as _;
+
+const METADATA: &str = r#"
+[package.metadata.fn]
+route = "/..."
+schedule = "*/5 * * * 1-5"
+key-value = ["default"]
+allowed-outbound-hosts = ["http://127.0.0.1"]
+[package.metadata.fn.config]
+greeting = { default = "Hello" }
+upstream = {}
+token = { secret = true }
+"#;
+
+/// Greets with the configured greeting; counts with an atomic increment;
+/// stores and reads a value; calls the configured upstream; traps on
+/// request.
+const FUNCTION: &str = r#"
+use fnsdk::{Error, Request, RequestExt, Result, StatusCode, config, function, kv::Store};
+
+#[function]
+fn handle(req: Request) -> Result<String> {
+    let setting = |key: &str| -> Result<String> {
+        config::get(key)?.ok_or_else(|| Error::new(StatusCode::INTERNAL_SERVER_ERROR, key.to_owned()))
+    };
+    match req.uri().path() {
+        "/count" => Ok(Store::open_default()?.increment("hits", 1)?.to_string()),
+        "/store" => {
+            let store = Store::open_default()?;
+            store.set("note", req.query_param("v").unwrap_or_default().as_bytes())?;
+            let back = store.get("note")?.unwrap_or_default();
+            Ok(String::from_utf8_lossy(&back).into_owned())
+        }
+        "/upstream" => {
+            let url = format!("{}/ping", setting("upstream")?);
+            let req = fnsdk::http::Request::get(url).body(Default::default()).unwrap();
+            let res = fnsdk::outbound::send(req).map_err(|e| Error::new(StatusCode::BAD_GATEWAY, e.to_string()))?;
+            Ok(format!("{} {}", res.status().as_u16(), String::from_utf8_lossy(res.body())))
+        }
+        "/secret" => Ok(setting("token")?.len().to_string()),
+        "/trap" => panic!("asked to trap"),
+        _ => {
+            let name = req.query_param("name").unwrap_or_else(|| "world".into());
+            Ok(format!("{}, {name}!", setting("greeting")?))
+        }
+    }
+}
+"#;
+
+/// Where wrangler and the shim are installed.
+fn js_hosts() -> PathBuf {
+    let dir = std::env::var_os("FN_JS_HOSTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace().join("target"))
+                .join("tools/js-hosts")
+        });
+    assert!(
+        dir.join("node_modules/.bin/wrangler").exists(),
+        "no wrangler in {}: run scripts/test (it installs scripts/js-hosts there), or set $FN_JS_HOSTS",
+        dir.display()
+    );
+    dir
+}
+
+/// The function published to a loopback registry and deployed twice.
+fn deploy_twice(tmp: &Path, project: &Path, registry: &registry::Registry) -> PathBuf {
+    let image = format!("oci://{}/workers:v1", registry.addr);
+    success(&cargo_fn(project, &["publish", &image]));
+    let (a, b) = (tmp.join("a"), tmp.join("b"));
+    for out in [&a, &b] {
+        let stdout = success(&deploy(project, "cloudflare", &image, out));
+        assert!(stdout.contains("wrangler.jsonc"), "{stdout}");
+        assert!(
+            stdout.contains("wrangler secret put FN_CONFIG_TOKEN"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("FN_CONFIG_UPSTREAM"), "{stdout}");
+    }
+    assert_eq!(
+        tree(&a),
+        tree(&b),
+        "the same component gives the same project"
+    );
+    a
+}
+
+/// `cargo fn deploy --provider <provider> --image <image> --out <out>`.
+fn deploy(project: &Path, provider: &str, image: &str, out: &Path) -> std::process::Output {
+    cargo_fn(
+        project,
+        &[
+            "deploy",
+            "--provider",
+            provider,
+            "--image",
+            image,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+}
+
+/// A scaffolded function with `metadata` and `source` as its lib.rs.
+fn function(name: &str, metadata: &str, source: &str) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, project) = scaffold(name, "http");
+    let manifest = project.join("Cargo.toml");
+    let mut toml = std::fs::read_to_string(&manifest).unwrap();
+    toml.push_str(metadata);
+    std::fs::write(&manifest, toml).unwrap();
+    std::fs::write(project.join("src/lib.rs"), source).unwrap();
+    (tmp, project)
+}
+
+/// Every file under `dir`, path and bytes, sorted.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.push((path.strip_prefix(dir).unwrap().to_path_buf(), bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn wrangler(hosts: &Path, project: &Path) -> Command {
+    let mut cmd = Command::new(hosts.join("node_modules/.bin/wrangler"));
+    cmd.current_dir(project)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "1")
+        .env("NO_UPDATE_NOTIFIER", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// `wrangler dev` on a loopback port, killed on drop (or only a client of
+/// another server: no child).
+struct Dev {
+    child: Option<Child>,
+    addr: String,
+    log: PathBuf,
+}
+
+impl Dev {
+    fn start(hosts: &Path, project: &Path, vars: &[(&str, &str)]) -> Dev {
+        let port = registry::free_port();
+        let log = project.join("wrangler-dev.log");
+        let mut cmd = wrangler(hosts, project);
+        cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--test-scheduled")
+            .args(["--inspector-port", &registry::free_port().to_string()]);
+        for (k, v) in vars {
+            cmd.args(["--var", &format!("{k}:{v}")]);
+        }
+        let child = cmd
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
+            ))
+            .spawn()
+            .expect("wrangler dev starts");
+        let dev = Dev {
+            child: Some(child),
+            addr: format!("127.0.0.1:{port}"),
+            log,
+        };
+        let start = Instant::now();
+        while !dev.log().contains("Ready on") {
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "wrangler dev did not start:\n{}",
+                dev.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        dev
+    }
+
+    fn client(addr: &str, log: &Path) -> Dev {
+        Dev {
+            child: None,
+            addr: addr.to_owned(),
+            log: log.to_path_buf(),
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// An HTTP/1.0 request; status and body.
+    fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        // The server may answer before it has read a body it refuses.
+        let _ = stream.write_all(body);
+        let mut reply = Vec::new();
+        let _ = stream.read_to_end(&mut reply);
+        let reply = String::from_utf8_lossy(&reply).into_owned();
+        let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad reply {reply:?}\n{}", self.log()));
+        (status, body.to_owned())
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path, b"")
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn the_worker_project_deploys_unchanged_and_serves_on_workerd() {
+    let hosts = js_hosts();
+    let registry = registry::start();
+    let (tmp, project) = function("workers-fn", METADATA, FUNCTION);
+    let out = deploy_twice(tmp.path(), &project, &registry);
+
+    // Netlify's Node.js cannot wait for fetch or KV: refused, nothing written.
+    let refused = tmp.path().join("netlify");
+    let image = format!("oci://{}/workers:v1", registry.addr);
+    let stderr = failure(&deploy(&project, "netlify", &image, &refused));
+    assert!(
+        stderr.contains("wasi:http/outgoing-handler") && stderr.contains("JSPI"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no atomic increment"), "{stderr}");
+    assert!(!refused.exists(), "nothing is written for a refused bundle");
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("wrangler.jsonc")).unwrap()).unwrap();
+    assert_eq!(config["triggers"]["crons"][0], "*/5 * * * MON-FRI");
+    assert_eq!(config["vars"]["FN_CONFIG_GREETING"], "Hello");
+    // The bundle pins the published component: the release build's bytes.
+    let wasm = std::fs::read(artifact(&build_json(&project, &[]))).unwrap();
+    let digest = format!("sha256:{:x}", sha2::Sha256::digest(&wasm));
+    let bundle = std::fs::read_to_string(out.join("fn-bundle.js")).unwrap();
+    assert!(
+        bundle.contains(&digest),
+        "fn-bundle.js pins {digest}:\n{bundle}"
+    );
+
+    // The shim the bundle imports, as `npm install` would put it.
+    std::os::unix::fs::symlink(hosts.join("node_modules"), out.join("node_modules")).unwrap();
+
+    // `wrangler deploy` takes the project as written (it stops before
+    // uploading): config, bindings, the module graph and the wasm rules.
+    let dry = wrangler(&hosts, &out)
+        .args(["deploy", "--dry-run", "--outdir", "dist"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&dry);
+    assert!(dry.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("env.FN_KV_DEFAULT"), "{stdout}");
+    assert!(stdout.contains("env.FN_ATOMICS"), "{stdout}");
+
+    // Without its secret and its required variable, the first request
+    // names what is missing.
+    let upstream = registry::fake(
+        vec![(
+            "/ping".into(),
+            registry::Reply {
+                status: 200,
+                headers: vec![],
+                body: b"pong".to_vec(),
+            },
+        )],
+        registry::Reply {
+            status: 404,
+            headers: vec![],
+            body: Vec::new(),
+        },
+    );
+    {
+        let dev = Dev::start(&hosts, &out, &[]);
+        let (status, body) = dev.get("/");
+        assert_eq!(status, 500, "{body}");
+        assert!(
+            body.contains("FN_CONFIG_TOKEN") && body.contains("wrangler secret put"),
+            "{body}"
+        );
+        assert!(body.contains("FN_CONFIG_UPSTREAM"), "{body}");
+    }
+
+    let upstream_url = format!("http://{upstream}");
+    let dev = Dev::start(
+        &hosts,
+        &out,
+        &[
+            ("FN_CONFIG_TOKEN", "s3cret"),
+            ("FN_CONFIG_UPSTREAM", &upstream_url),
+        ],
+    );
+    assert_eq!(
+        dev.get("/?name=Workers"),
+        (200, "Hello, Workers!".into()),
+        "{}",
+        dev.log()
+    );
+    assert_eq!(dev.get("/secret"), (200, "6".into()));
+    // Atomic increments through the Durable Object: none lost, in order.
+    for n in 1..=3 {
+        assert_eq!(dev.get("/count"), (200, n.to_string()), "{}", dev.log());
+    }
+    assert_eq!(dev.get("/store?v=kept"), (200, "kept".into()));
+    // Outbound HTTP through fetch, waited for under JSPI.
+    assert_eq!(
+        dev.get("/upstream"),
+        (200, "200 pong".into()),
+        "{}",
+        dev.log()
+    );
+
+    // A trap answers 500, and the next request gets a fresh instance.
+    let (status, _) = dev.get("/trap");
+    assert_eq!(status, 500);
+    assert_eq!(dev.get("/?name=again"), (200, "Hello, again!".into()));
+
+    // A body over the limit (10 MiB, as `cargo fn serve`) answers 413.
+    let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let (status, _) = dev.request("POST", "/", &big);
+    assert_eq!(status, 413);
+    assert_eq!(dev.get("/?name=still"), (200, "Hello, still!".into()));
+
+    // A cron tick reaches the function as a CloudEvent (wrangler's
+    // /__scheduled endpoint runs the scheduled handler).
+    let (status, body) = dev.get("/__scheduled?cron=*/5+*+*+*+MON-FRI");
+    assert_eq!(status, 200, "{body}\n{}", dev.log());
+}
+
+/// A function with configuration only, for Netlify.
+const NETLIFY_FUNCTION: &str = r#"
+use fnsdk::{Error, Request, RequestExt, Result, StatusCode, config, function};
+
+#[function]
+fn handle(req: Request) -> Result<String> {
+    let greeting = config::get("greeting")?
+        .ok_or_else(|| Error::new(StatusCode::INTERNAL_SERVER_ERROR, "no greeting"))?;
+    match req.uri().path() {
+        "/trap" => panic!("asked to trap"),
+        "/secret" => Ok(config::get("token")?.unwrap_or_default().len().to_string()),
+        _ => {
+            let name = req.query_param("name").unwrap_or_else(|| "world".into());
+            Ok(format!("{greeting}, {name}! ({} {})", req.method(), req.uri().path()))
+        }
+    }
+}
+"#;
+
+const NETLIFY_METADATA: &str = r#"
+[package.metadata.fn]
+route = "/..."
+schedule = "@hourly"
+[package.metadata.fn.config]
+greeting = { default = "Hello" }
+token = { secret = true }
+"#;
+
+/// `netlify functions:serve --offline` on a loopback port, killed on drop.
+struct Netlify {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl Netlify {
+    fn start(hosts: &Path, site: &Path, env: &[(&str, &str)]) -> Netlify {
+        let port = registry::free_port();
+        let log = site.join("netlify-serve.log");
+        let mut cmd = Command::new(hosts.join("node_modules/.bin/netlify"));
+        cmd.current_dir(site)
+            .args(["functions:serve", "--offline", "--port", &port.to_string()])
+            .env("NETLIFY_TELEMETRY_DISABLED", "1")
+            .env("CI", "1")
+            .env("NO_UPDATE_NOTIFIER", "1")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
+            ));
+        let netlify = Netlify {
+            child: cmd.spawn().expect("netlify functions:serve starts"),
+            addr: format!("127.0.0.1:{port}"),
+            log,
+        };
+        let start = Instant::now();
+        while TcpStream::connect(&netlify.addr).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "netlify functions:serve did not start:\n{}",
+                std::fs::read_to_string(&netlify.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        netlify
+    }
+
+    fn dev(&self) -> Dev {
+        // The same HTTP/1.0 client; the child stays owned here.
+        Dev::client(&self.addr, &self.log)
+    }
+}
+
+impl Drop for Netlify {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_netlify_site_serves_the_function_on_netlify_cli() {
+    let hosts = js_hosts();
+    let registry = registry::start();
+    let (tmp, project) = function("netlify-fn", NETLIFY_METADATA, NETLIFY_FUNCTION);
+    let image = format!("oci://{}/netlify:v1", registry.addr);
+    success(&cargo_fn(&project, &["publish", &image]));
+    let site = tmp.path().join("site");
+    let stdout = success(&deploy(&project, "netlify", &image, &site));
+    assert!(
+        stdout.contains("netlify env:set FN_CONFIG_TOKEN VALUE --secret"),
+        "{stdout}"
+    );
+    let entry =
+        std::fs::read_to_string(site.join("netlify/functions/netlify-fn/netlify-fn.mjs")).unwrap();
+    assert!(
+        entry.contains(r#"export const config = {"path":["/*"]};"#),
+        "{entry}"
+    );
+    let schedule =
+        std::fs::read_to_string(site.join("netlify/functions/netlify-fn-schedule.mjs")).unwrap();
+    assert!(schedule.contains(r#"{"schedule":"@hourly"}"#), "{schedule}");
+    std::os::unix::fs::symlink(hosts.join("node_modules"), site.join("node_modules")).unwrap();
+
+    // Without the secret, the first request names it.
+    {
+        let serve = Netlify::start(&hosts, &site, &[]);
+        let (status, body) = serve.dev().get("/");
+        assert_eq!(status, 500, "{body}");
+        assert!(
+            body.contains("FN_CONFIG_TOKEN") && body.contains("netlify env:set"),
+            "{body}"
+        );
+    }
+
+    let serve = Netlify::start(&hosts, &site, &[("FN_CONFIG_TOKEN", "s3cret")]);
+    let client = serve.dev();
+    assert_eq!(
+        client.get("/hi?name=Netlify"),
+        (200, "Hello, Netlify! (GET /hi)".into()),
+        "{}",
+        client.log()
+    );
+    assert_eq!(client.get("/secret"), (200, "6".into()));
+    let (status, _) = client.get("/trap");
+    assert_eq!(status, 500);
+    assert_eq!(
+        client.get("/?name=again"),
+        (200, "Hello, again! (GET /)".into())
+    );
+    // Over Netlify's 6 MB: 413.
+    let (status, _) = client.request("POST", "/", &vec![b'x'; (6 << 20) + 1]);
+    assert_eq!(status, 413);
+}
