@@ -216,6 +216,25 @@ pub fn cloudflare(cron: &str) -> Result<String, String> {
     Ok(format!("{minute} {hour} {dom} {month} {dow}"))
 }
 
+/// `cron` as a Netlify scheduled function's schedule: standard cron, kept
+/// as written, without `L`, `W` or `#`.
+pub fn netlify(cron: &str) -> Result<String, String> {
+    let [_, _, dom, _, dow] = fields(cron)?;
+    if dom.contains('L') || dom.contains('W') {
+        return Err(format!(
+            "day of the month {dom:?}: Netlify's cron has no L (last day) or W (nearest weekday)"
+        ));
+    }
+    plain_days(
+        &dow,
+        |item| {
+            format!("day of the week {item:?}: Netlify's cron has no L (last) or # (n-th weekday)")
+        },
+        |d| d.to_string(),
+    )?;
+    Ok(cron.trim().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +296,26 @@ mod tests {
         let err = cloudflare("0 0 * * 5L").unwrap_err();
         assert!(err.contains("L (last)"), "{err}");
         assert!(cloudflare("0 0 1 * MON").is_err());
+    }
+
+    #[test]
+    fn netlify_keeps_standard_cron_and_refuses_l_w_and_hash() {
+        // Month and day names hold an L or a W without being L or W.
+        for cron in ["0 0 1 JUL *", "0 9 * * WED", "@Weekly", "*/5 * * * 1-5"] {
+            assert_eq!(netlify(cron).as_deref(), Ok(cron), "{cron}");
+        }
+        assert!(
+            netlify("0 0 L * *")
+                .unwrap_err()
+                .contains("no L (last day)")
+        );
+        assert!(
+            netlify("0 0 15W * *")
+                .unwrap_err()
+                .contains("W (nearest weekday)")
+        );
+        assert!(netlify("0 0 * * 5L").unwrap_err().contains("no L (last)"));
+        assert!(netlify("0 0 * * 1#2").unwrap_err().contains("# (n-th"));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use anyhow::bail;
 use serde_json::{Map, json};
 
 use super::files::{Entry, Output};
-use super::{Deployment, js, native};
+use super::{Deployment, cron, js, native};
 
 /// The request body limit of Netlify's synchronous functions (6 MB, as
 /// AWS Lambda's).
@@ -49,11 +49,9 @@ pub fn paths(route: &str) -> Vec<String> {
 /// Refuses a schedule Netlify cannot run.
 pub fn check(deployment: &Deployment) -> anyhow::Result<()> {
     if let Some(schedule) = &deployment.metadata.schedule
-        && schedule.contains(['L', 'W', '#'])
+        && let Err(why) = cron::netlify(schedule)
     {
-        bail!(
-            "schedule {schedule:?}: Netlify's scheduled functions take standard cron, without L, W or #"
-        );
+        bail!("schedule {schedule:?} cannot be a Netlify schedule: {why}");
     }
     Ok(())
 }
