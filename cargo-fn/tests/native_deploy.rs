@@ -1,9 +1,10 @@
 //! `cargo fn deploy --provider lambda|azure` on a scaffolded function
 //! published to a loopback registry: the packages unzip into bundles the
 //! runner they carry serves (the Lambda one also under the Runtime API of
-//! cargo-lambda's emulator). The runner is `fn-runner` built once per test
-//! process for this machine (`$FN_RUNNER`); the static musl build is
-//! exercised by `cargo fn` itself when `$FN_RUNNER` is not set.
+//! cargo-lambda's emulator). The runner is the workspace test build's
+//! `fn-runner` for this machine (`$FN_RUNNER`, found as the conformance
+//! tests find it); the static musl build is exercised by `cargo fn` itself
+//! when `$FN_RUNNER` is not set (cloudrun_deploy.rs).
 
 mod common;
 #[path = "common/registry.rs"]
@@ -68,21 +69,7 @@ fn fixture() -> &'static Fixture {
 /// `cargo build -p fn-runner` for this machine, in the workspace's target
 /// directory (cargo has released it by the time tests run).
 fn build_runner() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-p", "fn-runner", "--locked"])
-        .arg("--target-dir")
-        .arg(&target)
-        .current_dir(workspace())
-        .env_remove("RUSTFLAGS")
-        .env("CARGO_NET_OFFLINE", "true")
-        .status()
-        .expect("run cargo build -p fn-runner");
-    assert!(status.success(), "cargo build -p fn-runner: {status}");
-    target.join("debug/fn-runner")
+    fn_conformance::runner::runner_binary().expect("fn-runner builds")
 }
 
 /// `cargo fn deploy --provider <provider> --out <dir>` of `hello:v1` with

@@ -91,8 +91,16 @@ fn start_emulator(dir: &Path) -> anyhow::Result<ChildHost> {
     ChildHost::spawn_listening(cmd, "cargo lambda watch", addr, Duration::from_secs(60))
 }
 
-/// The `fn-runner` binary of this workspace (dev profile), built once per
-/// process; `$FN_RUNNER_BIN` names another.
+/// The `fn-runner` binary of this workspace (dev profile), as the
+/// workspace's own test run (`cargo test --workspace`, what `scripts/test`
+/// runs) builds it; built once per process; `$FN_RUNNER_BIN` names another.
+///
+/// `cargo build -p fn-runner` would resolve features for that one package
+/// and build wasmtime and everything under it a second time (ten minutes
+/// on a fresh 2-core machine); `cargo test --workspace --no-run` selecting
+/// only the runner's own integration test resolves them for the whole
+/// workspace with dev-dependencies, exactly as the outer test run did, so
+/// it finds everything built and costs a second.
 pub fn runner_binary() -> anyhow::Result<PathBuf> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT
@@ -103,22 +111,34 @@ pub fn runner_binary() -> anyhow::Result<PathBuf> {
             let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .parent()
                 .expect("conformance/ lives in the workspace");
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "fn-runner", "--bin", "fn-runner"])
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["test", "--workspace", "--locked", "--no-run", "--quiet"])
+                .args(["--test", RUNNER_TEST])
                 .current_dir(workspace)
                 .status()
                 .map_err(|e| format!("running cargo: {e}"))?;
             if !status.success() {
-                return Err(format!("`cargo build -p fn-runner` failed: {status}"));
+                return Err(format!(
+                    "`cargo test --workspace --no-run --test {RUNNER_TEST}` (which builds fn-runner) failed: {status}"
+                ));
             }
             let target = std::env::var_os("CARGO_TARGET_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| workspace.join("target"));
-            Ok(target.join("debug").join("fn-runner"))
+            let path = target.join("debug").join("fn-runner");
+            if !path.is_file() {
+                return Err(format!("cargo built no {}", path.display()));
+            }
+            Ok(path)
         })
         .clone()
         .map_err(anyhow::Error::msg)
 }
+
+/// The integration test of the runner package (`runner/tests/lambda.rs`):
+/// building it builds the `fn-runner` binary.
+const RUNNER_TEST: &str = "lambda";
 
 /// A running runner of one bundle, with its Redis. Killed on drop.
 pub struct Runner {
