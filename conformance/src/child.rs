@@ -1,6 +1,7 @@
 //! A host under test run as a child process on a loopback port: started,
 //! its output collected (so it never blocks on a full pipe), its address
-//! read from the line it prints once it listens, killed on drop.
+//! read from the line it prints once it listens, killed on drop with every
+//! process it started (`wrangler dev` runs workerd as a child).
 
 use anyhow::{Context as _, bail};
 use std::io::{BufRead as _, BufReader};
@@ -83,7 +84,10 @@ impl ChildHost {
     /// Spawns `cmd` with its output collected; lines containing `marker`
     /// send what follows it on the channel.
     fn start(cmd: Command, what: &str, marker: Option<&'static str>) -> anyhow::Result<Started> {
+        use std::os::unix::process::CommandExt as _;
         let mut cmd = cmd;
+        // Its own process group, so that drop kills what it spawned too.
+        cmd.process_group(0);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -135,6 +139,10 @@ impl ChildHost {
 
 impl Drop for ChildHost {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

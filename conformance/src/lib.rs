@@ -9,15 +9,22 @@
 //! native runner of the cloud bundles ([`runner`]: `http` mode as on Cloud
 //! Run, `azure` mode as a custom handler, `lambda` mode behind the Function
 //! URL of the `cargo lambda` Runtime API emulator, key-value on a real
-//! Redis), and
+//! Redis), to the JavaScript bundles on their providers' local runtimes
+//! ([`js`]: `wrangler dev`, `netlify functions:serve`), and
 //! compares status (with the expected one too), `content-type`, body and
 //! the outbound requests each made to the [`providers`] on loopback.
 //!
 //! `wasmtime serve` gives every request a fresh copy of the preset store, so
 //! each request starts from the same key-value state on both hosts: the
-//! embedded store is reset to the preset before every request.
+//! embedded store is reset to the preset before every request. The
+//! JavaScript hosts keep their state, as the providers do: they are compared
+//! with a second fn-host-test instance that keeps its state too, so a flow
+//! across requests (send a code, then verify it) is compared there. A
+//! JavaScript host that cannot run the artifact is skipped, with the reason
+//! `cargo fn deploy` refuses it with in the report.
 
 mod child;
+pub mod js;
 pub mod providers;
 pub mod runner;
 pub mod wasmtime_serve;
@@ -28,6 +35,7 @@ use fn_host_test::TestFunction;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
+use js::{JsHost, JsProvider};
 use providers::{Providers, Received};
 use runner::{Runner, RunnerMode};
 use std::fmt::Write as _;
@@ -40,12 +48,13 @@ use wasmtime_serve::WasmtimeServe;
 /// `cargo fn build` pipeline, release, once per process) and returns the
 /// artifact both hosts run.
 pub fn build_package(dir: &str) -> anyhow::Result<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+    fn_host_test::build_package(workspace().join(dir).join("Cargo.toml"))
+}
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("conformance/ lives in the workspace")
-        .join(dir)
-        .join("Cargo.toml");
-    fn_host_test::build_package(manifest)
 }
 
 /// One request and what may legitimately differ in its answer.
@@ -208,6 +217,9 @@ pub struct Report {
     pub steps: Vec<Compared>,
     /// What each other host printed (for diagnosing a difference).
     pub outputs: Vec<(String, String)>,
+    /// The hosts that cannot run the artifact, each with why (what
+    /// `cargo fn deploy` says when it refuses).
+    pub skipped: Vec<(String, String)>,
 }
 
 impl Report {
@@ -245,6 +257,14 @@ impl Report {
     /// counts (embedded / other), and whether the hosts agreed.
     pub fn table(&self) -> String {
         let mut out = String::new();
+        for (host, why) in &self.skipped {
+            let _ = writeln!(
+                out,
+                "{:<24} skipped on {host}: {}",
+                self.example,
+                why.replace('\n', " ")
+            );
+        }
         for step in &self.steps {
             let _ = writeln!(
                 out,
@@ -307,7 +327,7 @@ impl Scenario {
             );
         }
         let artifact = build_package(&self.package_dir)?;
-        let hosts = [
+        let mut hosts = vec![
             Host::Wasmtime(WasmtimeServe::start(&artifact, &self.config, &self.kv)?),
             Host::Runner(
                 RunnerMode::Http,
@@ -322,12 +342,30 @@ impl Scenario {
                 Runner::start(&artifact, &self.config, RunnerMode::Lambda)?,
             ),
         ];
-        let embedded = TestFunction::load(&artifact)?;
-        for (key, value) in &self.config {
-            embedded.set_config(key.clone(), value.clone());
+        let manifest = workspace().join(&self.package_dir).join("Cargo.toml");
+        let mut skipped = Vec::new();
+        for provider in JsProvider::ALL {
+            match JsHost::start(provider, &manifest, &artifact, &self.config, &self.kv)? {
+                Ok(host) => hosts.push(Host::Js(provider, host)),
+                Err(why) => skipped.push((provider.name().to_owned(), why)),
+            }
         }
-        // Outbound requests go to the loopback providers, like the others'.
-        embedded.function().mocks().allow_network(true);
+        let load = || -> anyhow::Result<TestFunction> {
+            let function = TestFunction::load(&artifact)?;
+            for (key, value) in &self.config {
+                function.set_config(key.clone(), value.clone());
+            }
+            // Outbound requests go to the loopback providers, like the others'.
+            function.function().mocks().allow_network(true);
+            Ok(function)
+        };
+        let embedded = load()?;
+        // The baseline of the hosts that keep their state.
+        let stateful = load()?;
+        let store = stateful.kv().store(fn_host_test::DEFAULT_STORE);
+        for (key, value) in &self.kv {
+            store.set(key, value.as_bytes());
+        }
         let client = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -340,13 +378,17 @@ impl Scenario {
             for (key, value) in &self.kv {
                 store.set(key, value.as_bytes());
             }
-            let result = embedded.call(step.request.clone());
-            let embedded_seen = Observed {
-                status: result.status(),
-                headers: result.response.headers().clone(),
-                body: result.response.body().clone(),
-                outbound: providers.take(),
+            let call = |function: &TestFunction| {
+                let result = function.call(step.request.clone());
+                Observed {
+                    status: result.status(),
+                    headers: result.response.headers().clone(),
+                    body: result.response.body().clone(),
+                    outbound: providers.take(),
+                }
             };
+            let embedded_seen = call(&embedded);
+            let stateful_seen = hosts.iter().any(Host::keeps_state).then(|| call(&stateful));
             for host in &hosts {
                 host.reset_kv(&self.kv)?;
                 let response = client
@@ -366,11 +408,15 @@ impl Scenario {
                     body: response.into_body(),
                     outbound: providers.take(),
                 };
-                let differences = compare(step, &embedded_seen, &independent_seen);
+                let baseline = match (&stateful_seen, host.keeps_state()) {
+                    (Some(stateful), true) => stateful,
+                    _ => &embedded_seen,
+                };
+                let differences = compare(step, baseline, &independent_seen);
                 steps.push(Compared {
                     name: step.name.clone(),
                     host: host.name(),
-                    embedded: embedded_seen.clone(),
+                    embedded: baseline.clone(),
                     independent: independent_seen,
                     differences,
                 });
@@ -380,6 +426,7 @@ impl Scenario {
             example: self.package_dir,
             steps,
             outputs: hosts.iter().map(|h| (h.name(), h.output())).collect(),
+            skipped,
         })
     }
 }
@@ -390,6 +437,8 @@ enum Host {
     Wasmtime(WasmtimeServe),
     /// The native runner in one of its modes.
     Runner(RunnerMode, Runner),
+    /// A JavaScript provider's local runtime.
+    Js(JsProvider, JsHost),
 }
 
 impl Host {
@@ -397,6 +446,7 @@ impl Host {
         match self {
             Host::Wasmtime(_) => "wasmtime serve".into(),
             Host::Runner(mode, _) => format!("fn-runner {}", mode.name()),
+            Host::Js(provider, _) => provider.name().into(),
         }
     }
 
@@ -404,6 +454,7 @@ impl Host {
         match self {
             Host::Wasmtime(host) => host.addr(),
             Host::Runner(_, host) => host.addr(),
+            Host::Js(_, host) => host.addr(),
         }
     }
 
@@ -411,13 +462,14 @@ impl Host {
         match self {
             Host::Wasmtime(host) => host.output(),
             Host::Runner(_, host) => host.output(),
+            Host::Js(_, host) => host.output(),
         }
     }
 
     /// What the paths of requests to it start with.
     fn path_prefix(&self) -> String {
         match self {
-            Host::Wasmtime(_) => String::new(),
+            Host::Wasmtime(_) | Host::Js(..) => String::new(),
             Host::Runner(_, host) => host.path_prefix(),
         }
     }
@@ -426,9 +478,16 @@ impl Host {
     /// fresh copy of it by itself.
     fn reset_kv(&self, preset: &[(String, String)]) -> anyhow::Result<()> {
         match self {
-            Host::Wasmtime(_) => Ok(()),
+            Host::Wasmtime(_) | Host::Js(..) => Ok(()),
             Host::Runner(_, host) => host.reset_kv(preset),
         }
+    }
+
+    /// Whether its key-value state carries over from one request to the
+    /// next (it is compared with the fn-host-test instance that keeps its
+    /// state).
+    fn keeps_state(&self) -> bool {
+        matches!(self, Host::Js(..))
     }
 }
 

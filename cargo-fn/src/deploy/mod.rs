@@ -364,15 +364,8 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
         (output, verdict)
     } else if opts.provider.is_js() {
         let wasm = published_wasm(package, &deployment, opts)?;
-        let verdict = verdict(opts.provider, &wasm)?;
-        if !verdict.runs {
-            bail!(
-                "{} cannot run {}:\n  {}",
-                verdict.name,
-                deployment.name,
-                verdict.reasons.join("\n  ")
-            );
-        }
+        let verdict =
+            js_verdict(opts.provider, &deployment.name, &wasm)?.map_err(anyhow::Error::msg)?;
         let output = deployment.js_bundle(opts.provider, &wasm)?;
         (output, Ok(verdict))
     } else {
@@ -516,6 +509,25 @@ pub fn verdict(provider: Provider, wasm: &[u8]) -> anyhow::Result<Verdict> {
         .into_iter()
         .find(|v| v.id == host_id)
         .with_context(|| format!("no host {host_id} in the portability report"))
+}
+
+/// Whether the JavaScript `provider` can run the component `wasm` of the
+/// function `name`: its verdict, or why not, as `deploy` refuses it
+/// (before writing anything).
+pub fn js_verdict(
+    provider: Provider,
+    name: &str,
+    wasm: &[u8],
+) -> anyhow::Result<Result<Verdict, String>> {
+    let verdict = verdict(provider, wasm)?;
+    if verdict.runs {
+        return Ok(Ok(verdict));
+    }
+    Ok(Err(format!(
+        "{} cannot run {name}:\n  {}",
+        verdict.name,
+        verdict.reasons.join("\n  ")
+    )))
 }
 
 /// A parsed YAML bundle, for tests.

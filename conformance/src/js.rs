@@ -1,0 +1,219 @@
+//! The JavaScript hosts: the bundle `cargo fn deploy --provider
+//! cloudflare|netlify` writes for an artifact, served by the provider's own
+//! local runtime on loopback (`wrangler dev`, which runs workerd with local
+//! KV and Durable Objects; `netlify functions:serve --offline`).
+//!
+//! A host that cannot run the artifact is not started: [`JsHost::start`]
+//! answers with the reason `cargo fn deploy` refuses it with (the same
+//! function decides both).
+//!
+//! These hosts keep their key-value state between requests, as the
+//! providers do; the preset is written once, before the first request.
+//!
+//! wrangler and netlify-cli come from `<target>/tools/js-hosts` (where
+//! `scripts/test` installs scripts/js-hosts/package-lock.json) or
+//! `$FN_JS_HOSTS`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use cargo_fn::deploy::{Deployment, Provider, files, js_verdict};
+use cargo_fn::oci::ImageRef;
+use cargo_fn::oci::artifact::sha256_digest;
+use cargo_fn::package::FnPackage;
+
+use crate::child::ChildHost;
+
+/// A JavaScript provider's local runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsProvider {
+    /// Cloudflare Workers under `wrangler dev` (workerd).
+    Workerd,
+    /// Netlify Functions under `netlify functions:serve` (Node.js).
+    Netlify,
+}
+
+impl JsProvider {
+    /// Both.
+    pub const ALL: [JsProvider; 2] = [JsProvider::Workerd, JsProvider::Netlify];
+
+    /// The host's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            JsProvider::Workerd => "workerd (wrangler dev)",
+            JsProvider::Netlify => "netlify functions:serve",
+        }
+    }
+
+    fn provider(self) -> Provider {
+        match self {
+            JsProvider::Workerd => Provider::Cloudflare,
+            JsProvider::Netlify => Provider::Netlify,
+        }
+    }
+}
+
+/// Where wrangler, netlify-cli and the WASI shim are installed.
+pub fn js_hosts() -> anyhow::Result<PathBuf> {
+    let dir = match std::env::var_os("FN_JS_HOSTS") {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| crate::workspace().join("target"))
+            .join("tools/js-hosts"),
+    };
+    anyhow::ensure!(
+        dir.join("node_modules/.bin/wrangler").exists(),
+        "no wrangler in {}: run scripts/test (it installs scripts/js-hosts there), or set $FN_JS_HOSTS",
+        dir.display()
+    );
+    Ok(dir)
+}
+
+/// A running JavaScript host serving one deployed bundle. Killed on drop.
+pub struct JsHost {
+    host: ChildHost,
+    _site: tempfile::TempDir,
+}
+
+impl JsHost {
+    /// Deploys `artifact` (built from the package whose manifest is
+    /// `manifest`) for `provider` with `config` (key → value, each set as
+    /// the variable the bundle reads it from) and `kv` (written into the
+    /// default store first), and serves it on a free loopback port. `Err`
+    /// inside: why `cargo fn deploy` refuses the artifact for this provider.
+    pub fn start(
+        provider: JsProvider,
+        manifest: &Path,
+        artifact: &Path,
+        config: &[(String, String)],
+        kv: &[(String, String)],
+    ) -> anyhow::Result<Result<JsHost, String>> {
+        let wasm =
+            std::fs::read(artifact).with_context(|| format!("reading {}", artifact.display()))?;
+        let package = FnPackage::load(&fn_pipeline::BuildOptions {
+            manifest_path: Some(manifest.to_owned()),
+            offline: true,
+            ..Default::default()
+        })?;
+        if let Err(why) = js_verdict(provider.provider(), package.name(), &wasm)? {
+            return Ok(Err(why));
+        }
+        let digest = sha256_digest(&wasm);
+        let image = ImageRef::parse(&format!(
+            "oci://127.0.0.1:1/conformance/{}:v1",
+            package.name()
+        ))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .pinned(&digest);
+        let deployment = Deployment {
+            name: package.name().to_owned(),
+            version: package.cargo.version.clone(),
+            metadata: package.metadata.clone(),
+            image,
+            layer_digest: digest,
+            plain_http: true,
+            spin_app_digest: None,
+            tag: Some("v1".into()),
+        };
+        let output = deployment.js_bundle(provider.provider(), &wasm)?;
+        let site = tempfile::tempdir()?;
+        files::write_all(site.path(), &output.files)?;
+        let hosts = js_hosts()?;
+        // The shim the bundle imports, as `npm install` would put it.
+        std::os::unix::fs::symlink(hosts.join("node_modules"), site.path().join("node_modules"))?;
+        let vars: Vec<(String, String)> = config
+            .iter()
+            .map(|(key, value)| (cargo_fn::deploy::native::config_env(key), value.clone()))
+            .collect();
+        let port = free_port()?;
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        let host = match provider {
+            JsProvider::Workerd => {
+                if !kv.is_empty() {
+                    preset_workers_kv(&hosts, site.path(), kv)?;
+                }
+                let mut cmd = wrangler(&hosts, site.path());
+                cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+                    .args(["--inspector-port", &free_port()?.to_string()]);
+                for (name, value) in &vars {
+                    cmd.args(["--var", &format!("{name}:{value}")]);
+                }
+                ChildHost::spawn_listening(cmd, "wrangler dev", addr, Duration::from_secs(120))?
+            }
+            JsProvider::Netlify => {
+                anyhow::ensure!(
+                    kv.is_empty(),
+                    "a key-value preset on Netlify is not supported by this harness"
+                );
+                let mut cmd = Command::new(hosts.join("node_modules/.bin/netlify"));
+                cmd.current_dir(site.path())
+                    .args(["functions:serve", "--offline", "--port", &port.to_string()])
+                    .env("NETLIFY_TELEMETRY_DISABLED", "1")
+                    .env("CI", "1")
+                    .env("NO_UPDATE_NOTIFIER", "1")
+                    .envs(vars);
+                ChildHost::spawn_listening(
+                    cmd,
+                    "netlify functions:serve",
+                    addr,
+                    Duration::from_secs(120),
+                )?
+            }
+        };
+        Ok(Ok(JsHost { host, _site: site }))
+    }
+
+    /// The address requests go to.
+    pub fn addr(&self) -> SocketAddr {
+        self.host.addr()
+    }
+
+    /// What it printed so far.
+    pub fn output(&self) -> String {
+        self.host.output()
+    }
+}
+
+fn wrangler(hosts: &Path, project: &Path) -> Command {
+    let mut cmd = Command::new(hosts.join("node_modules/.bin/wrangler"));
+    cmd.current_dir(project)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "1")
+        .env("NO_UPDATE_NOTIFIER", "1");
+    cmd
+}
+
+/// Writes `kv` into the local KV namespace of the default store (the one
+/// `wrangler dev` then serves from `.wrangler/state`).
+fn preset_workers_kv(hosts: &Path, project: &Path, kv: &[(String, String)]) -> anyhow::Result<()> {
+    let entries: Vec<serde_json::Value> = kv
+        .iter()
+        .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
+        .collect();
+    let file = project.join("kv-preset.json");
+    std::fs::write(&file, serde_json::to_vec(&entries)?)?;
+    let binding = cargo_fn::deploy::cloudflare::kv_binding(fn_host_test::DEFAULT_STORE);
+    let output = wrangler(hosts, project)
+        .args(["kv", "bulk", "put", "--local", "--binding", &binding])
+        .arg(&file)
+        .output()
+        .context("running wrangler kv bulk put")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "wrangler kv bulk put failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
