@@ -8,8 +8,9 @@
 //!   takes it as it is, and `wrangler dev` (workerd, with local KV and
 //!   Durable Objects) serves it.
 //! - Netlify: the same function is refused before anything is written
-//!   (Node.js has no JSPI); one with configuration only is served by
-//!   `netlify functions:serve --offline`.
+//!   (Node.js has no JSPI: no outbound fetch; Netlify Blobs has no atomic
+//!   increment); one with configuration and key-value (on the local Netlify
+//!   Blobs) is served by `netlify functions:serve --offline`.
 //!
 //! wrangler, netlify-cli and the WASI shim come from
 //! `<target>/tools/js-hosts`, where `scripts/test` installs
@@ -386,9 +387,10 @@ fn the_worker_project_deploys_unchanged_and_serves_on_workerd() {
     assert_eq!(status, 200, "{body}\n{}", dev.log());
 }
 
-/// A function with configuration only, for Netlify.
+/// A function with configuration and key-value (no atomics, no outbound
+/// HTTP), for Netlify.
 const NETLIFY_FUNCTION: &str = r#"
-use fnsdk::{Error, Request, RequestExt, Result, StatusCode, config, function};
+use fnsdk::{Error, Request, RequestExt, Result, StatusCode, config, function, kv::Store};
 
 #[function]
 fn handle(req: Request) -> Result<String> {
@@ -396,6 +398,17 @@ fn handle(req: Request) -> Result<String> {
         .ok_or_else(|| Error::new(StatusCode::INTERNAL_SERVER_ERROR, "no greeting"))?;
     match req.uri().path() {
         "/trap" => panic!("asked to trap"),
+        "/store" => {
+            let store = Store::open_default()?;
+            store.set("note", req.query_param("v").unwrap_or_default().as_bytes())?;
+            let back = store.get("note")?.unwrap_or_default();
+            Ok(String::from_utf8_lossy(&back).into_owned())
+        }
+        "/read" => {
+            let store = Store::open_default()?;
+            let note = store.get("note")?.unwrap_or_default();
+            Ok(format!("{} {:?}", String::from_utf8_lossy(&note), store.keys()?))
+        }
         "/secret" => Ok(config::get("token")?.unwrap_or_default().len().to_string()),
         _ => {
             let name = req.query_param("name").unwrap_or_else(|| "world".into());
@@ -409,6 +422,7 @@ const NETLIFY_METADATA: &str = r#"
 [package.metadata.fn]
 route = "/..."
 schedule = "@hourly"
+key-value = ["default"]
 [package.metadata.fn.config]
 greeting = { default = "Hello" }
 token = { secret = true }
@@ -511,6 +525,15 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
         client.log()
     );
     assert_eq!(client.get("/secret"), (200, "6".into()));
+    // Key-value on the local Netlify Blobs, through the worker thread; the
+    // value outlives the instance that wrote it.
+    assert_eq!(
+        client.get("/store?v=kept"),
+        (200, "kept".into()),
+        "{}",
+        client.log()
+    );
+    assert_eq!(client.get("/read"), (200, r#"kept ["note"]"#.into()));
     let (status, _) = client.get("/trap");
     assert_eq!(status, 500);
     assert_eq!(

@@ -8,7 +8,9 @@
 //! function decides both).
 //!
 //! These hosts keep their key-value state between requests, as the
-//! providers do; the preset is written once, before the first request.
+//! providers do; the preset is written once, before the first request
+//! (with `wrangler kv bulk put --local`; into the files of the local Netlify
+//! Blobs server).
 //!
 //! wrangler and netlify-cli come from `<target>/tools/js-hosts` (where
 //! `scripts/test` installs scripts/js-hosts/package-lock.json) or
@@ -145,10 +147,7 @@ impl JsHost {
                 ChildHost::spawn_listening(cmd, "wrangler dev", addr, Duration::from_secs(120))?
             }
             JsProvider::Netlify => {
-                anyhow::ensure!(
-                    kv.is_empty(),
-                    "a key-value preset on Netlify is not supported by this harness"
-                );
+                preset_netlify_blobs(site.path(), &deployment.name, kv)?;
                 let mut cmd = Command::new(hosts.join("node_modules/.bin/netlify"));
                 cmd.current_dir(site.path())
                     .args(["functions:serve", "--offline", "--port", &port.to_string()])
@@ -209,6 +208,31 @@ fn preset_workers_kv(hosts: &Path, project: &Path, kv: &[(String, String)]) -> a
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    Ok(())
+}
+
+/// Writes `kv` into the default store's Netlify Blobs as the local Blobs
+/// server of `netlify functions:serve` keeps them (files under
+/// `.netlify/blobs-serve`, @netlify/blobs 10's sandbox layout: `entries/`
+/// and `metadata/` of the unlinked site, the store `site:<name>`, the key
+/// split at `/` into folders). The server has no offline API a test could
+/// reach: it takes a token `functions:serve` draws at random.
+fn preset_netlify_blobs(
+    site: &Path,
+    function: &str,
+    kv: &[(String, String)],
+) -> anyhow::Result<()> {
+    let store = format!("site:{function}-{}", fn_host_test::DEFAULT_STORE);
+    let root = site.join(".netlify/blobs-serve");
+    for (key, value) in kv {
+        for (kind, contents) in [("entries", value.as_str()), ("metadata", "{}")] {
+            let mut path = root.join(kind).join("unlinked").join(&store);
+            path.extend(key.split('/'));
+            std::fs::create_dir_all(path.parent().expect("a key has a parent folder"))?;
+            std::fs::write(&path, contents)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
     Ok(())
 }
 

@@ -1,5 +1,8 @@
 //! The examples' built artifacts answer alike on fn-host-test and on
-//! `wasmtime serve`, request by request, outbound calls included.
+//! `wasmtime serve`, the native runner in its three modes, workerd (the
+//! Cloudflare bundle under `wrangler dev`) and Netlify (`netlify
+//! functions:serve`, for the examples it can run), request by request,
+//! outbound calls included.
 //!
 //! Limits of the independent host that shape these scenarios:
 //! - `wasmtime serve -S keyvalue` gives each request a fresh copy of the
@@ -12,12 +15,23 @@ use fn_conformance::providers::Providers;
 use fn_conformance::{Scenario, Step};
 use serde_json::json;
 
-/// Prints the per-step table, then fails on any difference.
-fn check(scenario: Scenario, providers: &Providers) {
+/// Prints the per-step table, then fails on any difference, or when the
+/// hosts skipped are not those of `skipped` (host name, an import named in
+/// the reason `cargo fn deploy` gives).
+fn check(scenario: Scenario, providers: &Providers, skipped: &[(&str, &str)]) {
     let report = scenario.run(providers).expect("running the scenario");
     print!("{}", report.table());
     report.assert_same();
+    let hosts: Vec<&str> = report.skipped.iter().map(|(h, _)| h.as_str()).collect();
+    let expected: Vec<&str> = skipped.iter().map(|(h, _)| *h).collect();
+    assert_eq!(hosts, expected, "{}: skipped hosts", report.example);
+    for ((host, why), (_, import)) in report.skipped.iter().zip(skipped) {
+        assert!(why.contains(import), "{host}: {why}");
+    }
 }
+
+/// Netlify runs no function that calls out over HTTP (Node.js has no JSPI).
+const NETLIFY_NO_FETCH: (&str, &str) = ("netlify functions:serve", "wasi:http/outgoing-handler");
 
 fn sales_csv(rows: usize) -> String {
     let regions = ["north", "south", "east", "west"];
@@ -98,7 +112,7 @@ fn analytics() {
             )
             .expect(405),
         );
-    check(scenario, &providers);
+    check(scenario, &providers, &[]);
 }
 
 #[test]
@@ -167,7 +181,7 @@ fn mfa() {
         .step(Step::post("malformed JSON", "/mfa/verify", "application/json", "{").expect(400))
         .step(Step::get("wrong method", "/mfa/send").expect(405))
         .step(Step::get("unknown route", "/mfa").expect(404));
-    check(scenario, &providers);
+    check(scenario, &providers, &[NETLIFY_NO_FETCH]);
 }
 
 #[test]
@@ -259,7 +273,7 @@ fn checkout() {
                 .unwrap(),
         ).expect(405))
         .step(Step::get("unknown route", "/carts").expect(404));
-    check(scenario, &providers);
+    check(scenario, &providers, &[NETLIFY_NO_FETCH]);
 }
 
 #[test]
@@ -346,5 +360,5 @@ fn welcome_email() {
             .expect(400),
         )
         .step(Step::post_json("not a CloudEvent", "/", &json!({"hello": "world"})).expect(400));
-    check(scenario, &providers);
+    check(scenario, &providers, &[NETLIFY_NO_FETCH]);
 }

@@ -220,26 +220,31 @@ pub const HOSTS: &[Host] = &[
     },
     // Netlify Functions: the same transpiled component, run by Node.js. Node 20
     // (netlify-cli 26.2.0's `functions:serve` here) has no JSPI, so a component
-    // cannot wait on a promise: outbound fetch and Netlify Blobs (async only) are out.
+    // cannot wait on a promise: outbound fetch is out. Netlify Blobs (async only)
+    // is reached from a worker thread the component's thread waits for
+    // (Atomics.wait), which the glue of `cargo fn deploy --provider netlify` does.
     Host {
         id: "netlify",
         name: "Netlify Functions",
         wasi_max: (0, 2, 3),
         semver: true,
         scope: Scope::Proxy,
-        capabilities: &[Capability {
-            interface: "wasi:config/store",
-            versions: &["0.2.0-rc.1"],
-            how: "config from the site's environment variables",
-        }],
+        capabilities: &[
+            Capability {
+                interface: "wasi:keyvalue/store",
+                versions: KV_DRAFT,
+                how: "a Netlify Blobs store per store, called from a worker thread (in the bundle)",
+            },
+            Capability {
+                interface: "wasi:config/store",
+                versions: &["0.2.0-rc.1"],
+                how: "config from the site's environment variables",
+            },
+        ],
         lacks: &[
             (
                 "wasi:http/outgoing-handler",
                 "Netlify runs functions on Node.js without JSPI (WebAssembly.Suspending), and a component can only wait for fetch with it",
-            ),
-            (
-                "wasi:keyvalue/store",
-                "Netlify Blobs answers only with promises, and without JSPI (WebAssembly.Suspending) on Netlify's Node.js a component cannot wait for one",
             ),
             (
                 "wasi:keyvalue/atomics",

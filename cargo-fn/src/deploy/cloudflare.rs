@@ -136,7 +136,7 @@ pub fn package(deployment: &Deployment, wasm: &[u8]) -> anyhow::Result<Output> {
         // workerd resolves the package to its browser build.
         js::wasi_module(js::PREVIEW2_SHIM.0)?,
         Entry::file("fn-bundle.js", bundle),
-        js::package_json(deployment)?,
+        js::package_json(deployment, &[])?,
     ];
     let (raw, gzip) = transpiled.sizes();
     files.extend(transpiled.files);

@@ -11,12 +11,13 @@
 //!   as a scheduled function whose ticks reach the component as CloudEvents
 //!   (Netlify's scheduled functions have no URL, so it is a function of its
 //!   own);
-//! - `package.json`: the WASI shim, pinned.
+//! - `package.json`: the WASI shim and the Netlify Blobs client, pinned.
 //!
 //! Netlify's Node.js has no JSPI, so the component is transpiled to answer
-//! synchronously: a function that calls out over HTTP or uses key-value is
-//! refused before anything is written (see the `netlify` host in
-//! `fn_pipeline::hosts`).
+//! synchronously. Key-value goes to Netlify Blobs through a worker thread
+//! the function's thread waits for (`blobs.js`); a function that calls out
+//! over HTTP or increments atomically is refused before anything is
+//! written (see the `netlify` host in `fn_pipeline::hosts`).
 
 use anyhow::bail;
 use serde_json::{Map, json};
@@ -102,11 +103,17 @@ fn schedule_entry(name: &str, schedule: &str) -> anyhow::Result<String> {
     ))
 }
 
-/// Where configuration comes from on Netlify.
+/// Where configuration and key-value come from on Netlify.
 const PLATFORM_JS: &str = "\
 // cargo fn: configuration on Netlify comes from the site's environment
-// variables (FN_CONFIG_<KEY>).
+// variables (FN_CONFIG_<KEY>); each key-value store is a Netlify Blobs
+// store, called synchronously (blobs.js): Node.js has no JSPI.
+import { blobStore } from \"./blobs.js\";
+import { bundle } from \"./fn-bundle.js\";
+
 export const platform = {
+  sync: true,
+  store: (name) => blobStore(bundle.name, name),
   variable: (name) => globalThis.Netlify?.env.get(name) ?? process.env[name],
   howToSet: (decl) =>
     `run \\`netlify env:set ${decl.env} VALUE${decl.secret ? \" --secret\" : \"\"}\\``,
@@ -119,10 +126,12 @@ pub fn package(deployment: &Deployment, wasm: &[u8]) -> anyhow::Result<Output> {
     let name = function_name(deployment);
     let transpiled = js::transpile(wasm, false)?;
     let data = js::bundle_data(deployment, MAX_BODY_BYTES, Map::new());
+    // Each module compiled on first use: the Blobs worker thread loads this
+    // module too, and never instantiates the component.
     let bundle = js::bundle_module(&data, &transpiled, |binding, file| {
         use base64::Engine as _;
         format!(
-            "const {binding} = await WebAssembly.compile(Buffer.from(\"{}\", \"base64\"));",
+            "let {binding}Compiled;\nconst {binding} = () => ({binding}Compiled ??= WebAssembly.compile(Buffer.from(\"{}\", \"base64\")));",
             base64::engine::general_purpose::STANDARD.encode(&file.contents)
         )
     })?;
@@ -133,10 +142,11 @@ pub fn package(deployment: &Deployment, wasm: &[u8]) -> anyhow::Result<Output> {
     }))?;
     let mut files = vec![
         Entry::file("netlify.toml", toml),
-        js::package_json(deployment)?,
+        js::package_json(deployment, &[js::NETLIFY_BLOBS])?,
         Entry::file(format!("{dir}/{name}.mjs"), http_entry(deployment, &name)?),
         Entry::file(format!("{dir}/glue.js"), js::GLUE_JS),
         Entry::file(format!("{dir}/platform.js"), PLATFORM_JS),
+        Entry::file(format!("{dir}/blobs.js"), js::BLOBS_JS),
         // Node resolves the package to its Node.js build, which has no
         // Fetch-based HTTP: the path names the browser build.
         js::wasi_module(

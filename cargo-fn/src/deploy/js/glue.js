@@ -85,9 +85,34 @@ function missingSettings(bundle, platform) {
 }
 
 /// `wasi:keyvalue/store` and `wasi:keyvalue/atomics` over the platform's
-/// stores (`platform.store(name)`: get/set/delete/list, all async, and
-/// increment when atomics are bound).
+/// stores (`platform.store(name)`: get/set/delete/list, and increment when
+/// atomics are bound). Under JSPI (`platform.sync` unset) the store's
+/// operations answer with promises the component waits for; on a runtime
+/// without JSPI (`platform.sync`) they answer with values.
 function keyValue(bundle, platform) {
+  // Runs `op`, then `then` on its result, turning a failure into the WIT
+  // error `other`: synchronously, or as a promise.
+  const failure = (err) => ({ tag: "other", val: err instanceof Error ? err.message : String(err) });
+  const call = platform.sync
+    ? (op, then) => {
+        let value;
+        try {
+          value = op();
+        } catch (err) {
+          throw failure(err);
+        }
+        return then(value);
+      }
+    : async (op, then) => {
+        let value;
+        try {
+          value = await op();
+        } catch (err) {
+          throw failure(err);
+        }
+        return then(value);
+      };
+  const PAGE = 1000;
   class Bucket {
     #name;
     #store;
@@ -101,37 +126,33 @@ function keyValue(bundle, platform) {
     static storeName(bucket) {
       return bucket.#name;
     }
-    async get(key) {
-      const value = await wrap(() => this.#store.get(key));
-      return value === null || value === undefined ? undefined : value;
+    get(key) {
+      return call(
+        () => this.#store.get(key),
+        (value) => (value === null || value === undefined ? undefined : value),
+      );
     }
-    async set(key, value) {
-      await wrap(() => this.#store.set(key, value));
+    set(key, value) {
+      return call(() => this.#store.set(key, value), () => undefined);
     }
-    async delete(key) {
-      await wrap(() => this.#store.delete(key));
+    delete(key) {
+      return call(() => this.#store.delete(key), () => undefined);
     }
-    async exists(key) {
-      return (await wrap(() => this.#store.get(key))) !== null;
+    exists(key) {
+      return call(
+        () => this.#store.get(key),
+        (value) => value !== null && value !== undefined,
+      );
     }
     // The WIT cursor is a number: the count of keys already listed.
-    async listKeys(cursor) {
+    listKeys(cursor) {
       const skip = cursor === undefined ? 0 : Number(cursor);
-      const { keys, more } = await wrap(() => this.#store.list(skip, PAGE));
-      return {
-        keys,
-        cursor: more ? BigInt(skip + keys.length) : undefined,
-      };
+      return call(
+        () => this.#store.list(skip, PAGE),
+        ({ keys, more }) => ({ keys, cursor: more ? BigInt(skip + keys.length) : undefined }),
+      );
     }
   }
-  async function wrap(op) {
-    try {
-      return await op();
-    } catch (err) {
-      throw { tag: "other", val: err instanceof Error ? err.message : String(err) };
-    }
-  }
-  const PAGE = 1000;
   const store = {
     Bucket,
     open(name) {
@@ -142,11 +163,11 @@ function keyValue(bundle, platform) {
     },
   };
   const atomics = {
-    async increment(bucket, key, delta) {
-      const value = await wrap(() =>
-        platform.increment(Bucket.storeName(bucket), Bucket.store(bucket), key, delta),
+    increment(bucket, key, delta) {
+      return call(
+        () => platform.increment(Bucket.storeName(bucket), Bucket.store(bucket), key, delta),
+        (value) => BigInt(value),
       );
-      return BigInt(value);
     },
   };
   return { store, atomics };
@@ -196,7 +217,12 @@ export async function serve(bundle, platform, request) {
     body: body && body.byteLength > 0 ? body : undefined,
   });
   try {
-    const instance = await instantiate((name) => bundle.modules[name], imports(bundle, platform));
+    // A module is compiled, or a function compiling it on first use.
+    const coreModule = (name) => {
+      const module = bundle.modules[name];
+      return typeof module === "function" ? module() : module;
+    };
+    const instance = await instantiate(coreModule, imports(bundle, platform));
     const handler = instance.incomingHandler ?? instance["wasi:http/incoming-handler"];
     return await http.handleIncomingRequest(buffered, handler.handle);
   } catch (err) {

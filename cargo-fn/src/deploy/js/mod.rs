@@ -25,6 +25,14 @@ const NAME: &str = "fn";
 /// The runtime glue, the same for every JavaScript provider.
 pub const GLUE_JS: &str = include_str!("glue.js");
 
+/// Netlify Blobs behind a synchronous interface (a worker thread and
+/// `Atomics.wait`), for Node.js without JSPI.
+pub const BLOBS_JS: &str = include_str!("blobs.js");
+
+/// The Netlify Blobs client the Netlify glue uses. Pinned: the one
+/// netlify-cli 26.2.0 serves locally.
+pub const NETLIFY_BLOBS: (&str, &str) = ("@netlify/blobs", "10.7.13");
+
 /// The WASI implementation the glue builds on: its browser build runs in
 /// workerd and Node.js alike. Pinned: the bundle is tested with this one.
 pub const PREVIEW2_SHIM: (&str, &str) = ("@bytecodealliance/preview2-shim", "0.26.1");
@@ -223,9 +231,13 @@ pub fn wasi_module(shim: &str) -> anyhow::Result<Entry> {
     ))
 }
 
-/// `package.json`: the glue's one dependency, pinned.
-pub fn package_json(deployment: &Deployment) -> anyhow::Result<Entry> {
-    let (shim, version) = PREVIEW2_SHIM;
+/// `package.json`: the glue's dependencies (the WASI shim and `extra`),
+/// pinned.
+pub fn package_json(deployment: &Deployment, extra: &[(&str, &str)]) -> anyhow::Result<Entry> {
+    let dependencies: Map<String, Value> = std::iter::once(PREVIEW2_SHIM)
+        .chain(extra.iter().copied())
+        .map(|(name, version)| (name.to_owned(), json!(version)))
+        .collect();
     Entry::json(
         "package.json",
         &json!({
@@ -233,7 +245,7 @@ pub fn package_json(deployment: &Deployment) -> anyhow::Result<Entry> {
             "version": deployment.version,
             "private": true,
             "type": "module",
-            "dependencies": { shim: version },
+            "dependencies": dependencies,
         }),
     )
 }
