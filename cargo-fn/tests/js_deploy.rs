@@ -396,8 +396,20 @@ use fnsdk::{Error, Request, RequestExt, Result, StatusCode, config, function, kv
 fn handle(req: Request) -> Result<String> {
     let greeting = config::get("greeting")?
         .ok_or_else(|| Error::new(StatusCode::INTERNAL_SERVER_ERROR, "no greeting"))?;
+    if req.headers().get("content-type").is_some_and(|v| v == "application/cloudevents+json") {
+        // A schedule tick: keep its type and source.
+        let event: fnsdk::CloudEvent = fnsdk::CloudEvent::from_request(&req)
+            .map_err(|e| Error::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+        let tick = format!("{} {}", event.ty, event.source);
+        Store::open_default()?.set("tick", tick.as_bytes())?;
+        return Ok(tick);
+    }
     match req.uri().path() {
         "/trap" => panic!("asked to trap"),
+        "/tick" => {
+            let tick = Store::open_default()?.get("tick")?.unwrap_or_default();
+            Ok(String::from_utf8_lossy(&tick).into_owned())
+        }
         "/store" => {
             let store = Store::open_default()?;
             store.set("note", req.query_param("v").unwrap_or_default().as_bytes())?;
@@ -539,6 +551,20 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
     assert_eq!(
         client.get("/?name=again"),
         (200, "Hello, again! (GET /)".into())
+    );
+    // A schedule tick: the scheduled function (no route of its own; netlify
+    // functions:serve serves every function under /.netlify/functions/)
+    // hands the component a CloudEvent, as the native runners do.
+    let (status, body) = client.request("POST", "/.netlify/functions/netlify-fn-schedule", b"{}");
+    assert!(status < 300, "{status} {body}\n{}", client.log());
+    assert_eq!(
+        client.get("/tick"),
+        (
+            200,
+            "dev.cargo-fn.schedule /netlify/functions/netlify-fn".into()
+        ),
+        "{}",
+        client.log()
     );
     // Over Netlify's 6 MB: 413.
     let (status, _) = client.request("POST", "/", &vec![b'x'; (6 << 20) + 1]);
