@@ -570,3 +570,18 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
     let (status, _) = client.request("POST", "/", &vec![b'x'; (6 << 20) + 1]);
     assert_eq!(status, 413);
 }
+
+/// The bundles pin the versions the tests run them with.
+#[test]
+fn bundles_pin_the_packages_the_tests_install() {
+    let hosts: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(workspace().join("scripts/js-hosts/package.json")).unwrap(),
+    )
+    .unwrap();
+    for (name, version) in [
+        cargo_fn::deploy::js::PREVIEW2_SHIM,
+        cargo_fn::deploy::js::NETLIFY_BLOBS,
+    ] {
+        assert_eq!(hosts["dependencies"][name], version, "{name}");
+    }
+}

@@ -1,5 +1,6 @@
-//! The independent host: the wasmtime CLI's `serve` command, run as a child
-//! process on a loopback port.
+//! The independent host: the wasmtime CLI's `serve` command (the
+//! wasmtime-cli crate's, built as this package's `wasmtime` binary), run as
+//! a child process on a loopback port.
 
 use anyhow::bail;
 use std::net::SocketAddr;
@@ -17,28 +18,24 @@ pub const WASMTIME_VERSION: &str = "48.0.8";
 /// How long `wasmtime serve` may take to compile the component and listen.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Where `./scripts/test` installs the CLI: `<target dir>/tools/bin`.
-fn installed_by_scripts() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .expect("conformance/ lives in the workspace")
-                .join("target")
-        });
-    target.join("tools").join("bin").join("wasmtime")
+/// The `wasmtime` binary of this package (`src/bin/wasmtime.rs`: the
+/// wasmtime-cli crate's `serve`), which cargo builds next to the test
+/// binaries before it runs the package's integration tests.
+fn built_with_the_tests() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    // target/<profile>/deps/<test> → target/<profile>/wasmtime
+    Some(exe.parent()?.parent()?.join("wasmtime"))
 }
 
 /// Finds a wasmtime CLI of [`WASMTIME_VERSION`]: `$FN_WASMTIME`, then the
-/// copy `./scripts/test` installs, then `wasmtime` on `PATH`.
+/// one built with the tests, then `wasmtime` on `PATH`.
 pub fn wasmtime_cli() -> anyhow::Result<PathBuf> {
     let mut tried = Vec::new();
     let mut candidates = Vec::new();
     if let Some(path) = std::env::var_os("FN_WASMTIME") {
         candidates.push(PathBuf::from(path));
     }
-    candidates.push(installed_by_scripts());
+    candidates.extend(built_with_the_tests());
     candidates.push(PathBuf::from("wasmtime"));
     for candidate in candidates {
         match Command::new(&candidate).arg("--version").output() {
@@ -59,7 +56,7 @@ pub fn wasmtime_cli() -> anyhow::Result<PathBuf> {
     }
     bail!(
         "the conformance tests need the wasmtime {WASMTIME_VERSION} CLI, and none was found \
-         (tried {}). `./scripts/test` installs it into target/tools; or run \
+         (tried {}). `cargo test -p fn-conformance` builds one (src/bin/wasmtime.rs); or run \
          `cargo install wasmtime-cli --version {WASMTIME_VERSION} --locked` and set \
          FN_WASMTIME to the binary",
         tried.join("; ")

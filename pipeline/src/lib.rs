@@ -27,6 +27,7 @@ pub mod report;
 pub mod sections;
 pub mod stubs;
 pub mod toolchain;
+pub mod versions;
 pub mod wit;
 
 pub use error::{BuildError, WasmError};
@@ -61,6 +62,9 @@ pub struct BuildOptions {
     pub offline: bool,
     /// Keep custom sections (names, producers, DWARF).
     pub keep_debug: bool,
+    /// Keep the WASI import versions cargo's component has, rather than
+    /// lowering each to the lowest release it needs ([`versions`]).
+    pub keep_wasi_versions: bool,
     /// Host ids (see [`hosts::HOSTS`]) that must be able to run the artifact.
     pub required_hosts: Vec<String>,
     /// Print nothing but compiler errors.
@@ -94,6 +98,8 @@ pub struct Built {
     pub final_size: u64,
     /// Imports now supplied inside the artifact (std's `wasi:cli` environment, exit, terminals).
     pub stubbed: Vec<String>,
+    /// WASI imports lowered to the version they need, old name to new.
+    pub lowered: Vec<(String, String)>,
     /// The portability report.
     pub report: Report,
     /// Time spent in cargo (metadata, toolchain check and build).
@@ -109,6 +115,8 @@ pub struct ProcessOptions {
     pub package: String,
     /// Keep custom sections.
     pub keep_debug: bool,
+    /// Keep the WASI import versions as they are.
+    pub keep_wasi_versions: bool,
     /// Hosts that must be able to run the result.
     pub required_hosts: Vec<String>,
 }
@@ -120,6 +128,8 @@ pub struct Processed {
     pub component: Vec<u8>,
     /// Imports now supplied inside it.
     pub stubbed: Vec<String>,
+    /// WASI imports lowered to the version they need, old name to new.
+    pub lowered: Vec<(String, String)>,
     /// Its report.
     pub report: Report,
 }
@@ -179,6 +189,7 @@ fn build_with(
         &ProcessOptions {
             package: package.name.clone(),
             keep_debug: opts.keep_debug,
+            keep_wasi_versions: opts.keep_wasi_versions,
             required_hosts: opts.required_hosts.clone(),
         },
     )?;
@@ -201,6 +212,7 @@ fn build_with(
         raw_size: raw.len() as u64,
         final_size: processed.component.len() as u64,
         stubbed: processed.stubbed,
+        lowered: processed.lowered,
         report: processed.report,
         cargo_time,
         post_time,
@@ -209,7 +221,8 @@ fn build_with(
 
 /// The steps after compilation, on the component cargo produced: refuse a
 /// component without a function, bring it within the contract, strip custom
-/// sections (unless `keep_debug`), validate, report, and check the target hosts.
+/// sections (unless `keep_debug`), lower WASI import versions (unless
+/// `keep_wasi_versions`), validate, report, and check the target hosts.
 pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildError> {
     check_hosts(&opts.required_hosts)?;
     let (_, exports) = contract::imports_and_exports(raw)?;
@@ -230,6 +243,15 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
     } else {
         sections::strip_custom_sections(&clean.component, &|_| false)?
     };
+    let lowered = if opts.keep_wasi_versions {
+        versions::Lowered {
+            component,
+            renamed: Vec::new(),
+        }
+    } else {
+        versions::lower(&component)?
+    };
+    let component = lowered.component;
     contract::validate(&component)?;
     let report = report::inspect(&component)?;
     for id in &opts.required_hosts {
@@ -249,6 +271,7 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
     Ok(Processed {
         component,
         stubbed: clean.stubbed,
+        lowered: lowered.renamed,
         report,
     })
 }

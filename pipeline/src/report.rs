@@ -103,8 +103,12 @@ fn fill_items(component: &[u8], imports: &mut [Import]) -> Result<(), WasmError>
                 .map(|(n, _)| n.clone()),
         );
         let (interface, _) = wit::split_versioned(&name);
+        // Every type the import names counts too: a host of an older
+        // release lacks a type added later (`field-name`, 0.2.1) even when
+        // every function is older.
+        let named = items.iter().chain(iface.types.keys());
         let mut needs: Option<(Version, String)> = None;
-        for item in &items {
+        for item in named {
             if let Some(since) = reference.since(interface, item)
                 && needs.as_ref().is_none_or(|(v, _)| since > *v)
             {

@@ -27,6 +27,11 @@ pub struct Args {
     /// Keep custom sections (names, producers, debug info)
     #[arg(long)]
     pub keep_debug: bool,
+    /// Keep the WASI import versions cargo's component has (by default each
+    /// WASI 0.2 import is renamed to the lowest 0.2.x that has everything
+    /// the function uses from it, so hosts that link by exact version run it)
+    #[arg(long)]
+    pub keep_wasi_versions: bool,
     /// Print the result as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -46,6 +51,7 @@ impl Args {
             .transpose()?;
         let opts = BuildOptions {
             keep_debug: self.keep_debug,
+            keep_wasi_versions: self.keep_wasi_versions,
             required_hosts: self.required_hosts,
             quiet: self.quiet || self.json,
             ..self.build.options(false)
@@ -66,6 +72,7 @@ impl Args {
                 "final_size": final_size,
                 "signer_key_id": signer.map(|k| k.key_id_hex()),
                 "stubbed": built.stubbed,
+                "lowered": built.lowered,
                 "cargo_ms": built.cargo_time.as_secs_f64() * 1000.0,
                 "post_ms": built.post_time.as_secs_f64() * 1000.0,
                 "report": built.report,
@@ -86,6 +93,20 @@ impl Args {
             }
             if !built.stubbed.is_empty() {
                 println!("supplied inside the artifact: {}", built.stubbed.join(", "));
+            }
+            if !built.lowered.is_empty() {
+                println!(
+                    "WASI imports lowered to the version they need: {}",
+                    built
+                        .lowered
+                        .iter()
+                        .map(|(old, new)| format!(
+                            "{old} -> {}",
+                            new.rsplit_once('@').map_or(new.as_str(), |(_, v)| v)
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
             print!("{}", built.report);
         }

@@ -1,0 +1,185 @@
+//! Lowers the version of each WASI 0.2 import to the lowest release that
+//! has everything the component uses from it (the report's "needs >=").
+//!
+//! A hello world built against `wasi` 0.14 imports `wasi:http/types@0.2.12`
+//! although everything it calls is in 0.2.0. Hosts that link by semver
+//! (wasmtime, Spin 3, wasmCloud 1.x) accept either name; hosts that link by
+//! exact version (NGINX Unit 1.32, older Spin and wasmCloud releases) accept
+//! only the versions they implement, so the lowest one reaches the most
+//! hosts. WASI 0.2 releases only add items (each gated by `@since`), so an
+//! interface's items keep their types across 0.2.x and renaming the import
+//! is all it takes.
+//!
+//! Only the names of the component's own (top-level) imports change; core
+//! modules, types and every index stay as they are. A component whose
+//! imports are already the lowest comes back byte for byte.
+
+use std::collections::BTreeMap;
+
+use cargo_metadata::semver::Version;
+use wasm_encoder::reencode::{Reencode, ReencodeComponent, component_utils};
+
+use crate::error::WasmError;
+use crate::report;
+use crate::wit;
+
+/// A component with its imports lowered.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    /// The component (the input itself when nothing was renamed).
+    pub component: Vec<u8>,
+    /// Each renamed import, old name to new.
+    pub renamed: Vec<(String, String)>,
+}
+
+/// Lowers every WASI 0.2 import of `component` whose version is above what
+/// it needs.
+pub fn lower(component: &[u8]) -> Result<Lowered, WasmError> {
+    let imports = report::inspect(component)?.imports;
+    let names: Vec<&str> = imports.iter().map(|i| i.name.as_str()).collect();
+    let mut renames = BTreeMap::new();
+    for import in &imports {
+        let (interface, Some(current)) = wit::split_versioned(&import.name) else {
+            continue;
+        };
+        let Some(needs) = import.needs.as_deref().and_then(|v| Version::parse(v).ok()) else {
+            continue;
+        };
+        let wasi_02 = |v: &Version| v.major == 0 && v.minor == 2 && v.pre.is_empty();
+        if !interface.starts_with("wasi:") || !wasi_02(&current) || !wasi_02(&needs) {
+            continue;
+        }
+        let lowered = format!("{interface}@{needs}");
+        // Two imports of one interface at different versions stay apart.
+        if needs < current && !names.contains(&lowered.as_str()) {
+            renames.insert(import.name.clone(), lowered);
+        }
+    }
+    if renames.is_empty() {
+        return Ok(Lowered {
+            component: component.to_vec(),
+            renamed: Vec::new(),
+        });
+    }
+    let mut renamer = Renamer {
+        renames: &renames,
+        depth: 0,
+    };
+    let mut out = wasm_encoder::Component::new();
+    renamer
+        .parse_component(&mut out, wasmparser::Parser::new(0), component)
+        .map_err(|e| WasmError::Encode(format!("{e:?}")))?;
+    Ok(Lowered {
+        component: out.finish(),
+        renamed: renames.into_iter().collect(),
+    })
+}
+
+/// A re-encoding that renames the top-level imports in `renames`.
+struct Renamer<'a> {
+    renames: &'a BTreeMap<String, String>,
+    /// How deep in nested components the re-encoding is (0: the top).
+    depth: u32,
+}
+
+impl Reencode for Renamer<'_> {
+    type Error = std::convert::Infallible;
+}
+
+impl ReencodeComponent for Renamer<'_> {
+    fn push_depth(&mut self) {
+        self.depth += 1;
+    }
+
+    fn pop_depth(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn parse_component_import_section(
+        &mut self,
+        imports: &mut wasm_encoder::ComponentImportSection,
+        section: wasmparser::ComponentImportSectionReader<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        if self.depth > 0 {
+            return component_utils::parse_component_import_section(self, imports, section);
+        }
+        for import in section {
+            let import = import?;
+            let ty = self.component_type_ref(import.ty)?;
+            let renamed = match import.name.implements {
+                None => self.renames.get(import.name.full_name().as_ref()),
+                Some(_) => None,
+            };
+            match renamed {
+                Some(name) => imports.import(name.as_str(), ty),
+                None => imports.import(import.name, ty),
+            };
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component importing the monotonic clock's `now` (0.2.0) and
+    /// `exit-with-code` (0.2.12), both named at `version`.
+    fn component(version: &str) -> Vec<u8> {
+        wat::parse_str(format!(
+            r#"(component
+                 (import "wasi:clocks/monotonic-clock@{version}" (instance
+                   (export "now" (func (result u64)))))
+                 (import "wasi:cli/exit@{version}" (instance
+                   (export "exit-with-code" (func (param "status-code" u8))))))"#
+        ))
+        .unwrap()
+    }
+
+    fn imports(component: &[u8]) -> Vec<String> {
+        crate::contract::imports_and_exports(component).unwrap().0
+    }
+
+    #[test]
+    fn each_import_goes_down_to_the_release_it_needs() {
+        let lowered = lower(&component("0.2.12")).unwrap();
+        assert_eq!(
+            lowered.renamed,
+            [(
+                "wasi:clocks/monotonic-clock@0.2.12".to_owned(),
+                "wasi:clocks/monotonic-clock@0.2.0".to_owned()
+            )]
+        );
+        wasmparser::Validator::new()
+            .validate_all(&lowered.component)
+            .unwrap();
+        assert_eq!(
+            imports(&lowered.component),
+            [
+                "wasi:clocks/monotonic-clock@0.2.0",
+                // exit-with-code is new in 0.2.12: it stays.
+                "wasi:cli/exit@0.2.12"
+            ]
+        );
+        // Lowering again changes nothing, byte for byte.
+        let again = lower(&lowered.component).unwrap();
+        assert!(again.renamed.is_empty());
+        assert_eq!(again.component, lowered.component);
+    }
+
+    #[test]
+    fn imports_at_their_lowest_or_outside_wasi_02_are_left_alone() {
+        let lowest = component("0.2.0");
+        let lowered = lower(&lowest).unwrap();
+        assert!(lowered.renamed.is_empty());
+        assert_eq!(lowered.component, lowest);
+        // Pre-release and non-WASI packages carry no gates to go by.
+        let other = wat::parse_str(
+            r#"(component
+                 (import "wasi:keyvalue/store@0.2.0-draft" (instance))
+                 (import "acme:app/api@1.2.3" (instance)))"#,
+        )
+        .unwrap();
+        assert!(lower(&other).unwrap().renamed.is_empty());
+    }
+}
