@@ -77,22 +77,10 @@ fn handle(req: Request) -> Result<String> {
 }
 "#;
 
-/// Where wrangler and the shim are installed.
+/// Where wrangler and the shim are installed (as the conformance tests
+/// find them).
 fn js_hosts() -> PathBuf {
-    let dir = std::env::var_os("FN_JS_HOSTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| workspace().join("target"))
-                .join("tools/js-hosts")
-        });
-    assert!(
-        dir.join("node_modules/.bin/wrangler").exists(),
-        "no wrangler in {}: run scripts/test (it installs scripts/js-hosts there), or set $FN_JS_HOSTS",
-        dir.display()
-    );
-    dir
+    fn_conformance::js::js_hosts().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The function published to a loopback registry and deployed twice.
