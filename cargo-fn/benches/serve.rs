@@ -13,8 +13,10 @@
 //! cloudflare` writes for the same artifact, bundled by `wrangler deploy
 //! --dry-run` as it would be uploaded.
 //!
-//! Run with `cargo bench -p cargo-fn --bench serve`. Needs `wrk` and
-//! `wasmtime` on PATH; says so and exits if either is missing.
+//! Run with `cargo bench -p cargo-fn --bench serve`. Needs `wrk`, and
+//! `wasmtime` on PATH or named by `$FN_WASMTIME` (for example the
+//! wasmtime-cli 48 `serve` that `cargo build --release -p fn-conformance
+//! --bin wasmtime` builds); says so and exits if either is missing.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -36,9 +38,12 @@ fn main() {
         );
         return;
     };
-    let Some(wasmtime) = find_tool("wasmtime") else {
+    let wasmtime = std::env::var_os("FN_WASMTIME")
+        .map(PathBuf::from)
+        .or_else(|| find_tool("wasmtime"));
+    let Some(wasmtime) = wasmtime else {
         println!(
-            "serve bench skipped: `wasmtime` is not on PATH (install the 48.x CLI: `cargo install wasmtime-cli --version 48.0.8`)"
+            "serve bench skipped: `wasmtime` is not on PATH (install the 48.x CLI: `cargo install wasmtime-cli --version 48.0.8`, or build conformance's with `cargo build --release -p fn-conformance --bin wasmtime` and set FN_WASMTIME=target/release/wasmtime)"
         );
         return;
     };

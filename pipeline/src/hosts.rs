@@ -172,6 +172,39 @@ pub const HOSTS: &[Host] = &[
         lacks: &[],
         source: "wasmcloud-runtime 0.12 wit/host.wit (docs.rs); WASI version assumed",
     },
+    // wasmCloud 2 (the wash-runtime crate that the 2.x host and `wash dev` embed):
+    // its wasi-config plugin binds `wasi:config/store@0.2.0-rc.1`
+    // (crates/wash-runtime/src/plugin/wasi_config.rs) and its key-value plugins
+    // `wasi:keyvalue/store,atomics,batch@0.2.0-draft`
+    // (crates/wash-runtime/src/plugin/wasi_keyvalue/*.rs), both in
+    // https://github.com/wasmCloud/wash. WASI comes from wasmtime-wasi (semver
+    // linking); the exact 0.2.x depends on the release, 0.2.6 is assumed.
+    Host {
+        id: "wasmcloud2",
+        name: "wasmCloud 2 (wash-runtime)",
+        wasi_max: (0, 2, 6),
+        semver: true,
+        scope: Scope::All,
+        capabilities: &[
+            Capability {
+                interface: "wasi:keyvalue/store",
+                versions: KV_DRAFT,
+                how: "enable the wasi-keyvalue plugin",
+            },
+            Capability {
+                interface: "wasi:keyvalue/atomics",
+                versions: KV_DRAFT,
+                how: "enable the wasi-keyvalue plugin",
+            },
+            Capability {
+                interface: "wasi:config/store",
+                versions: &["0.2.0-rc.1"],
+                how: "workload environment (wasi-config plugin)",
+            },
+        ],
+        lacks: &[],
+        source: "https://github.com/wasmCloud/wash crates/wash-runtime/src/plugin/{wasi_config.rs,wasi_keyvalue/} (config rc.1, keyvalue 0.2.0-draft); WASI version assumed",
+    },
     // jco on Node.js: `jco transpile`/`jco serve` map every 0.2.x WASI import to
     // @bytecodealliance/preview2-shim by name (jco book, "WASI support"); the shim
     // follows the 0.2.3 WIT (assumed). No key-value or config: supply your own with --map.

@@ -105,8 +105,11 @@ fn capability_versions_must_match_exactly() {
     );
 
     let v = verdict("wasmcloud", &imports);
-    assert!(!v.runs, "wasmCloud has config at 0.2.0-draft, not rc.1");
+    assert!(!v.runs, "wasmCloud 1.x has config at 0.2.0-draft, not rc.1");
     assert_eq!(v.reasons.len(), 1);
+
+    let v = verdict("wasmcloud2", &imports);
+    assert!(v.runs, "wasmCloud 2 has config at rc.1: {:?}", v.reasons);
 
     let v = verdict("jco", &imports);
     assert!(
@@ -147,4 +150,131 @@ fn javascript_hosts_say_what_their_runtime_cannot_do() {
     // Key-value (Netlify Blobs, from a worker thread) and configuration run
     // there.
     assert!(verdict("netlify", &[imports[1].clone(), imports[3].clone()]).runs);
+}
+
+/// Every `package ns:name@version;` line in the `.wit` files under `dir`.
+fn wit_packages(dir: &std::path::Path) -> Vec<(String, Version)> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "wit") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for line in text.lines() {
+                    let Some(rest) = line.trim().strip_prefix("package ") else {
+                        continue;
+                    };
+                    let rest = rest.trim_end_matches(';').trim();
+                    if let Some((name, version)) = rest.split_once('@') {
+                        found.push((name.to_owned(), Version::parse(version).unwrap()));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The table's facts about our own runtime and `wasmtime serve` are read from
+/// the WIT that the wasmtime 48 crates in `Cargo.lock` vendor, and the SDK's own
+/// `wit/deps` must ask only for what that runtime provides: bumping either side
+/// without the table fails here.
+#[test]
+fn the_table_agrees_with_the_vendored_wit() {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .manifest_path(workspace.join("Cargo.toml"))
+        .exec()
+        .expect("cargo metadata");
+    let crate_wit = |name: &str| {
+        let package = metadata
+            .packages
+            .iter()
+            .find(|p| p.name.as_str() == name)
+            .unwrap_or_else(|| panic!("{name} is not in Cargo.lock"));
+        wit_packages(package.manifest_path.parent().unwrap().as_std_path())
+    };
+    let capability = |host: &Host, interface: &str| -> Vec<&str> {
+        host.capabilities
+            .iter()
+            .find(|c| c.interface == interface)
+            .map(|c| c.versions.to_vec())
+            .unwrap_or_default()
+    };
+
+    for id in ["cargo-fn", "wasmtime"] {
+        let host = find(id).unwrap();
+        // wasi_max: the newest 0.2.x wasi:http that wasmtime-wasi-http vendors.
+        let newest = crate_wit("wasmtime-wasi-http")
+            .into_iter()
+            .filter(|(n, v)| n == "wasi:http" && v.major == 0 && v.minor == 2)
+            .map(|(_, v)| (v.major, v.minor, v.patch))
+            .max()
+            .unwrap();
+        assert_eq!(host.wasi_max, newest, "{id}: wasi_max");
+        for (krate, package, interfaces) in [
+            (
+                "wasmtime-wasi-keyvalue",
+                "wasi:keyvalue",
+                &["wasi:keyvalue/store", "wasi:keyvalue/atomics"][..],
+            ),
+            (
+                "wasmtime-wasi-config",
+                "wasi:config",
+                &["wasi:config/store"],
+            ),
+        ] {
+            let vendored: Vec<String> = crate_wit(krate)
+                .into_iter()
+                .filter(|(n, _)| n == package)
+                .map(|(_, v)| v.to_string())
+                .collect();
+            assert!(!vendored.is_empty(), "{krate} vendors no {package}");
+            for interface in interfaces {
+                let table = capability(host, interface);
+                for v in &vendored {
+                    assert!(
+                        table.contains(&v.as_str()),
+                        "{id}: {krate} vendors {package}@{v}, the table says {interface} {table:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    // The SDK's WIT (the imports every function gets) against our own runtime.
+    let ours = find("cargo-fn").unwrap();
+    let sdk = wit_packages(&workspace.join("wit/deps"));
+    assert!(!sdk.is_empty());
+    for (name, version) in sdk {
+        if version.pre.is_empty() {
+            assert!(
+                (version.major, version.minor, version.patch) <= ours.wasi_max,
+                "the SDK's wit/deps has {name}@{version}, newer than our runtime's WASI"
+            );
+        } else {
+            let interfaces: Vec<_> = ours
+                .capabilities
+                .iter()
+                .filter(|c| c.interface.starts_with(&format!("{name}/")))
+                .collect();
+            assert!(
+                !interfaces.is_empty(),
+                "the SDK's wit/deps has {name}@{version}; the table gives our runtime no such capability"
+            );
+            for c in interfaces {
+                assert!(
+                    c.versions.contains(&version.to_string().as_str()),
+                    "the SDK's wit/deps has {name}@{version}; the table says {} {:?}",
+                    c.interface,
+                    c.versions
+                );
+            }
+        }
+    }
 }
