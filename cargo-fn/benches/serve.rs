@@ -63,10 +63,15 @@ fn main() {
             wasmtime_serve.addr,
         ),
     ];
+    // SERVE_BENCH_WORKERD_DIR keeps the Worker project and its bundle there
+    // (an empty folder), to look at or profile afterwards.
     let workerd_dir = tempfile::tempdir().unwrap();
+    let workerd_path = std::env::var_os("SERVE_BENCH_WORKERD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workerd_dir.path().to_owned());
     let mut workerd = match js_hosts(workspace) {
         Some(hosts) => {
-            let server = start_workerd(&hosts, &artifact, workerd_dir.path());
+            let server = start_workerd(&hosts, &artifact, &workerd_path);
             servers.push(("workerd (cloudflare bundle)".to_owned(), server.addr));
             Some(server)
         }
