@@ -8,6 +8,8 @@ fn import(name: &str, needs: Option<&str>) -> Import {
         needs: needs.map(String::from),
         needs_because: None,
         items: Vec::new(),
+        aliases: Vec::new(),
+        needs_unaliased: None,
     }
 }
 

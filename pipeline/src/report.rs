@@ -26,6 +26,14 @@ pub struct Import {
     pub needs_because: Option<String>,
     /// The functions and resources used.
     pub items: Vec<String>,
+    /// Types the import names that are only another name for a primitive
+    /// (`field-name = field-key = string`), with the release that added each:
+    /// `versions::lower` can replace them by the primitive itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<(String, String)>,
+    /// What `needs` would be with those aliases replaced.
+    #[serde(skip)]
+    pub needs_unaliased: Option<String>,
 }
 
 /// The report `cargo fn build` prints and `cargo fn inspect` shows.
@@ -55,6 +63,8 @@ pub fn inspect(component: &[u8]) -> Result<Report, WasmError> {
             needs: None,
             needs_because: None,
             items: Vec::new(),
+            aliases: Vec::new(),
+            needs_unaliased: None,
         })
         .collect();
     fill_items(component, &mut imports)?;
@@ -115,6 +125,20 @@ fn fill_items(component: &[u8], imports: &mut [Import]) -> Result<(), WasmError>
                 needs = Some((since, item.clone()));
             }
         }
+        import.aliases = iface
+            .types
+            .iter()
+            .filter(|(_, id)| names_a_primitive(&resolve, **id))
+            .filter_map(|(n, _)| Some((n.clone(), reference.since(interface, n)?.to_string())))
+            .collect();
+        let aliased = |n: &String| import.aliases.iter().any(|(a, _)| a == n);
+        import.needs_unaliased = items
+            .iter()
+            .chain(iface.types.keys())
+            .filter(|n| !aliased(n))
+            .filter_map(|n| reference.since(interface, n))
+            .max()
+            .map(|v| v.to_string());
         if let Some((version, item)) = needs {
             let first = Version::new(version.major, version.minor, 0);
             import.needs_because = (version > first).then_some(item);
@@ -123,6 +147,18 @@ fn fill_items(component: &[u8], imports: &mut [Import]) -> Result<(), WasmError>
         import.items = items;
     }
     Ok(())
+}
+
+/// Whether type `id` is only a name for a primitive type, through any
+/// chain of aliases (`type field-name = field-key; type field-key = string`).
+fn names_a_primitive(resolve: &wit_parser::Resolve, mut id: wit_parser::TypeId) -> bool {
+    loop {
+        match &resolve.types[id].kind {
+            TypeDefKind::Type(wit_parser::Type::Id(next)) => id = *next,
+            TypeDefKind::Type(_) => return true,
+            _ => return false,
+        }
+    }
 }
 
 impl fmt::Display for Report {

@@ -14,7 +14,7 @@
 //! modules, types and every index stay as they are. A component whose
 //! imports are already the lowest comes back byte for byte.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cargo_metadata::semver::Version;
 use wasm_encoder::reencode::{Reencode, ReencodeComponent, component_utils};
@@ -38,21 +38,35 @@ pub fn lower(component: &[u8]) -> Result<Lowered, WasmError> {
     let imports = report::inspect(component)?.imports;
     let names: Vec<&str> = imports.iter().map(|i| i.name.as_str()).collect();
     let mut renames = BTreeMap::new();
+    let mut erase = BTreeSet::new();
     for import in &imports {
         let (interface, Some(current)) = wit::split_versioned(&import.name) else {
             continue;
         };
-        let Some(needs) = import.needs.as_deref().and_then(|v| Version::parse(v).ok()) else {
-            continue;
-        };
         let wasi_02 = |v: &Version| v.major == 0 && v.minor == 2 && v.pre.is_empty();
-        if !interface.starts_with("wasi:") || !wasi_02(&current) || !wasi_02(&needs) {
+        if !interface.starts_with("wasi:") || !wasi_02(&current) || import.needs.is_none() {
+            continue;
+        }
+        // What the import needs once names that only stand for a primitive
+        // (`field-name`, 0.2.1) are replaced by the primitive: a function
+        // taking a `field-name` takes a `string` in every 0.2 release.
+        let needs = import
+            .needs_unaliased
+            .as_deref()
+            .and_then(|v| Version::parse(v).ok())
+            .unwrap_or(Version::new(0, 2, 0));
+        if !wasi_02(&needs) {
             continue;
         }
         let lowered = format!("{interface}@{needs}");
         // Two imports of one interface at different versions stay apart.
         if needs < current && !names.contains(&lowered.as_str()) {
             renames.insert(import.name.clone(), lowered);
+            for (alias, since) in &import.aliases {
+                if Version::parse(since).is_ok_and(|since| since > needs) {
+                    erase.insert(alias.clone());
+                }
+            }
         }
     }
     if renames.is_empty() {
@@ -63,21 +77,31 @@ pub fn lower(component: &[u8]) -> Result<Lowered, WasmError> {
     }
     let mut renamer = Renamer {
         renames: &renames,
+        erase: &erase,
         depth: 0,
     };
     let mut out = wasm_encoder::Component::new();
     renamer
         .parse_component(&mut out, wasmparser::Parser::new(0), component)
         .map_err(|e| WasmError::Encode(format!("{e:?}")))?;
+    let component = out.finish();
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&component)
+        .map_err(|e| WasmError::Encode(format!("lowered component does not validate: {e}")))?;
     Ok(Lowered {
-        component: out.finish(),
+        component,
         renamed: renames.into_iter().collect(),
     })
 }
 
-/// A re-encoding that renames the top-level imports in `renames`.
+/// A re-encoding that renames the top-level imports in `renames` and, in the
+/// top-level instance types, replaces each type export named in `erase` that
+/// only stands for a primitive by that primitive (a type the instance
+/// defines without exporting it), so that a host of the older release, which
+/// lacks the name, still links the import.
 struct Renamer<'a> {
     renames: &'a BTreeMap<String, String>,
+    erase: &'a BTreeSet<String>,
     /// How deep in nested components the re-encoding is (0: the top).
     depth: u32,
 }
@@ -93,6 +117,62 @@ impl ReencodeComponent for Renamer<'_> {
 
     fn pop_depth(&mut self) {
         self.depth -= 1;
+    }
+
+    fn component_instance_type(
+        &mut self,
+        ty: Box<[wasmparser::InstanceTypeDeclaration<'_>]>,
+    ) -> Result<wasm_encoder::InstanceType, wasm_encoder::reencode::Error<Self::Error>> {
+        use wasmparser::{
+            ComponentAlias, ComponentDefinedType, ComponentExternalKind, ComponentOuterAliasKind,
+            ComponentType, ComponentTypeRef, InstanceTypeDeclaration as Decl, TypeBounds,
+        };
+        if self.depth > 0 || self.erase.is_empty() {
+            return component_utils::component_instance_type(self, ty);
+        }
+        self.push_depth();
+        let mut out = wasm_encoder::InstanceType::new();
+        // The instance's type index space: which entries are a primitive.
+        let mut primitive: Vec<Option<wasmparser::PrimitiveValType>> = Vec::new();
+        for decl in Vec::from(ty) {
+            match &decl {
+                Decl::Type(ComponentType::Defined(ComponentDefinedType::Primitive(p))) => {
+                    primitive.push(Some(*p));
+                }
+                Decl::Type(_) => primitive.push(None),
+                Decl::Alias(
+                    ComponentAlias::InstanceExport {
+                        kind: ComponentExternalKind::Type,
+                        ..
+                    }
+                    | ComponentAlias::Outer {
+                        kind: ComponentOuterAliasKind::Type,
+                        ..
+                    },
+                ) => primitive.push(None),
+                Decl::Export {
+                    name,
+                    ty: ComponentTypeRef::Type(bounds),
+                } => {
+                    let stands_for = match bounds {
+                        TypeBounds::Eq(i) => primitive.get(*i as usize).copied().flatten(),
+                        TypeBounds::SubResource => None,
+                    };
+                    primitive.push(stands_for);
+                    if let Some(p) = stands_for
+                        && self.erase.contains(name.name)
+                    {
+                        let p = self.component_primitive_val_type(p);
+                        out.ty().defined_type().primitive(p);
+                        continue;
+                    }
+                }
+                Decl::CoreType(_) | Decl::Alias(_) | Decl::Export { .. } => {}
+            }
+            self.parse_component_instance_type_declaration(&mut out, decl)?;
+        }
+        self.pop_depth();
+        Ok(out)
     }
 
     fn parse_component_import_section(
@@ -181,5 +261,70 @@ mod tests {
         )
         .unwrap();
         assert!(lower(&other).unwrap().renamed.is_empty());
+    }
+
+    /// `wasi:http/types` as a hello world imports it: `fields.get` (0.2.0)
+    /// takes a `field-name`, a name added in 0.2.1 for `field-key = string`.
+    fn http_types(version: &str) -> Vec<u8> {
+        wat::parse_str(format!(
+            r#"(component
+                 (import "wasi:http/types@{version}" (instance
+                   (export "fields" (type (sub resource)))
+                   (type string)
+                   (export "field-key" (type (eq 1)))
+                   (export "field-name" (type (eq 2)))
+                   (type (borrow 0))
+                   (type (list u8))
+                   (type (list 5))
+                   (type (func (param "self" 4) (param "name" 3) (result 6)))
+                   (export "[method]fields.get" (func (type 7))))))"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_name_that_only_stands_for_a_primitive_does_not_hold_an_import_up() {
+        let original = http_types("0.2.12");
+        let before = report::inspect(&original).unwrap();
+        assert_eq!(before.imports[0].needs.as_deref(), Some("0.2.1"));
+        assert_eq!(
+            before.imports[0].needs_because.as_deref(),
+            Some("field-name")
+        );
+
+        let lowered = lower(&original).unwrap();
+        assert_eq!(imports(&lowered.component), ["wasi:http/types@0.2.0"]);
+        wasmparser::Validator::new()
+            .validate_all(&lowered.component)
+            .unwrap();
+        let after = report::inspect(&lowered.component).unwrap();
+        assert_eq!(after.imports[0].needs.as_deref(), Some("0.2.0"));
+        // The interface keeps field-key and the method; field-name is gone
+        // and the method takes the string it stood for.
+        let wit_component::DecodedWasm::Component(resolve, world) =
+            wit_component::decode(&lowered.component).unwrap()
+        else {
+            panic!("not a component")
+        };
+        let (_, item) = resolve.worlds[world].imports.iter().next().unwrap();
+        let wit_parser::WorldItem::Interface { id, .. } = item else {
+            panic!("not an interface")
+        };
+        let iface = &resolve.interfaces[*id];
+        assert!(iface.types.contains_key("field-key"));
+        assert!(!iface.types.contains_key("field-name"));
+        let get = &iface.functions["[method]fields.get"];
+        let wit_parser::Type::Id(ty) = get.params[1].ty else {
+            panic!("{:?}", get.params[1].ty)
+        };
+        assert_eq!(resolve.types[ty].name, None);
+        assert_eq!(
+            resolve.types[ty].kind,
+            wit_parser::TypeDefKind::Type(wit_parser::Type::String)
+        );
+
+        let again = lower(&lowered.component).unwrap();
+        assert!(again.renamed.is_empty());
+        assert_eq!(again.component, lowered.component);
     }
 }
