@@ -10,9 +10,18 @@
 //! interface's items keep their types across 0.2.x and renaming the import
 //! is all it takes.
 //!
-//! Only the names of the component's own (top-level) imports change; core
-//! modules, types and every index stay as they are. A component whose
-//! imports are already the lowest comes back byte for byte.
+//! One exception to "only items are added": 0.2.1 gave `wasi:http/types`
+//! the name `field-name` for `field-key`, itself a name for `string`, and
+//! bindings from newer WIT name it in the import's type. Such a name (one
+//! that only stands for a primitive, through any chain of aliases) does not
+//! hold the import up: in the instance type its export becomes a plain,
+//! unexported definition of the primitive, which every index that used it
+//! still finds, and the import is named at the release its other items need.
+//!
+//! Otherwise only the names of the component's own (top-level) imports
+//! change; core modules, types and every index stay as they are. The result
+//! is validated. A component whose imports are already the lowest comes back
+//! byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
 
