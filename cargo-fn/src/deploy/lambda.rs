@@ -239,6 +239,41 @@ mod tests {
         assert_eq!(crate::deploy::parse_yaml(&yaml), template);
     }
 
+    /// AWS's own checker accepts the template: cfn-lint (pinned in .ci/run)
+    /// runs AWS's SAM translator (aws-sam-translator) over it and lints the
+    /// CloudFormation that comes out against the resource specifications.
+    /// Any error, warning or note fails the test.
+    #[test]
+    fn cfn_lint_accepts_the_template() {
+        let cfn_lint = std::env::var_os("FN_CFN_LINT").unwrap_or_else(|| "cfn-lint".into());
+        let mut no_route = sample();
+        no_route.metadata.route = None;
+        let dir = tempfile::tempdir().unwrap();
+        for (name, deployment, arch) in [
+            ("scheduled.yaml", scheduled("0 9 * * MON-FRI"), Arch::Arm64),
+            ("no-route.yaml", no_route, Arch::X86_64),
+        ] {
+            let template = sam_template(&deployment, arch).unwrap();
+            let path = dir.path().join(name);
+            std::fs::write(&path, serde_norway::to_string(&template).unwrap()).unwrap();
+            let output = std::process::Command::new(&cfn_lint)
+                .arg(&path)
+                .output()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot run {} ({e}): install it with `pip install cfn-lint==1.51.0` (.ci/run does) or point $FN_CFN_LINT at it",
+                        cfn_lint.display()
+                    )
+                });
+            assert!(
+                output.status.success(),
+                "cfn-lint refused {name}:\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+
     #[test]
     fn no_route_no_url_and_unsayable_schedules_are_refused() {
         let mut deployment = sample();
