@@ -148,9 +148,18 @@ fn build_refuses_imports_outside_the_contract() {
 #[test]
 fn build_refuses_an_incompatible_required_host() {
     let (_tmp, project) = scaffold("unit-fn", "http");
+    // Lowered, a hello world imports WASI 0.2.0 throughout and NGINX Unit
+    // runs it; with cargo's own versions kept it cannot.
+    build_json(&project, &["--require-host", "nginx-unit"]);
     let stderr = failure(&cargo_fn(
         &project,
-        &["build", "--release", "--require-host", "nginx-unit"],
+        &[
+            "build",
+            "--release",
+            "--keep-wasi-versions",
+            "--require-host",
+            "nginx-unit",
+        ],
     ));
     assert!(
         stderr.contains("NGINX Unit 1.32+ cannot run this function"),
