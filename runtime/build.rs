@@ -20,5 +20,23 @@ fn main() {
 "
         )
     });
+    // Spin's versions of the same interfaces (kv/spin.rs).
+    fn_wit::write_bindings_with_spin("spin_bindings.rs", |wit| {
+        format!(
+            "wasmtime::component::bindgen!({{
+    path: {wit:?},
+    interfaces: \"
+        import wasi:keyvalue/store@0.2.0-draft2;
+        import wasi:keyvalue/atomics@0.2.0-draft2;
+        import wasi:config/store@0.2.0-draft-2024-09-27;
+    \",
+    imports: {{ default: async | trappable }},
+    with: {{
+        \"wasi:keyvalue/store.bucket\": super::BucketResource,
+    }},
+}});
+"
+        )
+    });
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -1,6 +1,7 @@
 //! Embeds every template of this crate (each folder holding a
-//! `Cargo.toml.tmpl`, with all its files) into the library, so `cargo fn new`
-//! needs nothing but itself. Generates `templates.rs` in OUT_DIR.
+//! `Cargo.toml.tmpl`, with all its files) and every adapter (the same, under
+//! `adapters/`) into the library, so `cargo fn new` and `cargo fn deploy`
+//! need nothing but themselves. Generates `templates.rs` in OUT_DIR.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,8 +9,28 @@ use std::path::{Path, PathBuf};
 fn main() {
     let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut templates: Vec<(String, Vec<(String, PathBuf)>)> = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+    let mut out = String::from(
+        "/// `(template, [(path in the template, contents)])`, embedded by `build.rs`.\n",
+    );
+    out.push_str("pub(crate) const TEMPLATES: &[(&str, &[(&str, &str)])] = &[\n");
+    embed(&dir, &mut out);
+    out.push_str("];\n");
+    out.push_str(
+        "/// `(adapter, [(path in the adapter, contents)])`: the crates under `adapters/`.\n",
+    );
+    out.push_str("pub(crate) const ADAPTERS: &[(&str, &[(&str, &str)])] = &[\n");
+    embed(&dir.join("adapters"), &mut out);
+    out.push_str("];\n");
+    let out_path =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("templates.rs");
+    std::fs::write(out_path, out).expect("write templates.rs");
+}
+
+/// Appends one `(name, [(path, include_str!)])` entry to `out` for every
+/// folder of `dir` that holds a `Cargo.toml.tmpl`.
+fn embed(dir: &Path, out: &mut String) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| {
             panic!(
                 "fn-templates embeds its templates from {}: {e}",
@@ -29,16 +50,8 @@ fn main() {
         let mut files = Vec::new();
         collect(&template, &template, &mut files);
         files.sort();
-        templates.push((name, files));
-    }
-
-    let mut out = String::from(
-        "/// `(template, [(path in the template, contents)])`, embedded by `build.rs`.\n",
-    );
-    out.push_str("pub(crate) const TEMPLATES: &[(&str, &[(&str, &str)])] = &[\n");
-    for (name, files) in &templates {
         writeln!(out, "    ({name:?}, &[").unwrap();
-        for (rel, abs) in files {
+        for (rel, abs) in &files {
             writeln!(
                 out,
                 "        ({rel:?}, include_str!({:?})),",
@@ -48,10 +61,6 @@ fn main() {
         }
         out.push_str("    ]),\n");
     }
-    out.push_str("];\n");
-    let out_path =
-        PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("templates.rs");
-    std::fs::write(out_path, out).expect("write templates.rs");
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {

@@ -173,6 +173,10 @@ fn component(
         .with_context(|| format!("cannot read {}", built.artifact.display()))
 }
 
+/// The annotation of a Spin application layout whose component is a
+/// composition: the layer digest of the published function inside it.
+pub const FUNCTION_DIGEST_ANNOTATION: &str = "dev.cargo-fn.function.digest";
+
 /// Pushes the Spin application layout of `package` (the same component
 /// blob plus a locked app) as `TAG-spin`; returns its reference and
 /// manifest digest.
@@ -182,28 +186,45 @@ async fn push_spin_app(
     artifact: &oci::Artifact,
     reference: &ImageRef,
 ) -> anyhow::Result<(ImageRef, String)> {
+    // SpinKube's shim runs the locked app's components as they are (it does
+    // not compose dependencies): a function that needs the Spin adapter gets
+    // its composition as the app's component, the published function inside
+    // it byte for byte, and the manifest says which function that is.
+    let composed =
+        crate::deploy::adapt(package, crate::deploy::Provider::Spinkube, &artifact.layer)?;
+    let (component, component_digest) = match &composed {
+        Some(bytes) => (bytes.as_slice(), oci::artifact::sha256_digest(bytes)),
+        None => (artifact.layer.as_slice(), artifact.layer_digest.clone()),
+    };
     let locked = crate::deploy::spin::locked_app(
         package.name(),
         &package.cargo.version,
         &package.metadata,
-        &artifact.layer_digest,
+        &component_digest,
     );
+    let mut annotations = manifest_annotations(artifact);
+    if composed.is_some() {
+        annotations.insert(
+            FUNCTION_DIGEST_ANNOTATION.to_owned(),
+            artifact.layer_digest.clone(),
+        );
+    }
     let app = oci::spin_app::build(
         &locked,
-        &artifact.layer_digest,
-        artifact.layer.len() as u64,
-        manifest_annotations(artifact),
+        &component_digest,
+        component.len() as u64,
+        annotations,
     );
     let tag = format!("{}-spin", reference.tag_or_latest());
+    let mut blobs: Vec<(&[u8], &str)> = vec![
+        (&app.locked, &app.locked_digest),
+        (&app.config, &app.config_digest),
+    ];
+    if composed.is_some() {
+        blobs.push((component, &component_digest));
+    }
     registry
-        .push_parts(
-            &[
-                (&app.locked, &app.locked_digest),
-                (&app.config, &app.config_digest),
-            ],
-            &app.manifest,
-            &tag,
-        )
+        .push_parts(&blobs, &app.manifest, &tag)
         .await
         .with_context(|| format!("cannot publish the Spin application layout to {tag}"))?;
     let tagged = ImageRef {

@@ -540,6 +540,121 @@ fn publish_builds_the_package_and_every_bundle_pins_its_digest() {
     );
 }
 
+/// A function that uses key-value and config imports the versions Spin
+/// lacks: `deploy --provider spin` writes it composed with the Spin adapter
+/// next to spin.toml, `publish --spin-app` makes that composition the Spin
+/// layout's component, and `inspect` finds the published function inside.
+#[test]
+fn a_key_value_function_is_composed_with_the_spin_adapter() {
+    let f = fixture();
+    let (_tmp, project) = scaffold("counter-fn", "http");
+    std::fs::write(
+        project.join("src/lib.rs"),
+        r#"use fnsdk::{Request, function};
+
+/// Counts its calls in the default store, with a configurable greeting.
+#[function]
+fn handle(_req: Request) -> Result<String, fnsdk::Error> {
+    let hits = fnsdk::kv::Store::open_default()?.increment("hits", 1)?;
+    let greeting = fnsdk::config::get("greeting")?.unwrap_or_else(|| "Hello".into());
+    Ok(format!("{greeting} #{hits}"))
+}
+"#,
+    )
+    .unwrap();
+    let cargo_toml = project.join("Cargo.toml");
+    let mut toml = std::fs::read_to_string(&cargo_toml).unwrap();
+    toml.push_str(
+        "\n[package.metadata.fn]\nkey-value = [\"default\"]\n[package.metadata.fn.config]\ngreeting = { default = \"Hello\" }\n",
+    );
+    std::fs::write(&cargo_toml, toml).unwrap();
+    let stdout = success(&cargo_fn_env(
+        &project,
+        &["publish", &reference("shop/counter:v1"), "--spin-app"],
+    ));
+    let digest = printed_digest(&stdout);
+    let (_, wasm_manifest, _) = manifest("shop/counter", "v1");
+    let layer = wasm_manifest["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // spin.toml runs the composition written next to it.
+    let out = f.tmp.path().join("counter-spin");
+    let deployed = cargo_fn_env(
+        &project,
+        &[
+            "deploy",
+            "--provider",
+            "spin",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let stdout = success(&deployed);
+    assert!(stdout.contains(&digest), "{stdout}");
+    let stderr = String::from_utf8_lossy(&deployed.stderr);
+    assert!(!stderr.contains("cannot run"), "{stderr}");
+    let spin: toml::Table = toml::from_str(&read(&out.join("spin.toml"))).unwrap();
+    let source = spin["component"]["counter-fn"]["source"].as_str().unwrap();
+    assert_eq!(source, "counter-fn.spin.wasm");
+    let composed = std::fs::read(out.join(source)).unwrap();
+    let report = fn_pipeline::report::inspect(&composed).unwrap();
+    assert!(
+        report
+            .imports
+            .iter()
+            .any(|i| i.name == "wasi:keyvalue/atomics@0.2.0-draft2"),
+        "{:?}",
+        report.imports
+    );
+    assert!(
+        !report
+            .imports
+            .iter()
+            .any(|i| i.name.ends_with("@0.2.0-draft") || i.name.ends_with("-rc.1")),
+        "{:?}",
+        report.imports
+    );
+    assert!(report.nested.iter().any(|n| n.digest == layer));
+
+    // inspect names the function inside against the publish record, and
+    // refuses a digest that is not inside.
+    let inspected = cargo_fn_env(&project, &["inspect", out.join(source).to_str().unwrap()]);
+    let stdout = success(&inspected);
+    assert!(stdout.contains("composed of:"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&inspected.stderr);
+    assert!(
+        stderr.contains(&format!("the function inside is {layer}")),
+        "{stderr}"
+    );
+    let wrong = format!("sha256:{}", "1".repeat(64));
+    let stderr = failure(&cargo_fn_env(
+        &project,
+        &[
+            "inspect",
+            out.join(source).to_str().unwrap(),
+            "--function-digest",
+            &wrong,
+        ],
+    ));
+    assert!(stderr.contains("no component inside"), "{stderr}");
+
+    // The Spin layout's component is the same composition, annotated with
+    // the published function's digest.
+    let (_, spin_manifest, _) = manifest("shop/counter", "v1-spin");
+    assert_eq!(
+        spin_manifest["layers"][0]["digest"].as_str().unwrap(),
+        sha256(&composed),
+        "the layout runs the composition deploy wrote"
+    );
+    assert_eq!(
+        spin_manifest["annotations"]["dev.cargo-fn.function.digest"],
+        layer.as_str()
+    );
+    assert_eq!(blob("shop/counter", &sha256(&composed)), composed);
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

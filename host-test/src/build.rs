@@ -49,6 +49,55 @@ pub fn build_package(manifest_path: impl AsRef<Path>) -> anyhow::Result<PathBuf>
     Ok(artifact)
 }
 
+/// Builds the package as [`build_package`] does, then gives the artifact the
+/// host `host_id` (see `fn_pipeline::hosts::HOSTS`) runs: the same file
+/// when the host runs it as it is, else the function composed with the
+/// host's adapter, the way `cargo fn deploy` composes it, written next to
+/// the artifact as `<host>/<package>.wasm`. For the Spin adapter that is a
+/// component importing only Spin's key-value and config versions, which the
+/// runtime serves too: the flows of a function's tests run on what Spin
+/// will run.
+pub fn build_package_for(
+    manifest_path: impl AsRef<Path>,
+    host_id: &str,
+) -> anyhow::Result<PathBuf> {
+    let manifest_path = manifest_path.as_ref();
+    let artifact = build_package(manifest_path)?;
+    let host = fn_pipeline::hosts::find(host_id).with_context(|| {
+        format!(
+            "unknown host `{host_id}`; known: {}",
+            fn_pipeline::hosts::ids().join(", ")
+        )
+    })?;
+    let function =
+        std::fs::read(&artifact).with_context(|| format!("reading {}", artifact.display()))?;
+    let target_dir = artifact
+        .ancestors()
+        .find(|d| d.file_name().is_some_and(|n| n == "fn"))
+        .and_then(Path::parent)
+        .context("the artifact is not under <target>/fn")?
+        .to_path_buf();
+    let opts = fn_pipeline::adapter::AdapterOptions {
+        wit: fn_pipeline::adapter::wit_source(manifest_path, false)?,
+        target_dir,
+        offline: false,
+        quiet: true,
+    };
+    let Some(composed) = fn_pipeline::adapter::adapt_for(host, &function, &opts)
+        .with_context(|| format!("adapting {} for {}", artifact.display(), host.name))?
+    else {
+        return Ok(artifact);
+    };
+    let path = artifact
+        .parent()
+        .expect("a file")
+        .join(host.id)
+        .join(artifact.file_name().expect("a file"));
+    std::fs::create_dir_all(path.parent().expect("a file"))?;
+    std::fs::write(&path, composed).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ mod build;
 pub mod redis;
 mod test_function;
 
-pub use build::build_package;
+pub use build::{build_package, build_package_for};
 pub use test_function::TestFunction;
 
 pub use fn_runtime::{

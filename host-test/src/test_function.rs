@@ -1,6 +1,6 @@
 //! The synchronous test harness: [`TestFunction`] for plain `#[test]`s.
 
-use crate::build::build_package;
+use crate::build::{build_package, build_package_for};
 use anyhow::Context as _;
 use bytes::Bytes;
 use fn_runtime::{CallResult, Function, KeyValue, Limits, Runtime};
@@ -59,6 +59,18 @@ impl TestFunction {
     /// `TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))`.
     pub fn from_package(manifest_path: impl AsRef<Path>) -> anyhow::Result<Self> {
         let artifact = build_package(manifest_path)?;
+        Self::load(&artifact)
+    }
+
+    /// Like [`from_package`](Self::from_package), but loads what the host
+    /// `host_id` runs ([`build_package_for`]): for `"spin"`, the function
+    /// composed with the Spin adapter, so the same test runs against what
+    /// `cargo fn deploy --provider spin` ships.
+    pub fn from_package_for(
+        manifest_path: impl AsRef<Path>,
+        host_id: &str,
+    ) -> anyhow::Result<Self> {
+        let artifact = build_package_for(manifest_path, host_id)?;
         Self::load(&artifact)
     }
 

@@ -161,6 +161,9 @@ pub enum BuildError {
         /// Why not.
         reasons: Vec<String>,
     },
+    /// No adapter of that name is embedded (fn-templates' `adapters/`).
+    #[error("no adapter `{0}` in fn-templates; known adapters: {known}", known = fn_templates::adapter_names().join(", "))]
+    UnknownAdapter(String),
     /// `--require-host` named an unknown host.
     #[error("unknown host `{0}`; known hosts: {known}", known = crate::hosts::ids().join(", "))]
     UnknownHost(String),

@@ -46,18 +46,62 @@ pub struct Host {
     /// Interfaces it cannot provide although its scope has them, and why
     /// (`ns:pkg/name`, reason).
     pub lacks: &'static [(&'static str, &'static str)],
+    /// An adapter `cargo fn deploy` composes in front of the function for
+    /// this host, turning capability versions it lacks into ones it has.
+    pub adapter: Option<&'static Adapter>,
     /// Where these facts come from.
     pub source: &'static str,
 }
 
+/// A component composed in front of an unchanged function (see
+/// `fn_pipeline::compose`): it exports capability versions a function
+/// imports and imports the versions a host provides.
+#[derive(Debug, Clone, Copy)]
+pub struct Adapter {
+    /// Its name: fn-templates' `adapters/<name>`.
+    pub name: &'static str,
+    /// What it exports, `(ns:pkg/name, version)`.
+    pub exports: &'static [(&'static str, &'static str)],
+    /// When it is composed.
+    pub how: &'static str,
+}
+
+impl Adapter {
+    /// Whether it exports `import` (`ns:pkg/name@version`).
+    pub fn exports(&self, import: &str) -> bool {
+        let (interface, version) = wit::split_versioned(import);
+        version.is_some_and(|v| {
+            self.exports
+                .iter()
+                .any(|(i, ver)| *i == interface && *ver == v.to_string())
+        })
+    }
+}
+
+/// The Spin adapter (fn-templates `adapters/spin`): it exports the
+/// function's key-value and config versions over Spin's.
+pub const SPIN_ADAPTER: Adapter = Adapter {
+    name: "spin",
+    exports: &[
+        ("wasi:keyvalue/store", "0.2.0-draft"),
+        ("wasi:keyvalue/atomics", "0.2.0-draft"),
+        ("wasi:config/store", "0.2.0-rc.1"),
+    ],
+    how: "`cargo fn deploy --provider spin|spinkube` composes the Spin adapter in front of the function (wasi:keyvalue@0.2.0-draft2, wasi:config@0.2.0-draft-2024-09-27)",
+};
+
 const KV_DRAFT: &[&str] = &["0.2.0-draft"];
+/// Our runtime serves Spin's key-value version too (fn-runtime `kv/spin.rs`),
+/// so a component made for Spin runs on it unchanged.
+const KV_OURS_AND_SPIN: &[&str] = &["0.2.0-draft", "0.2.0-draft2"];
 
 /// The known hosts. Keep every fact here, with its source.
 pub const HOSTS: &[Host] = &[
     // Our own runtime (fn-host-test, `cargo fn serve`, fn-runner): wasmtime 48.0.8 as pinned
     // in the workspace; wasmtime-wasi 48 vendors WASI 0.2.12, wasmtime-wasi-keyvalue
     // 48 `wasi:keyvalue@0.2.0-draft`, wasmtime-wasi-config 48 `wasi:config@0.2.0-rc.1`
-    // (read from their crate sources).
+    // (read from their crate sources); fn-runtime also serves Spin's versions
+    // (`wasi:keyvalue@0.2.0-draft2`, `wasi:config@0.2.0-draft-2024-09-27`).
     Host {
         id: "cargo-fn",
         name: "cargo fn serve / fn-runner / fn-host-test",
@@ -67,22 +111,23 @@ pub const HOSTS: &[Host] = &[
         capabilities: &[
             Capability {
                 interface: "wasi:keyvalue/store",
-                versions: KV_DRAFT,
+                versions: KV_OURS_AND_SPIN,
                 how: "built in",
             },
             Capability {
                 interface: "wasi:keyvalue/atomics",
-                versions: KV_DRAFT,
+                versions: KV_OURS_AND_SPIN,
                 how: "built in",
             },
             Capability {
                 interface: "wasi:config/store",
-                versions: &["0.2.0-rc.1"],
+                versions: &["0.2.0-rc.1", "0.2.0-draft-2024-09-27"],
                 how: "built in",
             },
         ],
         lacks: &[],
-        source: "workspace Cargo.toml (wasmtime 48.0.8) and the WIT vendored by wasmtime-wasi* 48",
+        adapter: None,
+        source: "workspace Cargo.toml (wasmtime 48.0.8) and the WIT vendored by wasmtime-wasi* 48; Spin's versions from fn-runtime's kv/spin.rs",
     },
     // `wasmtime serve` 48: same crates as above; by default it links only the
     // proxy world (a component importing wasi:cli/environment is refused, seen
@@ -111,6 +156,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         lacks: &[],
+        adapter: None,
         source: "wasmtime 48 crates (WIT 0.2.12); strict proxy linking observed (shared/DESIGN.md)",
     },
     // Spin 4.0.2, observed on this kind of machine (shared/DESIGN.md): WASI 0.2.6
@@ -140,6 +186,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         lacks: &[],
+        adapter: Some(&SPIN_ADAPTER),
         source: "Spin 4.0.2 observed (shared/DESIGN.md)",
     },
     // wasmCloud 1.x: its host world (wasmcloud-runtime 0.12, wit/host.wit on docs.rs)
@@ -170,6 +217,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         lacks: &[],
+        adapter: None,
         source: "wasmcloud-runtime 0.12 wit/host.wit (docs.rs); WASI version assumed",
     },
     // wasmCloud 2 (the wash-runtime crate that the 2.x host and `wash dev` embed):
@@ -203,6 +251,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         lacks: &[],
+        adapter: None,
         source: "https://github.com/wasmCloud/wash crates/wash-runtime/src/plugin/{wasi_config.rs,wasi_keyvalue/} (config rc.1, keyvalue 0.2.0-draft); WASI version assumed",
     },
     // jco on Node.js: `jco transpile`/`jco serve` map every 0.2.x WASI import to
@@ -216,6 +265,7 @@ pub const HOSTS: &[Host] = &[
         scope: Scope::All,
         capabilities: &[],
         lacks: &[],
+        adapter: None,
         source: "jco book, WASI support / preview2-shim (WASI version assumed)",
     },
     // Cloudflare Workers: the component transpiled by js-component-bindgen 2.11 (the
@@ -249,6 +299,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         lacks: &[],
+        adapter: None,
         source: "workerd 2026-11-17 and wrangler 4.86.0 observed; preview2-shim 0.26.1 (WASI version assumed)",
     },
     // Netlify Functions: the same transpiled component, run by Node.js. Node 20
@@ -284,6 +335,7 @@ pub const HOSTS: &[Host] = &[
                 "Netlify Blobs has no atomic increment",
             ),
         ],
+        adapter: None,
         source: "netlify-cli 26.2.0 on Node 20 observed; preview2-shim 0.26.1 (WASI version assumed)",
     },
     // NGINX Unit 1.32+: runs wasi:http/proxy components with WASI 0.2.0
@@ -297,6 +349,7 @@ pub const HOSTS: &[Host] = &[
         scope: Scope::Proxy,
         capabilities: &[],
         lacks: &[],
+        adapter: None,
         source: "unit.nginx.org news 2024 (WASI 0.2.0, wasi:http/proxy only)",
     },
 ];
@@ -382,6 +435,14 @@ pub fn evaluate(host: &Host, imports: &[Import]) -> Verdict {
             }
             continue;
         }
+        if let Some(adapter) = host.adapter.filter(|a| a.exports(&import.name)) {
+            // Composed in front of the function: the host sees the
+            // adapter's imports, at versions it provides.
+            if !notes.iter().any(|n| n == adapter.how) {
+                notes.push(adapter.how.to_string());
+            }
+            continue;
+        }
         match host.capabilities.iter().find(|c| c.interface == interface) {
             Some(cap)
                 if version
@@ -417,6 +478,13 @@ pub fn evaluate(host: &Host, imports: &[Import]) -> Verdict {
         reasons,
         notes,
     }
+}
+
+/// Whether `host` runs an artifact with these imports only with its
+/// adapter composed in front: the adapter, if so.
+pub fn adapter_for(host: &Host, imports: &[Import]) -> Option<&'static Adapter> {
+    host.adapter
+        .filter(|a| imports.iter().any(|i| a.exports(&i.name)))
 }
 
 /// Verdicts for every known host.

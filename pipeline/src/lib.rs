@@ -19,7 +19,9 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub mod adapter;
 pub mod cargo;
+pub mod compose;
 pub mod contract;
 mod error;
 pub mod hosts;

@@ -50,6 +50,10 @@ pub struct Report {
     pub within_contract: bool,
     /// One verdict per known host.
     pub hosts: Vec<Verdict>,
+    /// The components nested in it, when it is a composition (a function
+    /// composed with an adapter): each one's digest and size.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nested: Vec<crate::compose::Nested>,
 }
 
 /// Builds the report for any component.
@@ -79,6 +83,7 @@ pub fn inspect(component: &[u8]) -> Result<Report, WasmError> {
         imports,
         within_contract,
         hosts,
+        nested: crate::compose::nested_components(component)?,
     })
 }
 
@@ -166,6 +171,12 @@ impl fmt::Display for Report {
         writeln!(f, "exports:")?;
         for export in &self.exports {
             writeln!(f, "  {export}")?;
+        }
+        if !self.nested.is_empty() {
+            writeln!(f, "composed of:")?;
+            for part in &self.nested {
+                writeln!(f, "  {}  {} bytes", part.digest, part.size)?;
+            }
         }
         writeln!(f, "imports:")?;
         if self.imports.is_empty() {

@@ -1,6 +1,7 @@
 //! A loaded function: its pre-linked component and the state its calls share
 //! (key-value, config, mocks, limits, clock). Calls are in [`crate::call`].
 
+use crate::call::ConfigSnapshot;
 use crate::call::HostState;
 use crate::clock::ClockOffset;
 use crate::engine::Runtime;
@@ -11,7 +12,6 @@ use crate::outbound::HttpMocks;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use wasmtime::component::Component;
-use wasmtime_wasi_config::WasiConfigVariables;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// A function ready to be called: compiled, linked, with its own key-value
@@ -37,7 +37,7 @@ pub(crate) struct Inner {
 struct ConfigState {
     values: BTreeMap<String, String>,
     /// What calls see: rebuilt on every change, shared by calls.
-    snapshot: Arc<WasiConfigVariables>,
+    snapshot: Arc<ConfigSnapshot>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -119,14 +119,14 @@ impl Function {
     pub fn set_config(&self, key: impl Into<String>, value: impl Into<String>) {
         let mut config = lock(&self.inner.config);
         config.values.insert(key.into(), value.into());
-        config.snapshot = Arc::new(config.values.iter().collect());
+        config.snapshot = Arc::new(ConfigSnapshot::new(&config.values));
     }
 
     /// Removes a config value.
     pub fn remove_config(&self, key: &str) {
         let mut config = lock(&self.inner.config);
         config.values.remove(key);
-        config.snapshot = Arc::new(config.values.iter().collect());
+        config.snapshot = Arc::new(ConfigSnapshot::new(&config.values));
     }
 
     /// The config values calls see.
@@ -135,7 +135,7 @@ impl Function {
     }
 
     /// What the next call's `wasi:config/store` serves (shared, not copied).
-    pub(crate) fn config_snapshot(&self) -> Arc<WasiConfigVariables> {
+    pub(crate) fn config_snapshot(&self) -> Arc<ConfigSnapshot> {
         lock(&self.inner.config).snapshot.clone()
     }
 

@@ -45,6 +45,30 @@ pub struct File {
     pub contents: String,
 }
 
+/// The names of the embedded adapters (`adapters/<name>`): component crates
+/// `cargo fn deploy` builds and composes in front of a function.
+pub fn adapter_names() -> Vec<&'static str> {
+    ADAPTERS.iter().map(|(name, _)| *name).collect()
+}
+
+/// Renders adapter `name`, its `fn-wit` build dependency taken from `wit`
+/// (the registry, or a checkout's `wit` crate), or `None` if there is no
+/// such adapter.
+pub fn render_adapter(name: &str, wit: &Sdk) -> Option<Vec<File>> {
+    let (_, files) = ADAPTERS.iter().find(|(n, _)| *n == name)?;
+    Some(
+        files
+            .iter()
+            .map(|(path, contents)| File {
+                path: output_path(path),
+                contents: contents
+                    .replace("{{version}}", SDK_VERSION)
+                    .replace("{{wit_dependency}}", &sdk_dependency(wit)),
+            })
+            .collect(),
+    )
+}
+
 /// Renders template `name`, or `None` if there is no such template.
 pub fn render(name: &str, vars: &Vars) -> Option<Vec<File>> {
     let (_, files) = TEMPLATES.iter().find(|(n, _)| *n == name)?;
@@ -82,7 +106,8 @@ fn fill(contents: &str, vars: &Vars) -> String {
         .replace("{{sdk_dependency}}", &sdk_dependency(&vars.sdk))
 }
 
-/// The TOML value of the `fnsdk` dependency.
+/// The TOML value of a dependency on a crate of this workspace (`fnsdk`,
+/// `fn-wit`), which all share [`SDK_VERSION`].
 fn sdk_dependency(sdk: &Sdk) -> String {
     match sdk {
         Sdk::Registry => format!("\"{SDK_VERSION}\""),
@@ -127,6 +152,28 @@ mod tests {
                 "{name}: placeholder left"
             );
         }
+    }
+
+    #[test]
+    fn the_spin_adapter_renders_with_its_wit_dependency() {
+        assert_eq!(adapter_names(), ["spin"]);
+        assert!(!names().contains(&"adapters"));
+        let files = render_adapter("spin", &Sdk::Path("/src/cargo-fn/wit".into())).unwrap();
+        let paths: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["Cargo.toml", "build.rs", "src/lib.rs"]);
+        let manifest = &files[0].contents;
+        assert!(
+            manifest.contains(&format!(
+                "fn-wit = {{ version = \"{SDK_VERSION}\", path = \"/src/cargo-fn/wit\" }}"
+            )),
+            "{manifest}"
+        );
+        assert!(
+            manifest.contains(&format!("version = \"{SDK_VERSION}\"\n")),
+            "{manifest}"
+        );
+        assert!(files.iter().all(|f| !f.contents.contains("{{")));
+        assert!(render_adapter("nope", &Sdk::Registry).is_none());
     }
 
     #[test]

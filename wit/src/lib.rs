@@ -2,7 +2,11 @@
 //!
 //! The folder of this crate is a WIT package directory: `world.wit` holds the
 //! world `fn:sdk/function` (`wasi:http/proxy` plus the key-value and config
-//! capabilities) and `deps/` the WASI packages it uses. [`FILES`] embeds
+//! capabilities) and `deps/` the WASI packages it uses; [`SPIN_FILES`] adds
+//! the world `fn:sdk/spin-adapter` (`spin-adapter.wit`) and the two packages
+//! it imports at Spin's versions (`wasi:keyvalue@0.2.0-draft2`,
+//! `wasi:config@0.2.0-draft-2024-09-27`): the Spin adapter is built against
+//! them and the runtime implements them too. [`FILES`] embeds
 //! them, so the SDK's bindings, the build pipeline and the runtime all read
 //! one copy without reaching into each other's folders, and every crate
 //! packages on its own.
@@ -22,6 +26,9 @@ use std::path::Path;
 
 /// The world of a function: `fn:sdk/function`.
 pub const WORLD: &str = "fn:sdk/function";
+
+/// The world of the Spin adapter: `fn:sdk/spin-adapter`.
+pub const SPIN_ADAPTER_WORLD: &str = "fn:sdk/spin-adapter";
 
 /// `(path relative to the package directory, contents)` of every WIT file,
 /// `/`-separated, sorted by path. `world.wit` is the main package;
@@ -68,11 +75,54 @@ pub const FILES: &[(&str, &str)] = &[
     ("world.wit", include_str!("../world.wit")),
 ];
 
+/// Spin's versions of key-value and config
+/// (`wasi:keyvalue@0.2.0-draft2`, `wasi:config@0.2.0-draft-2024-09-27`) and
+/// the world of the Spin adapter, [`SPIN_ADAPTER_WORLD`]: added to
+/// [`FILES`] only for the bindings that need them
+/// ([`write_bindings_with_spin`]), because two versions of one package in
+/// the folder make bindings generators name every module by its version.
+pub const SPIN_FILES: &[(&str, &str)] = &[
+    (
+        "deps/config-draft-2024-09-27/config.wit",
+        include_str!("../deps/config-draft-2024-09-27/config.wit"),
+    ),
+    (
+        "deps/keyvalue-draft2/keyvalue.wit",
+        include_str!("../deps/keyvalue-draft2/keyvalue.wit"),
+    ),
+    ("spin-adapter.wit", include_str!("../spin-adapter.wit")),
+];
+
 /// Writes [`FILES`] under `dir` (created if missing), leaving files whose
 /// contents are already right untouched so that a build script calling it
 /// does not make every dependent rebuild.
 pub fn write_to(dir: &Path) -> std::io::Result<()> {
-    for (path, contents) in FILES {
+    write_files(dir, FILES)
+}
+
+/// Removes the `.wit` files under `dir` that are not in `wanted`, and the
+/// folders that leaves empty.
+fn remove_stale(dir: &Path, wanted: &[std::path::PathBuf]) -> std::io::Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            remove_stale(&path, wanted)?;
+            // Emptied: a folder of deps/ without WIT would not parse.
+            if std::fs::read_dir(&path)?.next().is_none() {
+                std::fs::remove_dir(&path)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "wit") && !wanted.contains(&path) {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_files(dir: &Path, files: &[(&str, &str)]) -> std::io::Result<()> {
+    for (path, contents) in files {
         let file = dir.join(path);
         if std::fs::read(&file).is_ok_and(|old| old == contents.as_bytes()) {
             continue;
@@ -94,9 +144,35 @@ pub fn write_to(dir: &Path) -> std::io::Result<()> {
 /// Panics with what failed: it runs in build scripts, where a panic is the
 /// way to fail the build.
 pub fn write_bindings(file: &str, bindings: impl FnOnce(&str) -> String) {
+    write_bindings_from("wit", &[FILES], file, bindings);
+}
+
+/// [`write_bindings`] over [`FILES`] and [`SPIN_FILES`] (written to
+/// `OUT_DIR/wit-spin`), for bindings of Spin's versions or of
+/// [`SPIN_ADAPTER_WORLD`]. Modules are named by version there:
+/// `wasi::keyvalue0_2_0_draft2`, `wasi::keyvalue0_2_0_draft`.
+pub fn write_bindings_with_spin(file: &str, bindings: impl FnOnce(&str) -> String) {
+    write_bindings_from("wit-spin", &[FILES, SPIN_FILES], file, bindings);
+}
+
+fn write_bindings_from(
+    subdir: &str,
+    sets: &[&[(&str, &str)]],
+    file: &str,
+    bindings: impl FnOnce(&str) -> String,
+) {
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
-    let dir = out.join("wit");
-    write_to(&dir).expect("write the WIT into OUT_DIR");
+    let dir = out.join(subdir);
+    // A file an older fn-wit wrote there would still be parsed: remove
+    // every `.wit` file that is not in the sets.
+    let wanted: Vec<std::path::PathBuf> = sets
+        .iter()
+        .flat_map(|files| files.iter().map(|(path, _)| dir.join(path)))
+        .collect();
+    remove_stale(&dir, &wanted).expect("clean the WIT folder in OUT_DIR");
+    for files in sets {
+        write_files(&dir, files).expect("write the WIT into OUT_DIR");
+    }
     let bindings = bindings(dir.to_str().expect("OUT_DIR is UTF-8"));
     let file = out.join(file);
     if std::fs::read_to_string(&file).ok().as_deref() != Some(bindings.as_str()) {
@@ -129,9 +205,21 @@ mod tests {
         let mut expected = Vec::new();
         on_disk(&root, &root.join("deps"), &mut expected);
         expected.push("world.wit".into());
+        expected.push("spin-adapter.wit".into());
         expected.sort();
-        let listed: Vec<_> = FILES.iter().map(|(p, _)| p.to_string()).collect();
-        assert_eq!(listed, expected, "add new WIT files to FILES");
+        let mut listed: Vec<_> = FILES
+            .iter()
+            .chain(SPIN_FILES)
+            .map(|(p, _)| p.to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, expected, "add new WIT files to FILES or SPIN_FILES");
+        for files in [FILES, SPIN_FILES] {
+            assert!(
+                files.windows(2).all(|w| w[0].0 < w[1].0),
+                "keep them sorted"
+            );
+        }
     }
 
     #[test]

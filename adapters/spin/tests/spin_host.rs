@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceAny, ResourceTable};
@@ -150,31 +149,28 @@ impl spin_config::Host for Spin {
     }
 }
 
-/// The adapter component, built once for wasm32-wasip2 into the
-/// workspace's target directory.
+/// The adapter component, built once the way `cargo fn deploy` builds it
+/// (fn-pipeline's `adapter::build`), into the workspace's target directory.
 fn adapter() -> &'static [u8] {
     static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
     BYTES.get_or_init(|| {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let workspace = manifest.join("../..").canonicalize().unwrap();
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| manifest.join("../../target"));
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(manifest.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building the adapter failed");
-        std::fs::read(target.join("wasm32-wasip2/release/fn_spin_adapter.wasm")).unwrap()
+            .unwrap_or_else(|| workspace.join("target"));
+        fn_pipeline::adapter::build(
+            "spin",
+            &fn_pipeline::adapter::AdapterOptions {
+                target_dir: target,
+                wit: fn_pipeline::adapter::WitSource::Path(
+                    workspace.join("wit").display().to_string(),
+                ),
+                offline: false,
+                quiet: true,
+            },
+        )
+        .expect("building the Spin adapter")
     })
 }
 

@@ -13,6 +13,11 @@ pub struct Args {
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
+    /// For a composition (what `cargo fn deploy --provider spin` writes):
+    /// the published layer digest the function inside must have (default:
+    /// the current package's last `cargo fn publish`, if any)
+    #[arg(long, value_name = "sha256:HEX")]
+    pub function_digest: Option<String>,
 }
 
 impl Args {
@@ -32,6 +37,41 @@ impl Args {
             );
             print!("{report}");
         }
+        if report.nested.is_empty() {
+            return Ok(());
+        }
+        let published = match self.function_digest {
+            Some(digest) => Some((digest, "--function-digest".to_owned())),
+            None => last_published(),
+        };
+        if let Some((digest, from)) = published {
+            if report.nested.iter().any(|n| n.digest == digest) {
+                eprintln!("the function inside is {digest}, byte for byte: {from}");
+            } else {
+                anyhow::bail!(
+                    "no component inside {} is {digest} ({from}); it holds {}",
+                    self.file.display(),
+                    report
+                        .nested
+                        .iter()
+                        .map(|n| n.digest.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
         Ok(())
     }
+}
+
+/// The layer digest of the current package's last `cargo fn publish`, and
+/// where it comes from; `None` outside a package or before a publish.
+fn last_published() -> Option<(String, String)> {
+    let package = cargo_fn::package::FnPackage::load(&fn_pipeline::BuildOptions::default()).ok()?;
+    let path = cargo_fn::publish::Record::path(&package);
+    let record = cargo_fn::publish::Record::read(&path)?;
+    Some((
+        record.layer_digest,
+        format!("the published component {}", record.reference),
+    ))
 }

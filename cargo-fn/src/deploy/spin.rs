@@ -1,11 +1,20 @@
 //! `spin.toml`, Spin manifest v2. The component source is the registry
 //! blob URL plus its digest, so Spin downloads and checks the exact layer
 //! bytes that were published.
+//!
+//! A function that imports key-value or config at versions Spin lacks is
+//! composed with the Spin adapter (`fn_pipeline::adapter`), and `spin.toml`
+//! runs that composition, written next to it: the published bytes are
+//! inside it unchanged (`cargo fn inspect` shows their digest). Composing
+//! here rather than letting Spin compose at load time
+//! (`[component.x.dependencies]`, Spin 3+) gives one composition, the one
+//! SpinKube needs too (its shim does not compose) and the one tested here.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::files::{Entry, Output};
 use super::{Deployment, File};
 
 #[derive(Serialize)]
@@ -48,7 +57,7 @@ struct HttpTrigger {
 
 #[derive(Serialize)]
 struct Component {
-    source: RemoteSource,
+    source: Source,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     key_value_stores: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -57,14 +66,51 @@ struct Component {
     variables: BTreeMap<String, String>,
 }
 
+/// Where Spin gets the component.
 #[derive(Serialize)]
-struct RemoteSource {
-    url: String,
-    digest: String,
+#[serde(untagged)]
+enum Source {
+    /// The published layer, fetched and checked by digest.
+    Remote { url: String, digest: String },
+    /// A file next to `spin.toml`.
+    Local(String),
 }
 
-/// Generates `spin.toml`.
+/// The file name of the composed component next to `spin.toml`.
+pub fn composed_file_name(deployment: &Deployment) -> String {
+    format!("{}.spin.wasm", deployment.component_id())
+}
+
+/// `spin.toml`, plus the function composed with the Spin adapter when it
+/// needs it (`composed`).
+pub fn package(deployment: &Deployment, composed: Option<&[u8]>) -> anyhow::Result<Output> {
+    let mut file = spin_toml_with(deployment, composed.is_some())?;
+    let mut output = Output::from({
+        file.notes.extend(deployment.trigger_notes(true));
+        file
+    });
+    if let Some(composed) = composed {
+        let name = composed_file_name(deployment);
+        output.notes.insert(
+            0,
+            format!(
+                "{name} is the published component {} composed with the Spin adapter (it turns the function's wasi:keyvalue@0.2.0-draft and wasi:config@0.2.0-rc.1 into Spin's versions); `cargo fn inspect {name}` shows the function inside and its digest",
+                deployment.layer_digest
+            ),
+        );
+        output.files.push(Entry::file(name, composed.to_vec()));
+    }
+    Ok(output)
+}
+
+/// Generates `spin.toml` for the published component as it is.
 pub fn spin_toml(deployment: &Deployment) -> anyhow::Result<File> {
+    spin_toml_with(deployment, false)
+}
+
+/// Generates `spin.toml`; with `composed`, its component is the composed
+/// file next to it rather than the published layer.
+fn spin_toml_with(deployment: &Deployment, composed: bool) -> anyhow::Result<File> {
     let id = deployment.component_id();
     let meta = &deployment.metadata;
     let variables = meta
@@ -101,11 +147,15 @@ pub fn spin_toml(deployment: &Deployment) -> anyhow::Result<File> {
         component: BTreeMap::from([(
             id,
             Component {
-                source: RemoteSource {
-                    url: deployment
-                        .image
-                        .blob_url(&deployment.layer_digest, deployment.plain_http),
-                    digest: deployment.layer_digest.clone(),
+                source: if composed {
+                    Source::Local(composed_file_name(deployment))
+                } else {
+                    Source::Remote {
+                        url: deployment
+                            .image
+                            .blob_url(&deployment.layer_digest, deployment.plain_http),
+                        digest: deployment.layer_digest.clone(),
+                    }
                 },
                 key_value_stores: meta.key_value.clone(),
                 allowed_outbound_hosts: meta.allowed_outbound_hosts.clone(),
@@ -281,5 +331,30 @@ mod tests {
         assert_eq!(app["triggers"][0]["trigger_config"]["route"], "/orders/...");
         assert_eq!(app["variables"]["payment_api_key"]["secret"], true);
         assert_eq!(app["variables"]["region"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_composed_function_is_written_next_to_spin_toml_and_run_from_there() {
+        let deployment = super::super::sample();
+        let output = package(&deployment, Some(b"\0asm composed")).unwrap();
+        let paths: Vec<_> = output.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["spin.toml", "checkout-fn.spin.wasm"]);
+        assert_eq!(output.files[1].contents, b"\0asm composed");
+        let doc: toml::Table = toml::from_str(&output.files[0].text()).unwrap();
+        assert_eq!(
+            doc["component"]["checkout-fn"]["source"].as_str(),
+            Some("checkout-fn.spin.wasm")
+        );
+        assert!(
+            output.notes[0].contains(&deployment.layer_digest)
+                && output.notes[0].contains("inspect"),
+            "{:?}",
+            output.notes
+        );
+        // Without a composition, the published layer by URL and digest.
+        let plain = package(&deployment, None).unwrap();
+        assert_eq!(plain.files.len(), 1);
+        let doc: toml::Table = toml::from_str(&plain.files[0].text()).unwrap();
+        assert!(doc["component"]["checkout-fn"]["source"]["digest"].is_str());
     }
 }

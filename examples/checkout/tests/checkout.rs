@@ -7,11 +7,22 @@ use serde_json::{Value, json};
 const PAY_URL: &str = "https://pay.test";
 const INTENTS: &str = "https://pay.test/v1/payment_intents";
 
-/// The built component (`cargo fn build --release`'s bytes; built once per
-/// test binary) with its own key-value store, config and mocks.
+/// Which host's artifact the flows run on: here the function as built;
+/// `tests/on_spin.rs` includes this file with `Some("spin")` to run every
+/// flow again on the function composed for Spin.
+#[allow(dead_code)]
+const HOST: Option<&str> = None;
+
+/// The built component (`cargo fn build --release`'s bytes, or what
+/// [`HOST`] runs; built once per test binary) with its own key-value store,
+/// config and mocks.
 fn function() -> TestFunction {
-    TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .unwrap_or_else(|e| panic!("{e:#}"))
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    match crate::HOST {
+        None => TestFunction::from_package(manifest),
+        Some(host) => TestFunction::from_package_for(manifest, host),
+    }
+    .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// A shop with two products, configured, and no payment mock yet.

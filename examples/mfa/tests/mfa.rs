@@ -10,11 +10,22 @@ use serde_json::{Value, json};
 const SMS_URL: &str = "https://sms.test/2010-04-01/Accounts/AC123/Messages.json";
 const EMAIL_URL: &str = "https://mail.test/emails";
 
-/// The built component (`cargo fn build --release`'s bytes; built once per
-/// test binary) with its own key-value store, config and mocks.
+/// Which host's artifact the flows run on: here the function as built;
+/// `tests/on_spin.rs` includes this file with `Some("spin")` to run every
+/// flow again on the function composed for Spin.
+#[allow(dead_code)]
+const HOST: Option<&str> = None;
+
+/// The built component (`cargo fn build --release`'s bytes, or what
+/// [`HOST`] runs; built once per test binary) with its own key-value store,
+/// config and mocks.
 fn function() -> TestFunction {
-    TestFunction::from_package(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .unwrap_or_else(|e| panic!("{e:#}"))
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    match crate::HOST {
+        None => TestFunction::from_package(manifest),
+        Some(host) => TestFunction::from_package_for(manifest, host),
+    }
+    .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// The function with working providers.

@@ -10,7 +10,7 @@ mod run;
 mod state;
 
 pub use result::{CallError, CallResult, Metrics};
-pub(crate) use state::{HostState, linker};
+pub(crate) use state::{ConfigSnapshot, HostState, linker};
 
 use crate::function::{Function, lock};
 use crate::limits::TimeoutExceeded;

@@ -1,16 +1,34 @@
 //! The data of one call's `Store`, and the linker that serves its imports.
 
 use crate::clock::OffsetWallClock;
-use crate::kv::{self, KeyValue, KvHost};
+use crate::kv::{self, KeyValue, KvHost, SpinConfig};
 use crate::limits::MemoryLimiter;
 use crate::logs::LogPipe;
 use crate::outbound::OutboundHooks;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// The config values calls see, in the shape each `wasi:config` version's
+/// host wants; rebuilt when a value changes, shared by calls.
+#[derive(Default)]
+pub(crate) struct ConfigSnapshot {
+    pub(crate) variables: WasiConfigVariables,
+    pub(crate) values: BTreeMap<String, String>,
+}
+
+impl ConfigSnapshot {
+    pub(crate) fn new(values: &BTreeMap<String, String>) -> Self {
+        ConfigSnapshot {
+            variables: values.iter().collect(),
+            values: values.clone(),
+        }
+    }
+}
 
 /// Everything a call's store holds.
 pub(crate) struct HostState {
@@ -19,7 +37,7 @@ pub(crate) struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) hooks: OutboundHooks,
     pub(crate) kv: KeyValue,
-    pub(crate) config: Arc<WasiConfigVariables>,
+    pub(crate) config: Arc<ConfigSnapshot>,
     pub(crate) limiter: MemoryLimiter,
 }
 
@@ -29,7 +47,7 @@ impl HostState {
         stderr: &LogPipe,
         hooks: OutboundHooks,
         kv: KeyValue,
-        config: Arc<WasiConfigVariables>,
+        config: Arc<ConfigSnapshot>,
         memory_cap: u64,
         wall_clock: OffsetWallClock,
     ) -> Self {
@@ -82,17 +100,24 @@ fn kv_host(state: &mut HostState) -> KvHost<'_> {
 }
 
 fn config_host(state: &mut HostState) -> WasiConfig<'_> {
-    WasiConfig::new(&state.config)
+    WasiConfig::new(&state.config.variables)
+}
+
+fn spin_config_host(state: &mut HostState) -> SpinConfig<'_> {
+    SpinConfig(&state.config.values)
 }
 
 /// A linker serving all of WASI 0.2 (so plain `cargo build` outputs run
 /// too), `wasi:http`, `wasi:keyvalue@0.2.0-draft` and
-/// `wasi:config/store@0.2.0-rc.1`.
+/// `wasi:config/store@0.2.0-rc.1`, and Spin's `wasi:keyvalue@0.2.0-draft2`
+/// and `wasi:config/store@0.2.0-draft-2024-09-27` over the same stores and
+/// values.
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     kv::add_to_linker(&mut linker, kv_host)?;
     wasmtime_wasi_config::add_to_linker(&mut linker, config_host)?;
+    kv::add_spin_to_linker(&mut linker, kv_host, spin_config_host)?;
     Ok(linker)
 }

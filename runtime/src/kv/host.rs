@@ -50,14 +50,17 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 type KvResult<T> = wasmtime::Result<Result<T, store::Error>>;
 
 impl KvHost<'_> {
-    fn bucket(&self, handle: &Resource<BucketResource>) -> wasmtime::Result<&BucketResource> {
+    pub(crate) fn bucket(
+        &self,
+        handle: &Resource<BucketResource>,
+    ) -> wasmtime::Result<&BucketResource> {
         Ok(self.table.get(handle)?)
     }
 }
 
 impl KeyValue {
     /// The store a guest opens as `name`, if it exists.
-    fn open(&self, name: &str) -> Option<BucketResource> {
+    pub(crate) fn open(&self, name: &str) -> Option<BucketResource> {
         match &self.backend {
             Backend::Memory(stores) => lock(stores).get(name).map(|entries| {
                 BucketResource::Memory(Store {
@@ -78,16 +81,72 @@ impl store::Host for KvHost<'_> {
     }
 }
 
+impl BucketResource {
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        match self {
+            BucketResource::Memory(store) => Ok(store.get(key)),
+            BucketResource::Redis(redis) => redis.get(key).await,
+        }
+    }
+
+    pub(crate) async fn set(&self, key: &str, value: Vec<u8>) -> Result<(), String> {
+        match self {
+            BucketResource::Memory(store) => {
+                store.set(key, value);
+                Ok(())
+            }
+            BucketResource::Redis(redis) => redis.set(key, &value).await,
+        }
+    }
+
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), String> {
+        match self {
+            BucketResource::Memory(store) => {
+                store.delete(key);
+                Ok(())
+            }
+            BucketResource::Redis(redis) => redis.delete(key).await,
+        }
+    }
+
+    pub(crate) async fn exists(&self, key: &str) -> Result<bool, String> {
+        match self {
+            BucketResource::Memory(store) => Ok(store.get(key).is_some()),
+            BucketResource::Redis(redis) => redis.exists(key).await,
+        }
+    }
+
+    /// One page of keys from `cursor` (where the previous page ended), and
+    /// the cursor of the next page.
+    pub(crate) async fn list_keys(
+        &self,
+        cursor: Option<u64>,
+    ) -> Result<(Vec<String>, Option<u64>), String> {
+        match self {
+            BucketResource::Memory(store) => Ok(memory_page(store, cursor)),
+            BucketResource::Redis(redis) => redis.list_keys(cursor).await,
+        }
+    }
+
+    pub(crate) async fn increment(&self, key: &str, delta: u64) -> Result<u64, String> {
+        match self {
+            BucketResource::Memory(store) => store.increment(key, delta),
+            BucketResource::Redis(redis) => redis.increment(key, delta).await,
+        }
+    }
+}
+
 impl store::HostBucket for KvHost<'_> {
     async fn get(
         &mut self,
         bucket: Resource<BucketResource>,
         key: String,
     ) -> KvResult<Option<Vec<u8>>> {
-        Ok(match self.bucket(&bucket)? {
-            BucketResource::Memory(store) => Ok(store.get(&key)),
-            BucketResource::Redis(redis) => redis.get(&key).await.map_err(store::Error::Other),
-        })
+        Ok(self
+            .bucket(&bucket)?
+            .get(&key)
+            .await
+            .map_err(store::Error::Other))
     }
 
     async fn set(
@@ -96,32 +155,27 @@ impl store::HostBucket for KvHost<'_> {
         key: String,
         value: Vec<u8>,
     ) -> KvResult<()> {
-        Ok(match self.bucket(&bucket)? {
-            BucketResource::Memory(store) => {
-                store.set(&key, value);
-                Ok(())
-            }
-            BucketResource::Redis(redis) => {
-                redis.set(&key, &value).await.map_err(store::Error::Other)
-            }
-        })
+        Ok(self
+            .bucket(&bucket)?
+            .set(&key, value)
+            .await
+            .map_err(store::Error::Other))
     }
 
     async fn delete(&mut self, bucket: Resource<BucketResource>, key: String) -> KvResult<()> {
-        Ok(match self.bucket(&bucket)? {
-            BucketResource::Memory(store) => {
-                store.delete(&key);
-                Ok(())
-            }
-            BucketResource::Redis(redis) => redis.delete(&key).await.map_err(store::Error::Other),
-        })
+        Ok(self
+            .bucket(&bucket)?
+            .delete(&key)
+            .await
+            .map_err(store::Error::Other))
     }
 
     async fn exists(&mut self, bucket: Resource<BucketResource>, key: String) -> KvResult<bool> {
-        Ok(match self.bucket(&bucket)? {
-            BucketResource::Memory(store) => Ok(store.get(&key).is_some()),
-            BucketResource::Redis(redis) => redis.exists(&key).await.map_err(store::Error::Other),
-        })
+        Ok(self
+            .bucket(&bucket)?
+            .exists(&key)
+            .await
+            .map_err(store::Error::Other))
     }
 
     async fn list_keys(
@@ -129,14 +183,12 @@ impl store::HostBucket for KvHost<'_> {
         bucket: Resource<BucketResource>,
         cursor: Option<u64>,
     ) -> KvResult<store::KeyResponse> {
-        let (keys, cursor) = match self.bucket(&bucket)? {
-            BucketResource::Memory(store) => memory_page(store, cursor),
-            BucketResource::Redis(redis) => match redis.list_keys(cursor).await {
-                Ok(page) => page,
-                Err(message) => return Ok(Err(store::Error::Other(message))),
-            },
-        };
-        Ok(Ok(store::KeyResponse { keys, cursor }))
+        Ok(self
+            .bucket(&bucket)?
+            .list_keys(cursor)
+            .await
+            .map(|(keys, cursor)| store::KeyResponse { keys, cursor })
+            .map_err(store::Error::Other))
     }
 
     async fn drop(&mut self, bucket: Resource<BucketResource>) -> wasmtime::Result<()> {
@@ -163,11 +215,11 @@ impl atomics::Host for KvHost<'_> {
         key: String,
         delta: u64,
     ) -> KvResult<u64> {
-        let result = match self.bucket(&bucket)? {
-            BucketResource::Memory(store) => store.increment(&key, delta),
-            BucketResource::Redis(redis) => redis.increment(&key, delta).await,
-        };
-        Ok(result.map_err(store::Error::Other))
+        Ok(self
+            .bucket(&bucket)?
+            .increment(&key, delta)
+            .await
+            .map_err(store::Error::Other))
     }
 }
 
