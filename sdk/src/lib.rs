@@ -56,6 +56,7 @@ pub mod kv;
 pub mod log;
 pub mod outbound;
 pub mod random;
+pub mod router;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 

@@ -19,6 +19,16 @@ pub trait RequestExt {
     fn query<T: DeserializeOwned>(&self) -> Result<T, Error>;
     /// The first value of query parameter `name`, percent-decoded.
     fn query_param(&self, name: &str) -> Option<String>;
+    /// The path parameter `name` a [`Router`](crate::router::Router)
+    /// matched (`{id}` in `/orders/{id}`), percent-decoded.
+    fn param(&self, name: &str) -> Option<&str>;
+    /// The path parameter `name`, parsed: a value that does not parse is a
+    /// 400 naming the parameter; a name the route does not have is a 500
+    /// (a bug in the handler, logged, not shown).
+    fn path_param<T>(&self, name: &str) -> Result<T, Error>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display;
 }
 
 impl RequestExt for Request {
@@ -46,6 +56,29 @@ impl RequestExt for Request {
         form_urlencoded::parse(self.uri().query()?.as_bytes())
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.extensions()
+            .get::<crate::router::PathParams>()?
+            .get(name)
+    }
+
+    fn path_param<T>(&self, name: &str) -> Result<T, Error>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let value = self.param(name).ok_or_else(|| {
+            Error::internal(format!(
+                "the handler reads path parameter `{name}`, which its route does not have"
+            ))
+        })?;
+        value.parse().map_err(|e| {
+            Error::bad_request(format!(
+                "path parameter `{name}`: {value:?} is not valid: {e}"
+            ))
+        })
     }
 }
 

@@ -12,8 +12,9 @@ mod parse;
 mod report;
 mod row;
 
-use fnsdk::http::{Method, header};
-use fnsdk::{Error, Request, Response, Result, StatusCode, function, kv::Store};
+use fnsdk::http::header;
+use fnsdk::router::{Router, get, post};
+use fnsdk::{Error, Request, RequestExt, Response, Result, StatusCode, function, kv::Store};
 use serde_json::json;
 
 use crate::report::Aggregator;
@@ -21,20 +22,22 @@ use crate::report::Aggregator;
 /// Key-value prefix of the stored reports; the rest of the key is the name.
 const REPORT_PREFIX: &str = "report:";
 
+/// Routes `GET /datasets`, `POST /datasets/{name}` and
+/// `GET /datasets/{name}/report`.
 #[function]
-fn analytics(req: Request) -> Result<Response> {
-    let path = req.uri().path().trim_end_matches('/');
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    match (req.method(), segments.as_slice()) {
-        (&Method::GET, ["datasets"]) => list(),
-        (&Method::POST, ["datasets", name]) => upload(name, &req),
-        (&Method::GET, ["datasets", name, "report"]) => report(name),
-        (_, ["datasets"] | ["datasets", _] | ["datasets", _, "report"]) => Err(Error::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "use GET /datasets, POST /datasets/<name> or GET /datasets/<name>/report",
-        )),
-        _ => Err(Error::not_found(format!("no route {path}"))),
-    }
+fn analytics(req: Request) -> Response {
+    Router::new()
+        .route("/datasets", get(|_| list()))
+        .route("/datasets/", get(|_| list()))
+        .route(
+            "/datasets/{name}",
+            post(|req: Request| upload(req.param("name").unwrap_or_default(), &req)),
+        )
+        .route(
+            "/datasets/{name}/report",
+            get(|req: Request| report(req.param("name").unwrap_or_default())),
+        )
+        .handle(req)
 }
 
 /// The formats an upload may come in.

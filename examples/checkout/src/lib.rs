@@ -15,10 +15,10 @@
 //! Config: `payment_api_key` (secret, required), `payment_api_url`
 //! (default `https://api.stripe.com`).
 
+use fnsdk::router::{Router, get, post};
 use fnsdk::{
     Error, IntoResponse, Json, Request, RequestExt, Response, StatusCode, config, function,
-    http::{Method, header},
-    kv::Store,
+    http::header, kv::Store,
 };
 use serde_json::json;
 
@@ -36,21 +36,16 @@ use stock::{Hold, Pool};
 /// Where charges go when `payment_api_url` is not configured.
 pub const DEFAULT_PAYMENT_API_URL: &str = "https://api.stripe.com";
 
-/// Routes `/orders` and `/orders/<id>`.
+/// Routes `/orders` and `/orders/{id}`.
 #[function]
-fn checkout(req: Request) -> fnsdk::Result<Response> {
-    let path = req.uri().path();
-    let rest = match path.strip_prefix("/orders") {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
-        _ => return Err(Error::not_found(format!("no route for {path}"))),
-    };
-    match (req.method(), rest.trim_start_matches('/')) {
-        (&Method::POST, "") => create(&req),
-        (&Method::GET, id) if !id.is_empty() && !id.contains('/') => show(id),
-        (_, "") => Ok(method_not_allowed("POST")),
-        (_, id) if !id.contains('/') => Ok(method_not_allowed("GET")),
-        _ => Err(Error::not_found(format!("no route for {path}"))),
-    }
+fn checkout(req: Request) -> Response {
+    Router::new()
+        .route("/orders", post(|req: Request| create(&req)))
+        .route(
+            "/orders/{id}",
+            get(|req: Request| show(req.param("id").unwrap_or_default())),
+        )
+        .handle(req)
 }
 
 /// `POST /orders`.
@@ -212,12 +207,5 @@ fn replayed(reply: Reply) -> Response {
         "idempotent-replayed",
         header::HeaderValue::from_static("true"),
     );
-    resp
-}
-
-fn method_not_allowed(allow: &'static str) -> Response {
-    let mut resp = fnsdk::error(StatusCode::METHOD_NOT_ALLOWED, &format!("use {allow} here"));
-    resp.headers_mut()
-        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
     resp
 }

@@ -447,5 +447,5 @@ fn unknown_orders_routes_and_methods() {
     assert_eq!(res.header("allow"), Some("POST"));
     let res = f.call(http::Request::delete("/orders/ord_1").body("").unwrap());
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(res.header("allow"), Some("GET"));
+    assert_eq!(res.header("allow"), Some("GET, HEAD"));
 }

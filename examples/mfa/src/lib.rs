@@ -16,7 +16,8 @@ mod providers;
 mod record;
 mod settings;
 
-use fnsdk::{Error, Json, Request, RequestExt, Result, StatusCode, function, http::Method};
+use fnsdk::router::{Router, post};
+use fnsdk::{Error, Json, Request, RequestExt, Response, Result, StatusCode, function};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -24,20 +25,13 @@ use crate::providers::Channel;
 use crate::record::{Pending, Verdict};
 use crate::settings::Settings;
 
-/// Routes `/mfa/send` and `/mfa/verify`.
+/// Routes `POST /mfa/send` and `POST /mfa/verify`.
 #[function]
-fn mfa(req: Request) -> Result<(StatusCode, Json<Value>)> {
-    match (req.method(), req.uri().path()) {
-        (&Method::POST, "/mfa/send") => send(&req),
-        (&Method::POST, "/mfa/verify") => verify(&req),
-        (_, "/mfa/send" | "/mfa/verify") => Err(Error::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "use POST with a JSON body",
-        )),
-        (_, path) => Err(Error::not_found(format!(
-            "no route {path}; use POST /mfa/send or POST /mfa/verify"
-        ))),
-    }
+fn mfa(req: Request) -> Response {
+    Router::new()
+        .route("/mfa/send", post(|req: Request| send(&req)))
+        .route("/mfa/verify", post(|req: Request| verify(&req)))
+        .handle(req)
 }
 
 #[derive(Deserialize)]
