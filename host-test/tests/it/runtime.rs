@@ -118,6 +118,7 @@ fn a_full_pool_answers_503_and_recovers() {
     });
     assert_eq!(busy.status(), 504, "{}", busy.describe());
     assert_eq!(refused.status(), 503, "{}", refused.describe());
+    assert_eq!(refused.header("retry-after"), Some("1"));
     assert!(matches!(
         refused.error,
         Some(fn_host_test::CallError::Overloaded(_))

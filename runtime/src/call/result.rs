@@ -82,6 +82,9 @@ pub enum CallError {
     },
 }
 
+/// The `Retry-After` (seconds) of a 503 for a full instance pool.
+const OVERLOADED_RETRY_AFTER: &str = "1";
+
 impl CallError {
     /// The status the caller gets for this failure. An
     /// [`UnmatchedOutbound`](CallError::UnmatchedOutbound) request does not
@@ -116,6 +119,14 @@ impl CallError {
             http::header::CONTENT_TYPE,
             http::HeaderValue::from_static("text/plain; charset=utf-8"),
         );
+        if let CallError::Overloaded(_) = self {
+            // Every slot is busy with a call that ends within its timeout:
+            // a client (or a platform's retry policy) comes back shortly.
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static(OVERLOADED_RETRY_AFTER),
+            );
+        }
         response
     }
 }
@@ -225,6 +236,10 @@ mod tests {
         assert_eq!(too_large.response().status(), StatusCode::PAYLOAD_TOO_LARGE);
         let timeout = CallError::Timeout(Duration::from_secs(1));
         assert_eq!(timeout.response().status(), StatusCode::GATEWAY_TIMEOUT);
+        assert!(timeout.response().headers().get("retry-after").is_none());
+        let full = CallError::Overloaded("pool full".into()).response();
+        assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(full.headers()["retry-after"], "1");
         let trap = CallError::Trap("unreachable".into());
         let response = trap.response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
