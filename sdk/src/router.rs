@@ -142,14 +142,37 @@ impl MethodRouter {
         self
     }
 
-    /// The methods answered, with `HEAD` when `GET` is, sorted.
-    fn allowed(&self) -> Vec<String> {
-        let mut methods: Vec<String> = self.handlers.iter().map(|(m, _)| m.to_string()).collect();
-        if self.find(&Method::GET).is_some() && self.find(&Method::HEAD).is_none() {
-            methods.push(Method::HEAD.to_string());
+    /// The methods answered, for `Allow`: the standard ones in alphabetical
+    /// order (`HEAD` whenever `GET` is answered), then any others as added.
+    /// A fixed order rather than a sort: sorting strings would bring a
+    /// sort routine into every function that routes.
+    fn allowed(&self) -> String {
+        const ORDER: [Method; 7] = [
+            Method::DELETE,
+            Method::GET,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::PATCH,
+            Method::POST,
+            Method::PUT,
+        ];
+        let answered = |m: &Method| {
+            self.find(m).is_some() || (*m == Method::HEAD && self.find(&Method::GET).is_some())
+        };
+        let standard = ORDER.iter().filter(|m| answered(m));
+        let others = self
+            .handlers
+            .iter()
+            .map(|(m, _)| m)
+            .filter(|m| !ORDER.contains(m));
+        let mut allow = String::new();
+        for method in standard.chain(others) {
+            if !allow.is_empty() {
+                allow.push_str(", ");
+            }
+            allow.push_str(method.as_str());
         }
-        methods.sort();
-        methods
+        allow
     }
 
     fn find(&self, method: &Method) -> Option<&Handler> {
@@ -262,7 +285,7 @@ impl Router {
             *response.body_mut() = Default::default();
             return response;
         }
-        let allow = methods.allowed().join(", ");
+        let allow = methods.allowed();
         let mut response = Error::new(
             StatusCode::METHOD_NOT_ALLOWED,
             format!("{method} is not allowed on {path}; allowed: {allow}"),
@@ -344,6 +367,10 @@ mod tests {
         assert_eq!(refused.status(), 405);
         assert_eq!(refused.headers()[header::ALLOW], "DELETE, GET, HEAD");
         assert!(body(&refused).contains("POST"), "{}", body(&refused));
+        let purge = Method::from_bytes(b"PURGE").unwrap();
+        let cache = Router::new().route("/c", on(purge, |_| "purged").put(|_| "").get(|_| ""));
+        let refused = cache.handle(req("POST", "/c"));
+        assert_eq!(refused.headers()[header::ALLOW], "GET, HEAD, PUT, PURGE");
         let with_fallback = files().fallback(|_| (StatusCode::IM_A_TEAPOT, "teapot"));
         assert_eq!(with_fallback.handle(req("GET", "/nope")).status(), 418);
     }
