@@ -33,8 +33,26 @@ pub trait RequestExt {
 
 impl RequestExt for Request {
     fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(self.body())
-            .map_err(|e| Error::bad_request(format!("invalid JSON body: {e}")))
+        let invalid = |at: String, why: &dyn std::fmt::Display| {
+            Error::bad_request(format!("invalid JSON body{at}: {why}"))
+        };
+        let mut de = serde_json::Deserializer::from_slice(self.body());
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            // The path of the value that did not fit (`items[0].quantity`);
+            // not for a document that is not JSON at all (syntax, end of
+            // input), nor for the root.
+            let at = match e.path().to_string() {
+                path if path != "."
+                    && e.inner().classify() == serde_json::error::Category::Data =>
+                {
+                    format!(" at `{path}`")
+                }
+                _ => String::new(),
+            };
+            invalid(at, e.inner())
+        })?;
+        de.end().map_err(|e| invalid(String::new(), &e))?;
+        Ok(value)
     }
 
     fn text(&self) -> Result<&str, Error> {
@@ -112,6 +130,36 @@ mod tests {
         let err = req("/", r#"{"sku":"a"}"#).json::<Order>().unwrap_err();
         assert_eq!(err.status(), 400);
         assert!(err.message().contains("missing field `qty`"), "{err}");
+        assert!(err.message().starts_with("invalid JSON body: "), "{err}");
+        let err = req("/", r#"{"sku":"a","qty":2} extra"#)
+            .json::<Order>()
+            .unwrap_err();
+        assert!(err.message().contains("trailing characters"), "{err}");
+        let err = req("/", r#"{"items":[{"sku":"#)
+            .json::<Order>()
+            .unwrap_err();
+        assert!(err.message().starts_with("invalid JSON body: EOF"), "{err}");
+    }
+
+    #[test]
+    fn a_json_value_of_the_wrong_type_is_named_by_its_path() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Cart {
+            items: Vec<Order>,
+        }
+        let err = req(
+            "/",
+            r#"{"items":[{"sku":"a","qty":1},{"sku":"b","qty":"two"}]}"#,
+        )
+        .json::<Cart>()
+        .unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(
+            err.message()
+                .starts_with("invalid JSON body at `items[1].qty`: invalid type: string \"two\""),
+            "{err}"
+        );
     }
 
     #[test]
