@@ -57,11 +57,36 @@ pub fn build_package(manifest_path: impl AsRef<Path>) -> anyhow::Result<PathBuf>
 /// component importing only Spin's key-value and config versions, which the
 /// runtime serves too: the flows of a function's tests run on what Spin
 /// will run.
+///
+/// Like [`build_package`], once per process and host: every test of a
+/// binary that loads the composition shares one adapter build and one
+/// composition.
 pub fn build_package_for(
     manifest_path: impl AsRef<Path>,
     host_id: &str,
 ) -> anyhow::Result<PathBuf> {
+    static BUILT: OnceLock<Mutex<HashMap<(PathBuf, String), PathBuf>>> = OnceLock::new();
     let manifest_path = manifest_path.as_ref();
+    let key = (
+        manifest_path
+            .canonicalize()
+            .with_context(|| format!("no package manifest at `{}`", manifest_path.display()))?,
+        host_id.to_owned(),
+    );
+    let mut built = BUILT
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(artifact) = built.get(&key) {
+        return Ok(artifact.clone());
+    }
+    let artifact = compose_for(manifest_path, host_id)?;
+    built.insert(key, artifact.clone());
+    Ok(artifact)
+}
+
+/// The work of [`build_package_for`], uncached.
+fn compose_for(manifest_path: &Path, host_id: &str) -> anyhow::Result<PathBuf> {
     let artifact = build_package(manifest_path)?;
     let host = fn_pipeline::hosts::find(host_id).with_context(|| {
         format!(

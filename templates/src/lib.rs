@@ -55,29 +55,33 @@ pub fn adapter_names() -> Vec<&'static str> {
 /// (the registry, or a checkout's `wit` crate), or `None` if there is no
 /// such adapter.
 pub fn render_adapter(name: &str, wit: &Sdk) -> Option<Vec<File>> {
-    let (_, files) = ADAPTERS.iter().find(|(n, _)| *n == name)?;
-    Some(
-        files
-            .iter()
-            .map(|(path, contents)| File {
-                path: output_path(path),
-                contents: contents
-                    .replace("{{version}}", SDK_VERSION)
-                    .replace("{{wit_dependency}}", &sdk_dependency(wit)),
-            })
-            .collect(),
-    )
+    let wit = sdk_dependency(wit);
+    render_from(ADAPTERS, name, |contents| {
+        contents
+            .replace("{{version}}", SDK_VERSION)
+            .replace("{{wit_dependency}}", &wit)
+    })
 }
 
 /// Renders template `name`, or `None` if there is no such template.
 pub fn render(name: &str, vars: &Vars) -> Option<Vec<File>> {
-    let (_, files) = TEMPLATES.iter().find(|(n, _)| *n == name)?;
+    render_from(TEMPLATES, name, |contents| fill(contents, vars))
+}
+
+/// The files of entry `name` of `set`, each path renamed and each text
+/// filled in by `fill`.
+fn render_from(
+    set: &[(&str, &[(&str, &str)])],
+    name: &str,
+    fill: impl Fn(&str) -> String,
+) -> Option<Vec<File>> {
+    let (_, files) = set.iter().find(|(n, _)| *n == name)?;
     Some(
         files
             .iter()
             .map(|(path, contents)| File {
                 path: output_path(path),
-                contents: fill(contents, vars),
+                contents: fill(contents),
             })
             .collect(),
     )
