@@ -172,6 +172,22 @@ impl TestFunction {
         self
     }
 
+    /// Answers outbound `method url` requests (exact URL) with `response`
+    /// after `delay`, like a slow upstream: for tests of requests that run
+    /// concurrently.
+    pub fn mock_http_delayed<B: Into<Bytes>>(
+        &self,
+        method: Method,
+        url: &str,
+        response: http::Response<B>,
+        delay: std::time::Duration,
+    ) -> &Self {
+        self.function
+            .mocks()
+            .mock_delayed(Some(method), url, response.map(Into::into), delay);
+        self
+    }
+
     /// Answers outbound `method` requests whose URL starts with `prefix`.
     pub fn mock_http_prefix<B>(
         &self,

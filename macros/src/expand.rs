@@ -2,6 +2,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Item, ItemFn};
 
 use crate::parse::Args;
@@ -63,16 +64,17 @@ fn item_fn(item: TokenStream) -> syn::Result<ItemFn> {
     ))
 }
 
-/// The export: a `Handler` impl handed to the SDK's `export!` on wasm32, and on
-/// other targets a type check of the same call, so `cargo check` and `cargo test`
-/// report a wrong return or event type without a wasm build.
+/// The export: an `Export` impl handed to the SDK's `export!` on wasm32, and
+/// on other targets a type check of the same call, so `cargo check` and
+/// `cargo test` report a wrong parameter, return or event type without a
+/// wasm build.
 fn export(handler: &Handler) -> TokenStream {
     let body = body(handler);
     quote! {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct __FnExport;
-            impl ::fnsdk::__private::Handler for __FnExport {
+            impl ::fnsdk::__private::Export for __FnExport {
                 fn handle(request: ::fnsdk::Request) -> ::fnsdk::Response {
                     #body
                 }
@@ -90,28 +92,93 @@ fn export(handler: &Handler) -> TokenStream {
 /// tokens), so a type error points at the parameter or return type the user wrote.
 fn body(handler: &Handler) -> TokenStream {
     let ident = &handler.ident;
-    let at_input = Span::call_site().located_at(handler.input_span);
     let at_output = Span::call_site().located_at(handler.output_span);
-    match &handler.kind {
-        Kind::Http => {
-            let request = quote_spanned!(at_input=> request);
-            quote_spanned!(at_output=> ::fnsdk::__private::respond_http(#ident(#request)))
+    // The call is located at the return type too: rustc reports an unmet
+    // bound on the response at the argument, which must not straddle the
+    // user's tokens and the macro's.
+    let call_await = |call: TokenStream| {
+        if handler.is_async {
+            quote_spanned!(at_output=> #call.await)
+        } else {
+            call
         }
-        Kind::Event { filter } => {
+    };
+    match &handler.kind {
+        Kind::Http { params } if params.is_empty() => {
+            let call = call_await(quote_spanned!(at_output=> #ident()));
+            let respond =
+                quote_spanned!(at_output=> ::fnsdk::__private::Respond::respond(#call, request));
+            in_executor(handler, respond)
+        }
+        Kind::Http { params } => {
+            let last = params.len() - 1;
+            let mut args = Vec::new();
+            let extractions = params.iter().enumerate().map(|(index, param)| {
+                let arg = quote::format_ident!("__fn_arg{index}");
+                args.push(arg.clone());
+                let ty = &param.ty;
+                let at_param = Span::call_site().located_at(ty.span());
+                let extract = if index == last {
+                    quote_spanned!(at_param=>
+                        <#ty as ::fnsdk::extract::FromRequest<_>>::from_request(request))
+                } else {
+                    quote_spanned!(at_param=>
+                        <#ty as ::fnsdk::extract::FromRequestRef>::from_request_ref(&request))
+                };
+                quote! {
+                    let #arg = match #extract {
+                        ::core::result::Result::Ok(value) => value,
+                        ::core::result::Result::Err(rejection) => {
+                            return ::fnsdk::IntoResponse::into_response(rejection);
+                        }
+                    };
+                }
+            });
+            let extractions: Vec<TokenStream> = extractions.collect();
+            let call = call_await(quote_spanned!(at_output=> #ident(#(#args),*)));
+            let respond = quote_spanned!(at_output=> ::fnsdk::__private::respond_http(#call));
+            in_executor(
+                handler,
+                quote! {
+                    #(#extractions)*
+                    #respond
+                },
+            )
+        }
+        Kind::Event {
+            filter,
+            input_span,
+            data_span,
+        } => {
             let filter = match filter {
                 Some(ty) => quote!(::core::option::Option::Some(#ty)),
                 None => quote!(::core::option::Option::None),
             };
             // Inferred type arguments located at the user's `T` and return type:
             // rustc reports each unmet bound of `handle_event` at its own argument.
-            let at_data = Span::call_site().located_at(handler.data_span);
+            let at_input = Span::call_site().located_at(*input_span);
+            let at_data = Span::call_site().located_at(*data_span);
             let data = quote_spanned!(at_data=> _);
             let outcome = quote_spanned!(at_output=> _);
             let request = quote_spanned!(at_input=> request);
+            let handler_fn = if handler.is_async {
+                quote!(|event| ::fnsdk::__private::block_on(#ident(event)))
+            } else {
+                quote!(#ident)
+            };
             quote! {
-                ::fnsdk::__private::handle_event::<#data, #outcome>(#request, #filter, #ident)
+                ::fnsdk::__private::handle_event::<#data, #outcome>(#request, #filter, #handler_fn)
             }
         }
+    }
+}
+
+/// An `async fn`'s call runs on the SDK's executor; a sync one as it is.
+fn in_executor(handler: &Handler, body: TokenStream) -> TokenStream {
+    if handler.is_async {
+        quote!({ ::fnsdk::__private::block_on(async move { #body }) })
+    } else {
+        quote!({ #body })
     }
 }
 
@@ -142,11 +209,17 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("impl :: fnsdk :: __private :: Handler for __FnExport"),
+            out.contains("impl :: fnsdk :: __private :: Export for __FnExport"),
             "{out}"
         );
         assert!(
-            out.contains(":: fnsdk :: __private :: respond_http (hello (request))"),
+            out.contains(
+                "< Request as :: fnsdk :: extract :: FromRequest < _ >> :: from_request (request)"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: fnsdk :: __private :: respond_http (hello (__fn_arg0))"),
             "{out}"
         );
         assert!(
@@ -154,6 +227,64 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("handle_event"), "{out}");
+    }
+
+    #[test]
+    fn every_parameter_but_the_last_borrows_the_request() {
+        let out = expand(
+            quote!(),
+            quote!(
+                fn h(Query(q): Query<Q>, m: Method, body: Json<B>) -> String {
+                    todo!()
+                }
+            ),
+        );
+        assert!(
+            out.contains("< Query < Q > as :: fnsdk :: extract :: FromRequestRef > :: from_request_ref (& request)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("< Method as :: fnsdk :: extract :: FromRequestRef >"),
+            "{out}"
+        );
+        assert!(
+            out.contains("< Json < B > as :: fnsdk :: extract :: FromRequest < _ >> :: from_request (request)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("h (__fn_arg0 , __fn_arg1 , __fn_arg2)"),
+            "{out}"
+        );
+        assert!(!out.contains("block_on"), "{out}");
+    }
+
+    #[test]
+    fn async_handlers_run_on_the_executor() {
+        let out = expand(
+            quote!(),
+            quote!(
+                async fn h(r: Request) -> String {
+                    todo!()
+                }
+            ),
+        );
+        assert!(
+            out.contains(":: fnsdk :: __private :: block_on (async move {"),
+            "{out}"
+        );
+        assert!(out.contains("h (__fn_arg0) . await"), "{out}");
+        let out = expand(
+            quote!(),
+            quote!(
+                fn routes() -> Router {
+                    todo!()
+                }
+            ),
+        );
+        assert!(
+            out.contains(":: fnsdk :: __private :: Respond :: respond (routes () , request)"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -237,7 +368,7 @@ mod tests {
             .to_string()
         );
         let item = quote!(
-            async fn h(r: Request) {}
+            unsafe fn h(r: Request) {}
         );
         assert_eq!(fallback(item.clone()).to_string(), item.to_string());
         let item = quote!(
@@ -251,7 +382,7 @@ mod tests {
         let err = error(
             quote!(route = "/"),
             quote!(
-                async fn h() {}
+                unsafe fn h() {}
             ),
         );
         assert!(

@@ -15,25 +15,39 @@ pub struct Handler {
     pub ident: Ident,
     /// What the handler receives.
     pub kind: Kind,
-    /// Where the parameter type was written (errors about the request point here).
-    pub input_span: Span,
-    /// Where the event data type `T` of `CloudEvent<T>` was written (the
-    /// parameter type when there is no `T`, and for HTTP handlers).
-    pub data_span: Span,
+    /// `async fn`: the export runs it on the SDK's executor.
+    pub is_async: bool,
     /// Where the return type was written (errors about the result point here).
     pub output_span: Span,
 }
 
 /// What a handler receives.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Kind {
-    /// `fn(Request) -> impl IntoResponse`.
-    Http,
+    /// `fn(E1, E2, ..) -> impl IntoResponse`, each `E` an extractor, the
+    /// last possibly `Request`; with no parameter, the result may also be a
+    /// `Router`.
+    Http {
+        /// The parameter types, in order.
+        params: Vec<Param>,
+    },
     /// `fn(CloudEvent<T>) -> Result<(), E>`, optionally limited to one event type.
     Event {
         /// The `event = "..."` option.
         filter: Option<LitStr>,
+        /// Where the parameter type was written.
+        input_span: Span,
+        /// Where `T` of `CloudEvent<T>` was written (the parameter type when
+        /// there is no `T`).
+        data_span: Span,
     },
+}
+
+/// One parameter of an HTTP handler.
+#[derive(Debug)]
+pub struct Param {
+    /// Its type, as written (it resolves in the user's scope).
+    pub ty: Type,
 }
 
 /// Collects every independent problem so the user sees them all at once.
@@ -57,8 +71,9 @@ impl Errors {
     }
 }
 
-const PARAM_HELP: &str = "a `#[function]` handler takes exactly one parameter: \
-     `req: fnsdk::Request` for HTTP, or `event: fnsdk::CloudEvent<T>` for events";
+const PARAM_HELP: &str = "an HTTP handler takes extractors (`Json<T>`, `Query<T>`, \
+     `Path<T>`, `HeaderMap`, ..., `fnsdk::Request` last), an event handler exactly one \
+     `event: fnsdk::CloudEvent<T>`";
 
 /// Checks `func` against the shapes `#[function]` accepts.
 pub fn handler(func: &ItemFn, args: Args) -> syn::Result<Handler> {
@@ -66,15 +81,15 @@ pub fn handler(func: &ItemFn, args: Args) -> syn::Result<Handler> {
     let mut errors = Errors::default();
     check_qualifiers(sig, &mut errors);
 
-    let input = match parameter(sig) {
+    let input = match parameters(sig) {
         Ok(input) => Some(input),
         Err(error) => {
             errors.push(error);
             None
         }
     };
-    let kind = match (input.as_ref().map(|(kind, _)| kind), args.event) {
-        (Some(ParamKind::Http), Some(event)) => {
+    let kind = match (input, args.event) {
+        (Some(Params::Http(_)), Some(event)) => {
             errors.spanned(
                 event.key,
                 "`event = \"...\"` only applies to event handlers, which take \
@@ -82,8 +97,8 @@ pub fn handler(func: &ItemFn, args: Args) -> syn::Result<Handler> {
             );
             None
         }
-        (Some(ParamKind::Http), None) => Some(Kind::Http),
-        (Some(ParamKind::Event), event) => {
+        (Some(Params::Http(params)), None) => Some(Kind::Http { params }),
+        (Some(Params::Event(input_span)), event) => {
             if sig.output == ReturnType::Default {
                 errors.spanned(
                     sig,
@@ -93,14 +108,16 @@ pub fn handler(func: &ItemFn, args: Args) -> syn::Result<Handler> {
             }
             Some(Kind::Event {
                 filter: event.map(|event| event.value),
+                input_span,
+                data_span: data_span(sig).unwrap_or(input_span),
             })
         }
         (None, _) => None,
     };
     errors.finish()?;
 
-    let (Some(kind), Some((_, input_span))) = (kind, input) else {
-        unreachable!("every path that leaves `kind` or `input` empty records an error")
+    let Some(kind) = kind else {
+        unreachable!("every path that leaves `kind` empty records an error")
     };
     let output_span = match &sig.output {
         ReturnType::Type(_, ty) => ty.span(),
@@ -109,22 +126,13 @@ pub fn handler(func: &ItemFn, args: Args) -> syn::Result<Handler> {
     Ok(Handler {
         ident: sig.ident.clone(),
         kind,
-        input_span,
-        data_span: data_span(sig).unwrap_or(input_span),
+        is_async: sig.asyncness.is_some(),
         output_span,
     })
 }
 
-/// Refuses `async`, `const`, `unsafe`, `extern`, generics and `where` clauses.
+/// Refuses `const`, `unsafe`, `extern`, generics and `where` clauses.
 fn check_qualifiers(sig: &Signature, errors: &mut Errors) {
-    if let Some(token) = &sig.asyncness {
-        errors.spanned(
-            token,
-            "`#[function]` handlers are synchronous: remove `async` (WASI 0.2 calls the \
-             handler once per request, on its own instance; `fnsdk::outbound::send` and \
-             the other SDK calls block until they are done)",
-        );
-    }
     if let Some(token) = &sig.constness {
         errors.spanned(
             token,
@@ -161,15 +169,24 @@ fn check_qualifiers(sig: &Signature, errors: &mut Errors) {
     }
 }
 
-/// What the single parameter is.
-#[derive(Debug, PartialEq, Eq)]
-enum ParamKind {
-    Http,
-    Event,
+/// What the parameters say the handler is.
+enum Params {
+    Http(Vec<Param>),
+    /// The one `CloudEvent` parameter, by the span of its type.
+    Event(Span),
 }
 
-/// Finds the single parameter and classifies it by its type.
-fn parameter(sig: &Signature) -> syn::Result<(ParamKind, Span)> {
+/// What one parameter's type names.
+#[derive(Debug, PartialEq, Eq)]
+enum ParamKind {
+    Request,
+    Event,
+    Other,
+}
+
+/// Classifies the parameters: one `CloudEvent` (an event handler) or
+/// extractors with `Request`, if any, last (an HTTP handler).
+fn parameters(sig: &Signature) -> syn::Result<Params> {
     if let Some(receiver) = sig.receiver() {
         return Err(syn::Error::new_spanned(
             receiver,
@@ -177,30 +194,56 @@ fn parameter(sig: &Signature) -> syn::Result<(ParamKind, Span)> {
              the handler out of the `impl` block",
         ));
     }
-    let mut inputs = sig.inputs.iter();
-    let Some(first) = inputs.next() else {
-        return Err(syn::Error::new(
-            sig.paren_token.span.join(),
-            format!("the handler has no parameter; {PARAM_HELP}"),
-        ));
-    };
-    if sig.inputs.len() > 1 {
-        let extra: Vec<_> = inputs.collect();
-        return Err(syn::Error::new_spanned(
-            quote!(#(#extra),*),
-            format!(
-                "too many parameters; {PARAM_HELP}. Everything else comes from the request \
-                 itself (headers, query, body) or from `fnsdk::config`"
-            ),
-        ));
+    let typed: Vec<&syn::PatType> = sig
+        .inputs
+        .iter()
+        .map(|arg| match arg {
+            FnArg::Typed(param) => param,
+            FnArg::Receiver(_) => unreachable!("receivers were handled above"),
+        })
+        .collect();
+    let mut errors = Errors::default();
+    for param in &typed {
+        if let Some(error) = type_error(&param.ty) {
+            errors.push(error);
+        }
     }
-    let FnArg::Typed(first) = first else {
-        unreachable!("receivers were handled above")
-    };
-    match classify(&first.ty) {
-        Some(kind) => Ok((kind, first.ty.span())),
-        None => Err(type_error(&first.ty)),
+    errors.finish()?;
+
+    if let Some(event) = typed.iter().find(|p| classify(&p.ty) == ParamKind::Event) {
+        if typed.len() > 1 {
+            let others: Vec<_> = typed
+                .iter()
+                .filter(|p| !std::ptr::eq(**p, *event))
+                .collect();
+            return Err(syn::Error::new_spanned(
+                quote!(#(#others),*),
+                "an event handler takes exactly one parameter, `event: fnsdk::CloudEvent<T>`; \
+                 everything else comes from the event itself or from `fnsdk::config`",
+            ));
+        }
+        return Ok(Params::Event(event.ty.span()));
     }
+    let mut errors = Errors::default();
+    let last = typed.len().saturating_sub(1);
+    for (index, param) in typed.iter().enumerate() {
+        if index != last && classify(&param.ty) == ParamKind::Request {
+            errors.spanned(
+                &param.ty,
+                "`Request` takes the whole request, so it must be the handler's last \
+                 parameter: move it after the extractors",
+            );
+        }
+    }
+    errors.finish()?;
+    Ok(Params::Http(
+        typed
+            .iter()
+            .map(|p| Param {
+                ty: (*p.ty).clone(),
+            })
+            .collect(),
+    ))
 }
 
 /// The span of `T` in a `CloudEvent<T>` parameter.
@@ -221,35 +264,39 @@ fn data_span(sig: &Signature) -> Option<Span> {
 }
 
 /// Classifies a parameter type by its last path segment.
-fn classify(ty: &Type) -> Option<ParamKind> {
+fn classify(ty: &Type) -> ParamKind {
     match ty {
-        Type::Path(path) if path.qself.is_none() => {
-            let last = path.path.segments.last()?;
-            if last.ident == "Request" {
-                Some(ParamKind::Http)
-            } else if last.ident == "CloudEvent" {
-                Some(ParamKind::Event)
-            } else {
-                None
-            }
-        }
+        Type::Path(path) if path.qself.is_none() => match path.path.segments.last() {
+            Some(last) if last.ident == "Request" => ParamKind::Request,
+            Some(last) if last.ident == "CloudEvent" => ParamKind::Event,
+            _ => ParamKind::Other,
+        },
         Type::Paren(inner) => classify(&inner.elem),
         Type::Group(inner) => classify(&inner.elem),
-        _ => None,
+        _ => ParamKind::Other,
     }
 }
 
-/// The error for a parameter type that is neither `Request` nor `CloudEvent<T>`.
-fn type_error(ty: &Type) -> syn::Error {
-    if let Type::Reference(reference) = ty
-        && classify(&reference.elem).is_some()
-    {
-        return syn::Error::new_spanned(
+/// Parameter types no extractor can be: references and `impl Trait`.
+fn type_error(ty: &Type) -> Option<syn::Error> {
+    match ty {
+        Type::Reference(reference) => Some(syn::Error::new_spanned(
             ty,
-            "the handler takes its input by value: remove the `&` (and `mut`)",
-        );
+            if classify(&reference.elem) == ParamKind::Other {
+                "handler parameters are taken by value: remove the `&` (extractors own \
+                 what they take from the request)"
+            } else {
+                "the handler takes its input by value: remove the `&` (and `mut`)"
+            },
+        )),
+        Type::ImplTrait(_) => Some(syn::Error::new_spanned(
+            ty,
+            format!("a handler parameter needs a concrete type, not `impl Trait`; {PARAM_HELP}"),
+        )),
+        Type::Paren(inner) => type_error(&inner.elem),
+        Type::Group(inner) => type_error(&inner.elem),
+        _ => None,
     }
-    syn::Error::new_spanned(ty, format!("unsupported parameter type; {PARAM_HELP}"))
 }
 
 #[cfg(test)]
@@ -259,6 +306,14 @@ mod tests {
 
     fn check(func: ItemFn) -> syn::Result<Handler> {
         handler(&func, Args::default())
+    }
+
+    fn params(func: ItemFn) -> usize {
+        match check(func).map(|h| h.kind) {
+            Ok(Kind::Http { params }) => params.len(),
+            Ok(kind) => panic!("not an HTTP handler: {kind:?}"),
+            Err(e) => panic!("refused: {e}"),
+        }
     }
 
     fn error(func: ItemFn) -> String {
@@ -273,26 +328,43 @@ mod tests {
     }
 
     #[test]
-    fn request_parameters_are_http_handlers() {
-        for func in [
-            parse_quote!(
+    fn extractor_parameters_are_http_handlers() {
+        assert_eq!(
+            params(parse_quote!(
                 fn h(req: Request) -> Response {
                     todo!()
                 }
-            ),
-            parse_quote!(
-                fn h(_: fnsdk::Request) {}
-            ),
-            parse_quote!(
+            )),
+            1
+        );
+        assert_eq!(
+            params(parse_quote!(
                 fn h(mut r: ::http::Request<Bytes>) -> &'static str {
                     ""
                 }
-            ),
-        ] {
-            let handler = check(func).unwrap();
-            assert_eq!(handler.kind, Kind::Http);
-            assert_eq!(handler.ident, "h");
-        }
+            )),
+            1
+        );
+        assert_eq!(
+            params(parse_quote!(
+                fn h(Query(q): Query<Q>, Json(b): Json<B>, r: fnsdk::Request) {}
+            )),
+            3
+        );
+        assert_eq!(
+            params(parse_quote!(
+                fn routes() -> Router {
+                    todo!()
+                }
+            )),
+            0
+        );
+        let handler = check(parse_quote!(
+            async fn h(s: String) {}
+        ))
+        .unwrap();
+        assert!(handler.is_async);
+        assert_eq!(handler.ident, "h");
     }
 
     #[test]
@@ -302,7 +374,10 @@ mod tests {
                 Ok(())
             }
         );
-        assert_eq!(check(func).unwrap().kind, Kind::Event { filter: None });
+        assert!(matches!(
+            check(func).unwrap().kind,
+            Kind::Event { filter: None, .. }
+        ));
 
         let args: Args = parse_quote!(event = "com.example.a");
         let func: ItemFn = parse_quote!(
@@ -312,6 +387,7 @@ mod tests {
         );
         let Kind::Event {
             filter: Some(filter),
+            ..
         } = handler(&func, args).unwrap().kind
         else {
             panic!("expected an event handler with a filter");
@@ -332,26 +408,24 @@ mod tests {
     }
 
     #[test]
-    fn event_handlers_need_a_return_type() {
+    fn event_handlers_need_a_return_type_and_one_parameter() {
         let err = error(parse_quote!(
             fn on(e: CloudEvent<User>) {}
         ));
         assert!(err.contains("must return `Result<(), E>`"), "{err}");
+        let err = error(parse_quote!(
+            fn on(e: CloudEvent<User>, h: HeaderMap) -> Result<(), E> {}
+        ));
+        assert!(err.contains("exactly one parameter"), "{err}");
     }
 
     #[test]
-    fn wrong_parameter_counts_and_types_are_refused() {
+    fn wrong_parameters_are_refused() {
         assert!(
             error(parse_quote!(
-                fn h() {}
+                fn h(a: Request, b: Json<u8>) {}
             ))
-            .contains("no parameter")
-        );
-        assert!(
-            error(parse_quote!(
-                fn h(a: Request, b: u8) {}
-            ))
-            .contains("too many parameters")
+            .contains("must be the handler's last parameter")
         );
         assert!(
             error(parse_quote!(
@@ -361,39 +435,34 @@ mod tests {
         );
         assert!(
             error(parse_quote!(
-                fn h(s: String) {}
-            ))
-            .contains("unsupported parameter type")
-        );
-        assert!(
-            error(parse_quote!(
                 fn h(r: &Request) {}
             ))
             .contains("by value: remove the `&`")
         );
         assert!(
             error(parse_quote!(
+                fn h(s: &str) {}
+            ))
+            .contains("taken by value")
+        );
+        assert!(
+            error(parse_quote!(
                 fn h(r: impl Into<Request>) {}
             ))
-            .contains("unsupported")
+            .contains("not `impl Trait`")
         );
     }
 
     #[test]
     fn qualifiers_and_generics_are_reported_together() {
         let err = error(parse_quote!(
-            async unsafe fn h<T>(r: Request)
+            unsafe fn h<T>(r: Request)
             where
                 T: Clone,
             {
             }
         ));
-        for needle in [
-            "remove `async`",
-            "remove `unsafe`",
-            "cannot be generic",
-            "`where` clause",
-        ] {
+        for needle in ["remove `unsafe`", "cannot be generic", "`where` clause"] {
             assert!(err.contains(needle), "missing {needle:?} in {err}");
         }
         assert!(

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 /// How a mock's URL is compared with the request's.
@@ -28,6 +29,8 @@ struct Mock {
     method: Option<Method>,
     url: UrlMatch,
     response: http::Response<Bytes>,
+    /// How long the mock takes to answer (a slow upstream).
+    delay: Duration,
 }
 
 /// Canned responses for outbound HTTP, shared by every call of a function.
@@ -61,7 +64,25 @@ impl HttpMocks {
     /// Answers `method url` (exact URL, query included) with `response`.
     /// `method` `None` matches any method.
     pub fn mock(&self, method: Option<Method>, url: &str, response: http::Response<Bytes>) {
-        self.push(method, UrlMatch::Exact(normalize(url)), response);
+        self.push(
+            method,
+            UrlMatch::Exact(normalize(url)),
+            response,
+            Duration::ZERO,
+        );
+    }
+
+    /// Like [`HttpMocks::mock`], but the response arrives only after
+    /// `delay`, as from a slow upstream. The guest's instance is not blocked
+    /// meanwhile: it may start and await other requests.
+    pub fn mock_delayed(
+        &self,
+        method: Option<Method>,
+        url: &str,
+        response: http::Response<Bytes>,
+        delay: Duration,
+    ) {
+        self.push(method, UrlMatch::Exact(normalize(url)), response, delay);
     }
 
     /// Answers every `method` request whose URL starts with `prefix`.
@@ -71,15 +92,27 @@ impl HttpMocks {
         prefix: &str,
         response: http::Response<Bytes>,
     ) {
-        self.push(method, UrlMatch::Prefix(prefix.to_owned()), response);
+        self.push(
+            method,
+            UrlMatch::Prefix(prefix.to_owned()),
+            response,
+            Duration::ZERO,
+        );
     }
 
-    fn push(&self, method: Option<Method>, url: UrlMatch, response: http::Response<Bytes>) {
+    fn push(
+        &self,
+        method: Option<Method>,
+        url: UrlMatch,
+        response: http::Response<Bytes>,
+        delay: Duration,
+    ) {
         let mut set = self.inner.write().unwrap_or_else(|e| e.into_inner());
         set.mocks.push(Mock {
             method,
             url,
             response,
+            delay,
         });
     }
 
@@ -105,7 +138,7 @@ impl HttpMocks {
             .iter()
             .find(|mock| mock.method.as_ref().is_none_or(|m| m == method) && mock.url.matches(url));
         match found {
-            Some(mock) => Lookup::Mock(mock.response.clone()),
+            Some(mock) => Lookup::Mock(mock.response.clone(), mock.delay),
             None if set.network => Lookup::Network,
             None => Lookup::Unmatched,
         }
@@ -113,7 +146,7 @@ impl HttpMocks {
 }
 
 enum Lookup {
-    Mock(http::Response<Bytes>),
+    Mock(http::Response<Bytes>, Duration),
     Network,
     Unmatched,
 }
@@ -214,7 +247,7 @@ impl WasiHttpHooks for OutboundHooks {
             let (parts, body) = request.into_parts();
             let body = body.collect().await?.to_bytes();
             let outcome = match &lookup {
-                Lookup::Mock(response) => Outcome::Mocked(response.status()),
+                Lookup::Mock(response, _) => Outcome::Mocked(response.status()),
                 _ => Outcome::Unmatched,
             };
             recorded
@@ -228,7 +261,10 @@ impl WasiHttpHooks for OutboundHooks {
                     outcome,
                 });
             match lookup {
-                Lookup::Mock(response) => {
+                Lookup::Mock(response, delay) => {
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
                     let io: Box<dyn Future<Output = _> + Send> = Box::new(async { Ok(()) });
                     Ok((response.map(full_body), io))
                 }
@@ -262,7 +298,7 @@ mod tests {
         mocks.mock_prefix(Some(Method::GET), "https://api.test/p/", ok("prefix"));
 
         let body = |lookup: Lookup| match lookup {
-            Lookup::Mock(r) => String::from_utf8(r.into_body().to_vec()).unwrap(),
+            Lookup::Mock(r, _) => String::from_utf8(r.into_body().to_vec()).unwrap(),
             Lookup::Network => "network".into(),
             Lookup::Unmatched => "unmatched".into(),
         };
@@ -292,7 +328,7 @@ mod tests {
         mocks.mock(None, "https://api.test", ok("root"));
         assert!(matches!(
             mocks.find(&Method::GET, "https://api.test/"),
-            Lookup::Mock(_)
+            Lookup::Mock(..)
         ));
     }
 }

@@ -1,5 +1,7 @@
 //! Support code for `#[function]`'s expansion. Not a public API.
 
+pub use crate::handler::Respond;
+pub use crate::task::block_on;
 pub use crate::{CloudEvent, IntoResponse, Request, Response};
 
 #[cfg(target_arch = "wasm32")]
@@ -7,11 +9,11 @@ pub use crate::__fnsdk_export as export;
 #[cfg(target_arch = "wasm32")]
 pub use crate::wasm::{bindings, serve};
 
-use crate::{Error, StatusCode, response};
+use crate::{Error, IntoError, StatusCode, response};
 use serde::de::DeserializeOwned;
 
 /// Implemented by the type `#[function]` generates for the export.
-pub trait Handler {
+pub trait Export {
     /// Handles one request.
     fn handle(request: Request) -> Response;
 }
@@ -25,16 +27,16 @@ pub fn respond_http<R: IntoResponse>(result: R) -> Response {
 #[diagnostic::on_unimplemented(
     message = "an event handler must return `Result<(), E>`, not `{Self}`",
     label = "return `Ok(())` when the event is handled, `Err(..)` to have the provider retry it",
-    note = "`E` must convert into `fnsdk::Error` (any `std::error::Error` does)"
+    note = "`E` is `fnsdk::Error` or any other error (`std::error::Error`, `anyhow::Error`, `Box<dyn Error>`): see `fnsdk::IntoError`"
 )]
 pub trait EventOutcome {
     /// Converts into the SDK's result.
     fn into_outcome(self) -> Result<(), Error>;
 }
 
-impl<E: Into<Error>> EventOutcome for Result<(), E> {
+impl<E: IntoError> EventOutcome for Result<(), E> {
     fn into_outcome(self) -> Result<(), Error> {
-        self.map_err(Into::into)
+        self.map_err(IntoError::into_error)
     }
 }
 
@@ -89,7 +91,7 @@ where
     }
 }
 
-/// Exports `$ty` (a [`Handler`]) as `wasi:http/incoming-handler`.
+/// Exports `$ty` (an [`Export`]) as `wasi:http/incoming-handler`.
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 #[macro_export]

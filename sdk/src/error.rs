@@ -103,6 +103,49 @@ where
     }
 }
 
+/// What a handler may return in `Err`: [`Error`], which keeps its own
+/// status, or any other error, which answers 500.
+///
+/// That covers every `std::error::Error`, `anyhow::Error`,
+/// `Box<dyn std::error::Error>`, and `String`/`&str` messages: anything
+/// `Into<Box<dyn std::error::Error>>`. Such an error is logged with its
+/// whole cause chain and the client sees only `{"error":"Internal Server
+/// Error"}`. To give your own error type its own status, convert it into an
+/// [`Error`] (`Error::new(status, msg)`) or implement this trait for it.
+///
+/// (A blanket `From<E> for Error` cannot also cover `anyhow::Error` and
+/// `Box<dyn Error>`: neither implements `std::error::Error`, and coherence
+/// forbids a second blanket impl. This trait is where the two meet.)
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a handler's error",
+    label = "a handler's `Err` must be `fnsdk::Error` or convert into `Box<dyn std::error::Error>`",
+    note = "any `std::error::Error`, `anyhow::Error`, `Box<dyn Error>` or `String` works; implement `fnsdk::IntoError` for your own type"
+)]
+pub trait IntoError {
+    /// Converts `self` into the SDK's error.
+    fn into_error(self) -> Error;
+}
+
+impl IntoError for Error {
+    fn into_error(self) -> Error {
+        self
+    }
+}
+
+impl<E: Into<Box<dyn std::error::Error>>> IntoError for E {
+    fn into_error(self) -> Error {
+        let err: Box<dyn std::error::Error> = self.into();
+        let mut message = err.to_string();
+        let mut cause = err.source();
+        while let Some(c) = cause {
+            message.push_str(": ");
+            message.push_str(&c.to_string());
+            cause = c.source();
+        }
+        Error::internal(message)
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.message, self.status)
@@ -133,6 +176,21 @@ mod tests {
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(err.public_message(), "Internal Server Error");
         assert_eq!(err.log_message(), "outer: disk on fire");
+    }
+
+    #[test]
+    fn any_error_is_a_500_with_its_chain_logged() {
+        let err = Outer(std::io::Error::other("disk on fire")).into_error();
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(err.message(), "outer: disk on fire");
+        let any = anyhow::anyhow!("no row 7").context("loading order 7");
+        let err = any.into_error();
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(err.message(), "loading order 7: no row 7");
+        let boxed: Box<dyn std::error::Error> = "plain message".into();
+        assert_eq!(boxed.into_error().message(), "plain message");
+        let own = Error::not_found("no such order").into_error();
+        assert_eq!(own.status(), StatusCode::NOT_FOUND);
     }
 
     #[test]

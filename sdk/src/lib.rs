@@ -52,11 +52,14 @@ mod request;
 mod response;
 
 pub mod config;
+pub mod extract;
+pub mod handler;
 pub mod kv;
 pub mod log;
 pub mod outbound;
 pub mod random;
 pub mod router;
+pub mod task;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
@@ -67,7 +70,7 @@ mod wasm;
 pub mod __private;
 
 pub use bytes::{self, Bytes};
-pub use error::{Error, Result};
+pub use error::{Error, IntoError, Result};
 pub use event::{CloudEvent, EventError};
 pub use fnsdk_macros::function;
 pub use http::{self, StatusCode};

@@ -39,8 +39,16 @@ pub enum Error {
 
 /// Sends `req` and waits for the whole response.
 ///
-/// The URL must be absolute (`https://host/path`).
+/// The URL must be absolute (`https://host/path`). In an `async` handler,
+/// [`fetch`] lets other requests run meanwhile.
 pub fn send(req: Request) -> Result<Response, Error> {
+    crate::task::block_on(fetch(req))
+}
+
+/// Sends `req`; the future resolves to the whole response. Requests awaited
+/// together ([`task::join`](crate::task::join), `futures::join!`) are in
+/// flight at the same time.
+pub async fn fetch(req: Request) -> Result<Response, Error> {
     if req.uri().scheme().is_none() || req.uri().authority().is_none() {
         return Err(Error::InvalidRequest(format!(
             "URL {} must be absolute, like https://api.example.com{}",
@@ -48,7 +56,7 @@ pub fn send(req: Request) -> Result<Response, Error> {
             req.uri().path()
         )));
     }
-    imp::send(req)
+    imp::fetch(req).await
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -58,7 +66,7 @@ use crate::wasm::outbound as imp;
 mod imp {
     use super::*;
 
-    pub(super) fn send(req: Request) -> Result<Response, Error> {
+    pub(super) async fn fetch(req: Request) -> Result<Response, Error> {
         crate::testing::dispatch_outbound(req)
     }
 }

@@ -4,13 +4,13 @@ use bytes::Bytes;
 use http::{StatusCode, header};
 use serde::Serialize;
 
-use crate::{Error, Response};
+use crate::{Error, IntoError, Response};
 
 /// Anything a `#[function]` HTTP handler may return.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be turned into an HTTP response",
     label = "the handler's return type must implement `fnsdk::IntoResponse`",
-    note = "return a `fnsdk::Response`, a `String` or `&'static str`, a `StatusCode`, `fnsdk::Json<T>`, `(StatusCode, R)`, or `Result<R, E>` where `E: Into<fnsdk::Error>`"
+    note = "return a `fnsdk::Response`, a `String` or `&'static str`, a `StatusCode`, `fnsdk::Json<T>`, `(StatusCode, R)`, or `Result<R, E>` where `E: fnsdk::IntoError` (`fnsdk::Error`, any `std::error::Error`, `anyhow::Error`, `Box<dyn Error>`)"
 )]
 pub trait IntoResponse {
     /// Converts `self` into a response.
@@ -55,11 +55,11 @@ impl<R: IntoResponse> IntoResponse for (StatusCode, R) {
     }
 }
 
-impl<R: IntoResponse, E: Into<Error>> IntoResponse for Result<R, E> {
+impl<R: IntoResponse, E: IntoError> IntoResponse for Result<R, E> {
     fn into_response(self) -> Response {
         match self {
             Ok(r) => r.into_response(),
-            Err(e) => e.into().into_response(),
+            Err(e) => e.into_error().into_response(),
         }
     }
 }
@@ -183,6 +183,33 @@ mod tests {
                 .iter()
                 .any(|l| l.contains("db password wrong"))
         );
+    }
+
+    #[test]
+    fn anyhow_and_boxed_errors_are_500s_that_leak_nothing() {
+        fn load() -> anyhow::Result<String> {
+            let n: u32 = "x".parse()?;
+            Ok(n.to_string())
+        }
+        fn handler() -> anyhow::Result<String> {
+            use anyhow::Context;
+            let order = load().context("loading the order")?;
+            Ok(order)
+        }
+        let r = handler().into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body(&r), r#"{"error":"Internal Server Error"}"#);
+        assert!(
+            crate::testing::logs()
+                .iter()
+                .any(|l| l.contains("loading the order: invalid digit found in string"))
+        );
+        fn boxed() -> Result<&'static str, Box<dyn std::error::Error>> {
+            Err("secret detail")?
+        }
+        let r = boxed().into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body(&r).contains("secret"));
     }
 
     #[test]

@@ -1,32 +1,39 @@
 //! Routing: one function, several routes.
 //!
-//! ```
-//! use fnsdk::router::{Router, get, post};
-//! use fnsdk::{Request, RequestExt, Response, function};
+//! `#[function]` on a function without parameters that returns the
+//! [`Router`] serves it; handlers take extractors (see
+//! [`extract`](crate::extract)), as in axum.
 //!
-//! fn list(_req: Request) -> &'static str { "all orders" }
-//! fn create(_req: Request) -> (fnsdk::StatusCode, &'static str) { (fnsdk::StatusCode::CREATED, "created") }
-//! fn show(req: Request) -> fnsdk::Result<String> {
-//!     let id: u64 = req.path_param("id")?;
-//!     Ok(format!("order {id}"))
+//! ```
+//! use fnsdk::extract::{Json, Path};
+//! use fnsdk::router::{Router, get, post};
+//! use fnsdk::{StatusCode, function, testing};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct NewOrder { sku: String }
+//!
+//! fn list() -> &'static str { "all orders" }
+//! fn create(Json(order): Json<NewOrder>) -> (StatusCode, String) {
+//!     (StatusCode::CREATED, format!("ordered {}", order.sku))
+//! }
+//! fn show(Path(id): Path<u64>) -> String {
+//!     format!("order {id}")
 //! }
 //!
 //! #[function]
-//! fn handle(req: Request) -> Response {
+//! fn orders() -> Router {
 //!     Router::new()
 //!         .route("/orders", get(list).post(create))
 //!         .route("/orders/{id}", get(show))
-//!         .handle(req)
 //! }
 //!
-//! let req = |method: &str, uri: &str| {
-//!     fnsdk::http::Request::builder().method(method).uri(uri).body(Default::default()).unwrap()
-//! };
-//! assert_eq!(handle(req("GET", "/orders/7")).body(), "order 7");
-//! assert_eq!(handle(req("POST", "/orders")).status(), 201);
-//! assert_eq!(handle(req("GET", "/orders/x")).status(), 400);
-//! assert_eq!(handle(req("GET", "/nowhere")).status(), 404);
-//! let refused = handle(req("DELETE", "/orders"));
+//! let router = orders();
+//! assert_eq!(router.handle(testing::get("/orders/7")).body(), "order 7");
+//! let created = router.handle(testing::post_json("/orders", &serde_json::json!({"sku": "A-1"})));
+//! assert_eq!(created.status(), 201);
+//! assert_eq!(router.handle(testing::get("/orders/x")).status(), 400);
+//! assert_eq!(router.handle(testing::get("/nowhere")).status(), 404);
+//! let refused = router.handle(testing::delete("/orders"));
 //! assert_eq!(refused.status(), 405);
 //! assert_eq!(refused.headers()["allow"], "GET, HEAD, POST");
 //! ```
@@ -37,8 +44,9 @@
 //! is answered 405 with an `Allow` header listing what does. `HEAD` runs the
 //! `GET` handler when there is no `HEAD` handler, and sends no body.
 //! Matched segments are percent-decoded and read with
+//! [`Path<T>`](crate::extract::Path),
 //! [`RequestExt::path_param`](crate::RequestExt::path_param) or
-//! [`RequestExt::param`](crate::RequestExt::param).
+//! [`RequestExt::param`](crate::RequestExt::param). Handlers may be `async`.
 //!
 //! A component runs one request per instance, so building the router in
 //! the handler costs one small table per request; nothing is shared.
@@ -47,23 +55,20 @@ use std::fmt;
 
 use http::{HeaderValue, Method, StatusCode, header};
 
+use crate::handler::Handler;
 use crate::{Error, IntoResponse, Request, Response};
 
-type Handler = Box<dyn Fn(Request) -> Response + Send + Sync>;
+type Boxed = Box<dyn Fn(Request) -> Response + Send + Sync>;
 
-fn boxed<H, R>(handler: H) -> Handler
-where
-    H: Fn(Request) -> R + Send + Sync + 'static,
-    R: IntoResponse,
-{
-    Box::new(move |req| handler(req).into_response())
+fn boxed<A, H: Handler<A>>(handler: H) -> Boxed {
+    Box::new(move |req| handler.call(req))
 }
 
 /// The handlers of one path, by method: made with [`get`], [`post`], ... and
 /// chained (`get(list).post(create)`).
 #[must_use = "a MethodRouter does nothing until given to Router::route"]
 pub struct MethodRouter {
-    handlers: Vec<(Method, Handler)>,
+    handlers: Vec<(Method, Boxed)>,
 }
 
 impl fmt::Debug for MethodRouter {
@@ -78,11 +83,7 @@ macro_rules! method_functions {
     ($($name:ident => $method:ident),* $(,)?) => {
         $(
             #[doc = concat!("A route answering `", stringify!($method), "` with `handler`.")]
-            pub fn $name<H, R>(handler: H) -> MethodRouter
-            where
-                H: Fn(Request) -> R + Send + Sync + 'static,
-                R: IntoResponse,
-            {
+            pub fn $name<A, H: Handler<A>>(handler: H) -> MethodRouter {
                 MethodRouter { handlers: Vec::new() }.on(Method::$method, handler)
             }
         )*
@@ -90,11 +91,7 @@ macro_rules! method_functions {
         impl MethodRouter {
             $(
                 #[doc = concat!("Also answers `", stringify!($method), "` with `handler`.")]
-                pub fn $name<H, R>(self, handler: H) -> MethodRouter
-                where
-                    H: Fn(Request) -> R + Send + Sync + 'static,
-                    R: IntoResponse,
-                {
+                pub fn $name<A, H: Handler<A>>(self, handler: H) -> MethodRouter {
                     self.on(Method::$method, handler)
                 }
             )*
@@ -114,11 +111,7 @@ method_functions! {
 
 /// A route answering `method` with `handler`, for methods without a
 /// function of their own.
-pub fn on<H, R>(method: Method, handler: H) -> MethodRouter
-where
-    H: Fn(Request) -> R + Send + Sync + 'static,
-    R: IntoResponse,
-{
+pub fn on<A, H: Handler<A>>(method: Method, handler: H) -> MethodRouter {
     MethodRouter {
         handlers: Vec::new(),
     }
@@ -129,11 +122,7 @@ impl MethodRouter {
     /// Also answers `method` with `handler`. Panics if `method` already has
     /// a handler here: two handlers for one route is a programming error.
     #[track_caller]
-    pub fn on<H, R>(mut self, method: Method, handler: H) -> MethodRouter
-    where
-        H: Fn(Request) -> R + Send + Sync + 'static,
-        R: IntoResponse,
-    {
+    pub fn on<A, H: Handler<A>>(mut self, method: Method, handler: H) -> MethodRouter {
         assert!(
             !self.handlers.iter().any(|(m, _)| *m == method),
             "{method} has two handlers on the same route"
@@ -175,7 +164,7 @@ impl MethodRouter {
         allow
     }
 
-    fn find(&self, method: &Method) -> Option<&Handler> {
+    fn find(&self, method: &Method) -> Option<&Boxed> {
         self.handlers
             .iter()
             .find(|(m, _)| m == method)
@@ -186,7 +175,7 @@ impl MethodRouter {
 /// The path parameters a [`Router`] matched, percent-decoded, in the order
 /// of the pattern; kept in the request's extensions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PathParams(Vec<(String, String)>);
+pub struct PathParams(pub(crate) Vec<(String, String)>);
 
 impl PathParams {
     /// The value of parameter `name`.
@@ -195,6 +184,10 @@ impl PathParams {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn as_slice(&self) -> &[(String, String)] {
+        &self.0
     }
 
     /// Every `(name, value)`, in the order of the pattern.
@@ -209,7 +202,7 @@ impl PathParams {
 pub struct Router {
     table: matchit::Router<usize>,
     routes: Vec<(String, MethodRouter)>,
-    fallback: Option<Handler>,
+    fallback: Option<Boxed>,
 }
 
 impl fmt::Debug for Router {
@@ -241,11 +234,7 @@ impl Router {
     }
 
     /// Answers requests that match no route with `handler` instead of 404.
-    pub fn fallback<H, R>(mut self, handler: H) -> Self
-    where
-        H: Fn(Request) -> R + Send + Sync + 'static,
-        R: IntoResponse,
-    {
+    pub fn fallback<A, H: Handler<A>>(mut self, handler: H) -> Self {
         self.fallback = Some(boxed(handler));
         self
     }
@@ -317,7 +306,7 @@ mod tests {
 
     fn files() -> Router {
         Router::new()
-            .route("/", get(|_| "home"))
+            .route("/", get(|_: Request| "home"))
             .route(
                 "/files/{*path}",
                 get(|r: Request| r.param("path").unwrap().to_owned()),
@@ -332,7 +321,7 @@ mod tests {
                         .collect::<Vec<_>>()
                         .join("&")
                 })
-                .delete(|_| StatusCode::NO_CONTENT),
+                .delete(|_: Request| StatusCode::NO_CONTENT),
             )
     }
 
@@ -368,10 +357,15 @@ mod tests {
         assert_eq!(refused.headers()[header::ALLOW], "DELETE, GET, HEAD");
         assert!(body(&refused).contains("POST"), "{}", body(&refused));
         let purge = Method::from_bytes(b"PURGE").unwrap();
-        let cache = Router::new().route("/c", on(purge, |_| "purged").put(|_| "").get(|_| ""));
+        let cache = Router::new().route(
+            "/c",
+            on(purge, |_: Request| "purged")
+                .put(|_: Request| "")
+                .get(|_: Request| ""),
+        );
         let refused = cache.handle(req("POST", "/c"));
         assert_eq!(refused.headers()[header::ALLOW], "GET, HEAD, PUT, PURGE");
-        let with_fallback = files().fallback(|_| (StatusCode::IM_A_TEAPOT, "teapot"));
+        let with_fallback = files().fallback(|_: Request| (StatusCode::IM_A_TEAPOT, "teapot"));
         assert_eq!(with_fallback.handle(req("GET", "/nope")).status(), 418);
     }
 
@@ -403,13 +397,13 @@ mod tests {
     #[should_panic(expected = "cannot add the route")]
     fn conflicting_routes_are_refused_when_built() {
         let _ = Router::new()
-            .route("/a/{x}", get(|_| ""))
-            .route("/a/{y}", get(|_| ""));
+            .route("/a/{x}", get(|_: Request| ""))
+            .route("/a/{y}", get(|_: Request| ""));
     }
 
     #[test]
     #[should_panic(expected = "two handlers")]
     fn two_handlers_for_one_method_are_refused() {
-        let _ = get(|_| "").get(|_| "");
+        let _ = get(|_: Request| "").get(|_: Request| "");
     }
 }

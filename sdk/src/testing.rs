@@ -26,7 +26,62 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
+use serde::Serialize;
+
 use crate::{Request, Response};
+
+pub use crate::handler::call;
+pub use crate::task::block_on;
+
+/// A `GET` request for `uri` (a path, `/orders?limit=2`, or a full URL).
+pub fn get(uri: &str) -> Request {
+    request(http::Method::GET, uri, Bytes::new())
+}
+
+/// A `DELETE` request for `uri`.
+pub fn delete(uri: &str) -> Request {
+    request(http::Method::DELETE, uri, Bytes::new())
+}
+
+/// A `POST` of `body` serialised as JSON, with `Content-Type: application/json`.
+pub fn post_json<T: Serialize + ?Sized>(uri: &str, body: &T) -> Request {
+    json_request(http::Method::POST, uri, body)
+}
+
+/// A `PUT` of `body` serialised as JSON, with `Content-Type: application/json`.
+pub fn put_json<T: Serialize + ?Sized>(uri: &str, body: &T) -> Request {
+    json_request(http::Method::PUT, uri, body)
+}
+
+/// A `POST` of raw `body` bytes (no `Content-Type`).
+pub fn post(uri: &str, body: impl Into<Bytes>) -> Request {
+    request(http::Method::POST, uri, body.into())
+}
+
+/// A request with any method and body.
+///
+/// Panics on a URI that does not parse: it is a test's literal.
+#[track_caller]
+pub fn request(method: http::Method, uri: &str, body: impl Into<Bytes>) -> Request {
+    http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(body.into())
+        .unwrap_or_else(|e| panic!("invalid test request URI {uri:?}: {e}"))
+}
+
+#[track_caller]
+fn json_request<T: Serialize + ?Sized>(method: http::Method, uri: &str, body: &T) -> Request {
+    let body = serde_json::to_vec(body)
+        .unwrap_or_else(|e| panic!("the test body does not serialise as JSON: {e}"));
+    let mut req = request(method, uri, body);
+    req.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    req
+}
 
 type Mock = Box<dyn FnMut(&Request) -> Response>;
 

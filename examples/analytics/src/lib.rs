@@ -12,9 +12,10 @@ mod parse;
 mod report;
 mod row;
 
+use fnsdk::extract::Path;
 use fnsdk::http::header;
 use fnsdk::router::{Router, get, post};
-use fnsdk::{Error, Request, RequestExt, Response, Result, StatusCode, function, kv::Store};
+use fnsdk::{Error, Request, Response, Result, StatusCode, function, kv::Store};
 use serde_json::json;
 
 use crate::report::Aggregator;
@@ -25,19 +26,12 @@ const REPORT_PREFIX: &str = "report:";
 /// Routes `GET /datasets`, `POST /datasets/{name}` and
 /// `GET /datasets/{name}/report`.
 #[function]
-fn analytics(req: Request) -> Response {
+fn analytics() -> Router {
     Router::new()
-        .route("/datasets", get(|_| list()))
-        .route("/datasets/", get(|_| list()))
-        .route(
-            "/datasets/{name}",
-            post(|req: Request| upload(req.param("name").unwrap_or_default(), &req)),
-        )
-        .route(
-            "/datasets/{name}/report",
-            get(|req: Request| report(req.param("name").unwrap_or_default())),
-        )
-        .handle(req)
+        .route("/datasets", get(list))
+        .route("/datasets/", get(list))
+        .route("/datasets/{name}", post(upload))
+        .route("/datasets/{name}/report", get(report))
 }
 
 /// The formats an upload may come in.
@@ -76,9 +70,10 @@ impl Format {
     }
 }
 
-fn upload(name: &str, req: &Request) -> Result<Response> {
+fn upload(Path(name): Path<String>, req: Request) -> Result<Response> {
+    let name = name.as_str();
     validate_name(name)?;
-    let format = Format::of(req)?;
+    let format = Format::of(&req)?;
     let body = req
         .body()
         .strip_prefix(b"\xEF\xBB\xBF")
@@ -123,7 +118,8 @@ fn upload(name: &str, req: &Request) -> Result<Response> {
     Ok(fnsdk::json(&summary))
 }
 
-fn report(name: &str) -> Result<Response> {
+fn report(Path(name): Path<String>) -> Result<Response> {
+    let name = name.as_str();
     validate_name(name)?;
     let stored = Store::open_default()?.get(&format!("{REPORT_PREFIX}{name}"))?;
     let report =

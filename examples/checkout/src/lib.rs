@@ -15,10 +15,11 @@
 //! Config: `payment_api_key` (secret, required), `payment_api_url`
 //! (default `https://api.stripe.com`).
 
+use fnsdk::extract::Path;
 use fnsdk::router::{Router, get, post};
 use fnsdk::{
-    Error, IntoResponse, Json, Request, RequestExt, Response, StatusCode, config, function,
-    http::header, kv::Store,
+    Error, IntoResponse, Json, Request, Response, StatusCode, config, function, http::header,
+    kv::Store,
 };
 use serde_json::json;
 
@@ -38,22 +39,18 @@ pub const DEFAULT_PAYMENT_API_URL: &str = "https://api.stripe.com";
 
 /// Routes `/orders` and `/orders/{id}`.
 #[function]
-fn checkout(req: Request) -> Response {
+fn checkout() -> Router {
     Router::new()
-        .route("/orders", post(|req: Request| create(&req)))
-        .route(
-            "/orders/{id}",
-            get(|req: Request| show(req.param("id").unwrap_or_default())),
-        )
-        .handle(req)
+        .route("/orders", post(create))
+        .route("/orders/{id}", get(show))
 }
 
-/// `POST /orders`.
-fn create(req: &Request) -> fnsdk::Result<Response> {
+/// `POST /orders`. A body that is not a valid order was answered 400
+/// (naming the bad field) by `Json` before this runs.
+fn create(Json(order): Json<NewOrder>, req: Request) -> fnsdk::Result<Response> {
     // Everything that needs no storage first: a 400 costs nothing.
-    let order: NewOrder = req.json()?;
     order.validate().map_err(Error::bad_request)?;
-    let key = idempotency::key(req)?;
+    let key = idempotency::key(&req)?;
     // A missing key is our misconfiguration: `?` answers 500 and logs which key.
     let payment = PaymentConfig {
         api_key: config::require("payment_api_key")?,
@@ -193,7 +190,7 @@ fn place(
 }
 
 /// `GET /orders/<id>`.
-fn show(id: &str) -> fnsdk::Result<Response> {
+fn show(Path(id): Path<String>) -> fnsdk::Result<Response> {
     match Store::open_default()?.get_json::<Order>(&format!("order:{id}"))? {
         Some(order) => Ok(Json(order).into_response()),
         None => Err(Error::not_found(format!("no order {id}"))),

@@ -17,7 +17,7 @@ mod record;
 mod settings;
 
 use fnsdk::router::{Router, post};
-use fnsdk::{Error, Json, Request, RequestExt, Response, Result, StatusCode, function};
+use fnsdk::{Error, Json, Result, StatusCode, function};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -27,11 +27,10 @@ use crate::settings::Settings;
 
 /// Routes `POST /mfa/send` and `POST /mfa/verify`.
 #[function]
-fn mfa(req: Request) -> Response {
+fn mfa() -> Router {
     Router::new()
-        .route("/mfa/send", post(|req: Request| send(&req)))
-        .route("/mfa/verify", post(|req: Request| verify(&req)))
-        .handle(req)
+        .route("/mfa/send", post(send))
+        .route("/mfa/verify", post(verify))
 }
 
 #[derive(Deserialize)]
@@ -42,8 +41,7 @@ struct SendRequest {
     to: String,
 }
 
-fn send(req: &Request) -> Result<(StatusCode, Json<Value>)> {
-    let body: SendRequest = req.json()?;
+fn send(Json(body): Json<SendRequest>) -> Result<(StatusCode, Json<Value>)> {
     validate_user(&body.user)?;
     body.channel.validate_destination(&body.to)?;
     let settings = Settings::load()?;
@@ -75,8 +73,7 @@ struct VerifyRequest {
     code: String,
 }
 
-fn verify(req: &Request) -> Result<(StatusCode, Json<Value>)> {
-    let body: VerifyRequest = req.json()?;
+fn verify(Json(body): Json<VerifyRequest>) -> Result<(StatusCode, Json<Value>)> {
     validate_user(&body.user)?;
     if body.code.len() != 6 || !body.code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::bad_request(

@@ -72,3 +72,37 @@ fn prefix_mocks_match_any_path_below() {
     assert_eq!(res.text(), "200 user", "{}", res.describe());
     assert_eq!(res.outbound[0].url, "https://api.test/users/7?full=1");
 }
+
+#[test]
+fn async_requests_awaited_together_are_in_flight_together() {
+    use std::time::{Duration, Instant};
+    let f = load("outbound");
+    // Each upstream takes a second to answer: one after the other would take
+    // two seconds at least.
+    let slow = Duration::from_secs(1);
+    let ok = |body: &'static str| http::Response::builder().status(200).body(body).unwrap();
+    f.mock_http_delayed(Method::GET, "https://a.test/x", ok("a"), slow);
+    f.mock_http_delayed(Method::GET, "https://b.test/y", ok("b"), slow);
+    let started = Instant::now();
+    let res = f.get("/both?a=https://a.test/x&b=https://b.test/y");
+    let took = started.elapsed();
+    assert_eq!(res.status(), 200, "{}", res.describe());
+    assert_eq!(res.text(), "200 a | 200 b");
+    assert_eq!(res.outbound.len(), 2);
+    assert!(took >= slow, "{took:?}");
+    assert!(
+        took < slow * 2,
+        "the two requests ran one after the other: {took:?}"
+    );
+}
+
+#[test]
+fn a_failed_async_request_is_the_handlers_error() {
+    let f = load("outbound");
+    f.mock_http(Method::GET, "https://a.test/x", created("a"));
+    // b has no mock: the guest's `?` turns the failure into a 500.
+    let res = f.get("/both?a=https://a.test/x&b=https://b.test/y");
+    assert_eq!(res.status(), 500, "{}", res.describe());
+    assert!(!res.text().contains("b.test"), "{}", res.text());
+    assert_eq!(res.unmatched_outbound().count(), 1);
+}

@@ -2,7 +2,7 @@
 use fnsdk::{Request, function};
 
 #[function]
-async fn hello<T>(_req: Request) -> &'static str {
+unsafe fn hello<T>(_req: Request) -> &'static str {
     "hello"
 }
 

@@ -1,8 +1,9 @@
 use fnsdk::function;
 
+// The body's bytes are `fnsdk::Bytes`, not `Vec<u8>`.
 #[function]
-fn hello(body: String) -> String {
-    body
+fn hello(body: Vec<u8>) -> String {
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 fn main() {}

@@ -7,16 +7,16 @@ use super::bindings::wasi::http::types::{
     ResponseOutparam, Scheme,
 };
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
-use crate::__private::Handler;
+use crate::__private::Export;
 use crate::{Request, Response, StatusCode, response};
 
 /// The most a single `blocking-write-and-flush` may write.
 const WRITE_CHUNK: usize = 4096;
-const READ_CHUNK: u64 = 64 * 1024;
+pub(crate) const READ_CHUNK: u64 = 64 * 1024;
 
 /// Entry point of the generated export: read the request, run `H`, write
 /// the response.
-pub fn serve<H: Handler>(request: IncomingRequest, out: ResponseOutparam) {
+pub fn serve<H: Export>(request: IncomingRequest, out: ResponseOutparam) {
     let response = match read_request(request) {
         Ok(req) => H::handle(req),
         Err(reason) => {

@@ -1,14 +1,21 @@
 //! `wasi:http/outgoing-handler` behind [`crate::outbound::send`].
 
 use super::bindings::wasi::http::outgoing_handler;
+use super::bindings::wasi::http::types::IncomingBody;
 use super::bindings::wasi::http::types::{IncomingResponse, OutgoingBody, OutgoingRequest};
+use super::bindings::wasi::io::streams::StreamError;
 use super::http_glue::{
-    copy_headers, read_body, to_fields, to_wasi_method, to_wasi_scheme, write_stream,
+    READ_CHUNK, copy_headers, to_fields, to_wasi_method, to_wasi_scheme, write_stream,
 };
 use crate::outbound::Error;
+use crate::task::reactor::Wait;
 use crate::{Request, Response};
+use std::future::poll_fn;
+use std::task::Poll;
 
-pub(crate) fn send(req: Request) -> Result<Response, Error> {
+/// Sends `req`; the response and its body are awaited on `wasi:io/poll`,
+/// so other futures (other requests) make progress meanwhile.
+pub(crate) async fn fetch(req: Request) -> Result<Response, Error> {
     let url = req.uri().to_string();
     let failed = |reason: String| Error::Failed {
         url: url.clone(),
@@ -55,11 +62,18 @@ pub(crate) fn send(req: Request) -> Result<Response, Error> {
     }
     OutgoingBody::finish(outgoing_body, None).map_err(|e| failed(format!("{e:?}")))?;
 
-    let incoming = loop {
-        match future.get() {
-            Some(result) => break result,
-            None => future.subscribe().block(),
-        }
+    let incoming = {
+        let wait = Wait::new(future.subscribe());
+        poll_fn(|cx| match future.get() {
+            Some(result) => Poll::Ready(result),
+            None => {
+                if wait.ready(cx.waker()) {
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Pending
+            }
+        })
+        .await
     };
     let incoming: IncomingResponse = incoming
         .map_err(|()| failed("response already taken".into()))?
@@ -70,8 +84,43 @@ pub(crate) fn send(req: Request) -> Result<Response, Error> {
         copy_headers(&incoming.headers(), headers);
     }
     let body = match incoming.consume() {
-        Ok(body) => read_body(body).map_err(failed)?,
+        Ok(body) => read_body(body).await.map_err(failed)?,
         Err(()) => Default::default(),
     };
     builder.body(body).map_err(|e| failed(e.to_string()))
+}
+
+/// Reads a whole incoming body, waiting on the stream's pollable whenever
+/// no data is there yet.
+async fn read_body(body: IncomingBody) -> Result<bytes::Bytes, String> {
+    let stream = body
+        .stream()
+        .map_err(|()| "the body stream was already taken".to_owned())?;
+    let mut bytes = Vec::new();
+    {
+        // Dropped before the stream it watches.
+        let wait = Wait::new(stream.subscribe());
+        loop {
+            match stream.read(READ_CHUNK) {
+                Ok(chunk) if chunk.is_empty() => {
+                    poll_fn(|cx| {
+                        if wait.ready(cx.waker()) {
+                            Poll::Ready(())
+                        } else {
+                            Poll::Pending
+                        }
+                    })
+                    .await
+                }
+                Ok(chunk) => bytes.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(format!("reading the body failed: {}", e.to_debug_string()));
+                }
+            }
+        }
+    }
+    drop(stream);
+    drop(IncomingBody::finish(body));
+    Ok(bytes::Bytes::from(bytes))
 }

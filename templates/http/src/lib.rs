@@ -4,8 +4,13 @@
 use fnsdk::{Request, RequestExt, function};
 
 /// Answers every request with a greeting: `GET /?name=Ferris` → `Hello, Ferris!`.
+///
+/// `async`, so it can `.await` outbound requests (`fnsdk::outbound::fetch`,
+/// several at once with `fnsdk::task::join`); a plain `fn` works too. More
+/// parameters (`Json<T>`, `Query<T>`, `HeaderMap`, ...) are taken from the
+/// request, and `fnsdk::router::Router` serves several routes.
 #[function]
-fn handle(req: Request) -> String {
+async fn handle(req: Request) -> String {
     let name = req.query_param("name").unwrap_or_else(|| "world".into());
     format!("Hello, {name}!")
 }
@@ -14,18 +19,15 @@ fn handle(req: Request) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn get(uri: &str) -> Request {
-        fnsdk::http::Request::get(uri).body(Default::default()).unwrap()
-    }
+    use fnsdk::testing::{block_on, get};
 
     #[test]
     fn greets_the_world() {
-        assert_eq!(handle(get("/")), "Hello, world!");
+        assert_eq!(block_on(handle(get("/"))), "Hello, world!");
     }
 
     #[test]
     fn greets_by_name() {
-        assert_eq!(handle(get("/?name=Ferris")), "Hello, Ferris!");
+        assert_eq!(block_on(handle(get("/?name=Ferris"))), "Hello, Ferris!");
     }
 }

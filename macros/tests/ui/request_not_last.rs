@@ -1,8 +1,8 @@
 use fnsdk::{Request, function};
 
 #[function]
-async fn hello(_req: Request) -> &'static str {
-    "hello"
+fn hello(_req: Request, name: String) -> String {
+    name
 }
 
 fn main() {}
