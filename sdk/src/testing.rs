@@ -6,21 +6,25 @@
 //! per thread, and the test harness runs each `#[test]` on its own thread, so
 //! tests are isolated without any setup.
 //!
+//! The verbs are those of `fn_host_test::TestFunction`, which runs the built
+//! component: `set_config`, `kv().set(..)`, `mock_http(method, url, response)`,
+//! so a test moves between the two unchanged in shape.
+//!
 //! ```
-//! use fnsdk::{testing, http, Bytes};
+//! use fnsdk::{testing, http};
 //!
 //! testing::set_config("api_url", "https://api.example.com");
-//! testing::kv_set("default", "stock:A-1", b"3");
-//! testing::mock_outbound(|req| {
-//!     assert_eq!(req.uri().host(), Some("api.example.com"));
-//!     http::Response::builder().status(201).body(Bytes::from("ok")).unwrap()
-//! });
+//! testing::kv().set("stock:A-1", "3");
+//! testing::mock_http(
+//!     http::Method::POST,
+//!     "https://api.example.com/charge",
+//!     http::Response::builder().status(201).body("ok").unwrap(),
+//! );
 //!
-//! let resp = fnsdk::outbound::send(
-//!     http::Request::post("https://api.example.com/charge").body(Bytes::new()).unwrap(),
-//! ).unwrap();
+//! let resp = fnsdk::outbound::send(testing::post("https://api.example.com/charge", "{}")).unwrap();
 //! assert_eq!(resp.status(), 201);
 //! assert_eq!(testing::outbound_requests().len(), 1);
+//! assert_eq!(testing::kv().get_str("stock:A-1").as_deref(), Some("3"));
 //! ```
 
 use std::cell::RefCell;
@@ -90,6 +94,8 @@ struct State {
     kv: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
     config: BTreeMap<String, String>,
     mock: Option<Mock>,
+    /// Canned answers by method and URL, tried before `mock`.
+    canned: Vec<Canned>,
     outbound: Vec<Request>,
     logs: Vec<String>,
 }
@@ -146,17 +152,142 @@ pub(crate) fn record_log(line: &str) {
     with(|s| s.logs.push(line.to_owned()));
 }
 
-pub(crate) fn dispatch_outbound(req: Request) -> Result<Response, crate::outbound::Error> {
-    // Take the mock out while it runs so it may itself use the SDK.
-    let mock = with(|s| {
-        s.outbound.push(req.clone());
-        s.mock.take()
+/// A canned outbound answer, as `TestFunction::mock_http` registers them.
+struct Canned {
+    method: http::Method,
+    url: String,
+    prefix: bool,
+    response: Response,
+}
+
+/// Answers outbound `method url` requests (the exact URL, query included)
+/// with `response`: the same call as `fn_host_test::TestFunction::mock_http`.
+/// Mocks match in registration order, before any [`mock_outbound`] closure.
+pub fn mock_http<B: Into<Bytes>>(method: http::Method, url: &str, response: http::Response<B>) {
+    canned(method, url, false, response.map(Into::into));
+}
+
+/// Answers outbound `method` requests whose URL starts with `prefix`, like
+/// `TestFunction::mock_http_prefix`.
+pub fn mock_http_prefix<B: Into<Bytes>>(
+    method: http::Method,
+    prefix: &str,
+    response: http::Response<B>,
+) {
+    canned(method, prefix, true, response.map(Into::into));
+}
+
+fn canned(method: http::Method, url: &str, prefix: bool, response: Response) {
+    // As the runtime prints URLs: `https://a.test` is `https://a.test/`.
+    let url = match url.parse::<http::Uri>() {
+        Ok(uri) if uri.scheme().is_some() && !prefix => uri.to_string(),
+        _ => url.to_owned(),
+    };
+    with(|s| {
+        s.canned.push(Canned {
+            method,
+            url,
+            prefix,
+            response,
+        })
     });
+}
+
+/// Key-value, with the verbs of `fn_host_test::TestFunction::kv()`: the
+/// default store's `set`, `get`, `get_str`, `set_json`, `get_json`,
+/// `delete`, `keys`, and `store(name)` for another.
+pub fn kv() -> Store {
+    Store(crate::kv::DEFAULT_STORE.to_owned())
+}
+
+/// One key-value store of this thread (see [`kv`]).
+#[derive(Debug, Clone)]
+pub struct Store(String);
+
+impl Store {
+    /// The store `name`.
+    pub fn store(&self, name: &str) -> Store {
+        Store(name.to_owned())
+    }
+
+    /// Sets `key`.
+    pub fn set(&self, key: &str, value: impl Into<Vec<u8>>) {
+        kv_set(&self.0, key, &value.into());
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        kv_get(&self.0, key)
+    }
+
+    /// The value of `key` as text (lossy UTF-8).
+    pub fn get_str(&self, key: &str) -> Option<String> {
+        self.get(key)
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+    }
+
+    /// Sets `key` to `value` as JSON.
+    pub fn set_json<T: Serialize>(&self, key: &str, value: &T) -> serde_json::Result<()> {
+        self.set(key, serde_json::to_vec(value)?);
+        Ok(())
+    }
+
+    /// The value of `key` read as JSON (`None` when absent).
+    pub fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> serde_json::Result<Option<T>> {
+        self.get(key)
+            .map(|v| serde_json::from_slice(&v))
+            .transpose()
+    }
+
+    /// Deletes `key`; true if it was there.
+    pub fn delete(&self, key: &str) -> bool {
+        with(|s| {
+            s.kv.get_mut(&self.0)
+                .is_some_and(|b| b.remove(key).is_some())
+        })
+    }
+
+    /// Every key, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        with(|s| {
+            s.kv.get(&self.0)
+                .map(|b| b.keys().cloned().collect())
+                .unwrap_or_default()
+        })
+    }
+}
+
+pub(crate) fn dispatch_outbound(req: Request) -> Result<Response, crate::outbound::Error> {
+    let url = req.uri().to_string();
+    let canned = with(|s| {
+        s.outbound.push(req.clone());
+        s.canned
+            .iter()
+            .find(|c| {
+                c.method == req.method()
+                    && if c.prefix {
+                        url.starts_with(&c.url)
+                    } else {
+                        c.url == url
+                    }
+            })
+            .map(|c| c.response.clone())
+    });
+    if let Some(response) = canned {
+        return Ok(response);
+    }
+    // Take the mock out while it runs so it may itself use the SDK.
+    let mock = with(|s| s.mock.take());
     let Some(mut mock) = mock else {
         return Err(crate::outbound::Error::Failed {
             url: req.uri().to_string(),
-            reason: "no outbound mock installed; call fnsdk::testing::mock_outbound in the test"
-                .into(),
+            reason: format!(
+                "no mock for {} {url}; add one with fnsdk::testing::mock_http (or mock_outbound)",
+                req.method()
+            ),
         });
     };
     let resp = mock(&req);
@@ -247,5 +378,61 @@ pub(crate) mod config {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canned_mocks_match_by_method_and_url_like_test_function() {
+        mock_http(
+            http::Method::POST,
+            "https://pay.test",
+            http::Response::builder().status(201).body("paid").unwrap(),
+        );
+        mock_http_prefix(
+            http::Method::GET,
+            "https://stock.test/items/",
+            http::Response::new("3"),
+        );
+        let send = |method: http::Method, url: &str| {
+            crate::outbound::send(request(method, url, Bytes::new()))
+        };
+        let paid = send(http::Method::POST, "https://pay.test/").unwrap();
+        assert_eq!(
+            (paid.status().as_u16(), paid.body().as_ref()),
+            (201, &b"paid"[..])
+        );
+        assert_eq!(
+            send(http::Method::GET, "https://stock.test/items/7")
+                .unwrap()
+                .body(),
+            "3"
+        );
+        let err = send(http::Method::GET, "https://pay.test/")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no mock for GET https://pay.test/"), "{err}");
+        assert_eq!(outbound_requests().len(), 3);
+    }
+
+    #[test]
+    fn kv_has_the_verbs_of_test_function() {
+        kv().set("a", "1");
+        kv().set_json("order", &serde_json::json!({"id": 7}))
+            .unwrap();
+        kv().store("other").set("b", b"2".to_vec());
+        assert_eq!(kv().get_str("a").as_deref(), Some("1"));
+        let order: serde_json::Value = kv().get_json("order").unwrap().unwrap();
+        assert_eq!(order["id"], 7);
+        assert_eq!(kv().keys(), ["a", "order"]);
+        assert_eq!(kv_get("other", "b").as_deref(), Some(&b"2"[..]));
+        assert!(kv().delete("a"));
+        assert!(!kv().delete("a"));
+        // What the SDK's own key-value client reads is the same data.
+        let store = crate::kv::Store::open_default().unwrap();
+        assert!(store.get("order").unwrap().is_some());
     }
 }
