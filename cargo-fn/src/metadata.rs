@@ -11,6 +11,7 @@
 //! [package.metadata.fn.config]     # every config key read
 //! payment_api_key = { secret = true }
 //! payment_api_url = { default = "https://api.stripe.com" }
+//! # and, for `cargo fn build`: wasm-opt = "z"   (0-4, s, z or none; release default s)
 //! ```
 
 use std::collections::BTreeMap;
@@ -38,6 +39,9 @@ pub struct FnMetadata {
     /// Every configuration key read.
     #[serde(default)]
     pub config: BTreeMap<String, ConfigKey>,
+    /// wasm-opt level for `cargo fn build` (`"s"`, `"z"`, `"0"`..`"4"`,
+    /// `"none"`); release builds default to `"s"`.
+    pub wasm_opt: Option<String>,
 }
 
 /// One configuration key.
@@ -72,6 +76,11 @@ impl FnMetadata {
     pub fn validate(&self) -> Result<(), String> {
         if let Some(route) = &self.route {
             check_route(route).map_err(|e| format!("route {route:?}: {e}"))?;
+        }
+        if let Some(level) = &self.wasm_opt {
+            level
+                .parse::<fn_pipeline::WasmOpt>()
+                .map_err(|e| format!("wasm-opt: {e} (or \"none\")"))?;
         }
         for event in &self.events {
             if event.is_empty() || event.chars().any(|c| c.is_whitespace() || c.is_control()) {

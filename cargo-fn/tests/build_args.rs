@@ -8,12 +8,6 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} lacks {from:?}", path.display());
-    std::fs::write(path, text.replace(from, to)).unwrap();
-}
-
 /// The HTTP template with a default feature `shout` that upper-cases the
 /// greeting.
 fn shouting_project() -> (tempfile::TempDir, PathBuf) {

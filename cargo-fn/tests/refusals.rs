@@ -3,15 +3,7 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} has no `{from}`", path.display());
-    std::fs::write(path, text.replace(from, to)).unwrap();
-}
 
 #[test]
 fn new_refuses_a_non_empty_directory() {

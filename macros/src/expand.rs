@@ -70,7 +70,9 @@ fn item_fn(item: TokenStream) -> syn::Result<ItemFn> {
 /// wasm build.
 fn export(handler: &Handler) -> TokenStream {
     let body = body(handler);
+    let declared = declared_event(handler);
     quote! {
+        #declared
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct __FnExport;
@@ -170,6 +172,31 @@ fn body(handler: &Handler) -> TokenStream {
                 ::fnsdk::__private::handle_event::<#data, #outcome>(#request, #filter, #handler_fn)
             }
         }
+    }
+}
+
+/// The event type of `#[function(event = "...")]`, recorded in the
+/// component's `fn-events` custom section (0x1e ends each record), where
+/// `cargo fn build` checks it against `[package.metadata.fn] events`.
+fn declared_event(handler: &Handler) -> TokenStream {
+    let Kind::Event {
+        filter: Some(filter),
+        ..
+    } = &handler.kind
+    else {
+        return TokenStream::new();
+    };
+    let mut record = filter.value().into_bytes();
+    record.push(0x1e);
+    let len = record.len();
+    let record = syn::LitByteStr::new(&record, filter.span());
+    quote! {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            #[used]
+            #[unsafe(link_section = "fn-events")]
+            static RECORD: [u8; #len] = *#record;
+        };
     }
 }
 
@@ -305,6 +332,11 @@ mod tests {
             "wasm export and native check: {out}"
         );
         assert!(!out.contains("respond_http"), "{out}");
+        // The type travels in the component for the build to check.
+        assert!(
+            out.contains("link_section = \"fn-events\"") && out.contains("[u8 ; 28usize]"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -180,6 +180,17 @@ pub enum BuildError {
     /// The component could not be processed.
     #[error(transparent)]
     Wasm(#[from] WasmError),
+    /// The code's declarations and `[package.metadata.fn]` disagree.
+    #[error("the code of `{package}` and its [package.metadata.fn] disagree (the code is the source; fix the table):{}", bullet_list(.problems))]
+    Undeclared {
+        /// The package.
+        package: String,
+        /// Each disagreement, with its fix.
+        problems: Vec<String>,
+    },
+    /// wasm-opt failed or is not available.
+    #[error("wasm-opt: {0}")]
+    Optimizer(String),
 }
 
 fn bullet_list(items: &[String]) -> String {

@@ -23,8 +23,11 @@ pub mod adapter;
 pub mod cargo;
 pub mod compose;
 pub mod contract;
+pub mod declared;
 mod error;
 pub mod hosts;
+pub mod optimize;
+pub use optimize::OptLevel;
 pub mod report;
 pub mod sections;
 pub mod stubs;
@@ -71,6 +74,34 @@ pub struct BuildOptions {
     pub required_hosts: Vec<String>,
     /// Print nothing but compiler errors.
     pub quiet: bool,
+    /// Whether to run binaryen's optimiser over the main core module.
+    pub wasm_opt: WasmOpt,
+}
+
+/// Whether [`build`] runs wasm-opt ([`optimize`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WasmOpt {
+    /// `wasm-opt` in `[package.metadata.fn]` decides (a level or `"none"`);
+    /// without it, release builds get [`OptLevel::RELEASE_DEFAULT`] when
+    /// this build has binaryen, and other profiles nothing.
+    #[default]
+    Auto,
+    /// Never.
+    Off,
+    /// At this level.
+    Level(OptLevel),
+}
+
+impl std::str::FromStr for WasmOpt {
+    type Err = String;
+
+    /// `none`, or a level (`s`, `z`, `0`..`4`, `-Os`, ...).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" | "off" => Ok(WasmOpt::Off),
+            level => level.parse().map(WasmOpt::Level),
+        }
+    }
 }
 
 impl BuildOptions {
@@ -108,6 +139,24 @@ pub struct Built {
     pub cargo_time: Duration,
     /// Time spent after cargo (rewrite, strip, validate, report, write).
     pub post_time: Duration,
+    /// What wasm-opt did, if it ran.
+    pub optimized: Option<Optimized>,
+    /// What the code declares (config keys, event types).
+    pub declared: declared::Declared,
+}
+
+/// What wasm-opt did to the main core module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Optimized {
+    /// The level it ran at.
+    pub level: OptLevel,
+    /// The component's size before, in bytes (contract applied, custom
+    /// sections still in).
+    pub before: u64,
+    /// Its size after.
+    pub after: u64,
+    /// How long it took.
+    pub time: Duration,
 }
 
 /// Options for [`process`].
@@ -121,6 +170,11 @@ pub struct ProcessOptions {
     pub keep_wasi_versions: bool,
     /// Hosts that must be able to run the result.
     pub required_hosts: Vec<String>,
+    /// Run wasm-opt at this level.
+    pub wasm_opt: Option<OptLevel>,
+    /// The package's `[package.metadata]`, to check the code's declarations
+    /// against (`None`: no check).
+    pub metadata: Option<serde_json::Value>,
 }
 
 /// The result of [`process`].
@@ -134,6 +188,10 @@ pub struct Processed {
     pub lowered: Vec<(String, String)>,
     /// Its report.
     pub report: Report,
+    /// What wasm-opt did, if it ran.
+    pub optimized: Option<Optimized>,
+    /// What the code declares (config keys, event types).
+    pub declared: declared::Declared,
 }
 
 /// Builds the package `opts` selects and writes its artifact under `target/fn/`.
@@ -177,15 +235,17 @@ fn build_with(
     });
     target?;
     let package = package?;
+    let wasm_opt = wasm_opt_level(opts, &package)?;
     let raw_artifact = cargo::build(&package, opts)?;
     let cargo_time = start.elapsed();
 
     let start = Instant::now();
     let raw = read(&raw_artifact)?;
-    progress(
-        "Optimizing",
-        &format!("{} (contract, strip, validate)", package.name),
-    );
+    let steps = match wasm_opt {
+        Some(level) => format!("contract, wasm-opt {level}, strip, validate"),
+        None => "contract, strip, validate".to_owned(),
+    };
+    progress("Optimizing", &format!("{} ({steps})", package.name));
     let processed = process(
         &raw,
         &ProcessOptions {
@@ -193,6 +253,8 @@ fn build_with(
             keep_debug: opts.keep_debug,
             keep_wasi_versions: opts.keep_wasi_versions,
             required_hosts: opts.required_hosts.clone(),
+            wasm_opt,
+            metadata: Some(package.metadata.clone()),
         },
     )?;
     let artifact = artifact_path(&package.target_dir, opts.profile_name(), &package.name);
@@ -218,6 +280,40 @@ fn build_with(
         report: processed.report,
         cargo_time,
         post_time,
+        optimized: processed.optimized,
+        declared: processed.declared,
+    })
+}
+
+/// The wasm-opt level of this build: the flag, else `wasm-opt` in
+/// `[package.metadata.fn]`, else the release default when binaryen is in.
+fn wasm_opt_level(
+    opts: &BuildOptions,
+    package: &cargo::Package,
+) -> Result<Option<OptLevel>, BuildError> {
+    let chosen = match opts.wasm_opt {
+        WasmOpt::Auto => match package.metadata.pointer("/fn/wasm-opt") {
+            None => WasmOpt::Auto,
+            Some(value) => value
+                .as_str()
+                .ok_or_else(|| "must be a string".to_owned())
+                .and_then(str::parse)
+                .map_err(|e| {
+                    BuildError::Optimizer(format!(
+                        "`wasm-opt` in [package.metadata.fn] of {}: {e} (or \"none\")",
+                        package.manifest_path.display()
+                    ))
+                })?,
+        },
+        explicit => explicit,
+    };
+    Ok(match chosen {
+        WasmOpt::Off => None,
+        WasmOpt::Level(level) => Some(level),
+        WasmOpt::Auto if optimize::AVAILABLE && opts.profile_name() == "release" => {
+            Some(OptLevel::RELEASE_DEFAULT)
+        }
+        WasmOpt::Auto => None,
     })
 }
 
@@ -239,11 +335,36 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
             found,
         });
     }
+    let declared = declared::read(raw)?;
+    if let Some(metadata) = &opts.metadata {
+        let drift = declared::disagreements(&declared, metadata);
+        if !drift.is_empty() {
+            return Err(BuildError::Undeclared {
+                package: opts.package.clone(),
+                problems: drift,
+            });
+        }
+    }
     let clean = contract::make_clean(raw, opts.keep_debug)?;
+    // Before stripping: binaryen reads the module's `target_features`.
+    let (component, optimized) = match opts.wasm_opt {
+        Some(level) => {
+            let start = Instant::now();
+            let optimized = optimize::component(&clean.component, level)?;
+            let report = Optimized {
+                level,
+                before: clean.component.len() as u64,
+                after: optimized.len() as u64,
+                time: start.elapsed(),
+            };
+            (optimized, Some(report))
+        }
+        None => (clean.component, None),
+    };
     let component = if opts.keep_debug {
-        clean.component
+        component
     } else {
-        sections::strip_custom_sections(&clean.component, &|_| false)?
+        sections::strip_custom_sections(&component, &|_| false)?
     };
     let lowered = if opts.keep_wasi_versions {
         versions::Lowered {
@@ -275,6 +396,8 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
         stubbed: clean.stubbed,
         lowered: lowered.renamed,
         report,
+        optimized,
+        declared,
     })
 }
 

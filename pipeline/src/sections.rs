@@ -172,7 +172,7 @@ pub fn core_modules(component: &[u8]) -> Result<Vec<(ModuleRole, &[u8])>, WasmEr
     Ok(out)
 }
 
-fn module_role(module: &[u8]) -> Result<ModuleRole, WasmError> {
+pub(crate) fn module_role(module: &[u8]) -> Result<ModuleRole, WasmError> {
     let mut role = ModuleRole::Main;
     for payload in Parser::new(0).parse_all(module) {
         match payload? {

@@ -32,6 +32,11 @@ pub struct Args {
     /// the function uses from it, so hosts that link by exact version run it)
     #[arg(long)]
     pub keep_wasi_versions: bool,
+    /// Binaryen's optimiser over the main core module: a level (0, 1, 2, 3,
+    /// 4, s, z) or `none`. Default: `wasm-opt` in [package.metadata.fn],
+    /// else `s` for release builds and none for others
+    #[arg(long, value_name = "LEVEL")]
+    pub wasm_opt: Option<fn_pipeline::WasmOpt>,
     /// Print the result as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -54,6 +59,7 @@ impl Args {
             keep_wasi_versions: self.keep_wasi_versions,
             required_hosts: self.required_hosts,
             quiet: self.quiet || self.json,
+            wasm_opt: self.wasm_opt.unwrap_or_default(),
             ..self.build.options(false)
         };
         let built = fn_pipeline::build(&opts).context("the function was not built")?;
@@ -73,8 +79,15 @@ impl Args {
                 "signer_key_id": signer.map(|k| k.key_id_hex()),
                 "stubbed": built.stubbed,
                 "lowered": built.lowered,
+                "declared": built.declared,
                 "cargo_ms": built.cargo_time.as_secs_f64() * 1000.0,
                 "post_ms": built.post_time.as_secs_f64() * 1000.0,
+                "wasm_opt": built.optimized.map(|o| serde_json::json!({
+                    "level": o.level.to_string(),
+                    "before": o.before,
+                    "after": o.after,
+                    "ms": o.time.as_secs_f64() * 1000.0,
+                })),
                 "report": built.report,
             });
             println!("{}", serde_json::to_string_pretty(&json)?);
@@ -88,6 +101,16 @@ impl Args {
                 human_size(built.raw_size),
                 100.0 * (1.0 - final_size as f64 / built.raw_size.max(1) as f64)
             );
+            if let Some(o) = built.optimized {
+                println!(
+                    "wasm-opt {}: {} -> {} before stripping ({:.0}% smaller, {:.1} s)",
+                    o.level,
+                    human_size(o.before),
+                    human_size(o.after),
+                    100.0 * (1.0 - o.after as f64 / o.before.max(1) as f64),
+                    o.time.as_secs_f64()
+                );
+            }
             if let Some(signer) = signer {
                 println!("signed by key id {signer}");
             }

@@ -96,3 +96,10 @@ pub fn build_json(project: &Path, extra: &[&str]) -> serde_json::Value {
 pub fn artifact(json: &serde_json::Value) -> PathBuf {
     PathBuf::from(json["artifact"].as_str().expect("artifact path"))
 }
+
+/// Replaces `from` with `to` in the file at `path`, which must contain it.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no `{from}`", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}

@@ -18,8 +18,7 @@
 use fnsdk::extract::Path;
 use fnsdk::router::{Router, get, post};
 use fnsdk::{
-    Error, IntoResponse, Json, Request, Response, StatusCode, config, function, http::header,
-    kv::Store,
+    Error, IntoResponse, Json, Request, Response, StatusCode, function, http::header, kv::Store,
 };
 use serde_json::json;
 
@@ -34,8 +33,12 @@ use payment::Outcome;
 use reply::Reply;
 use stock::{Hold, Pool};
 
-/// Where charges go when `payment_api_url` is not configured.
-pub const DEFAULT_PAYMENT_API_URL: &str = "https://api.stripe.com";
+fnsdk::config! {
+    /// The payment provider's secret key.
+    pub PAYMENT_API_KEY: secret "payment_api_key";
+    /// Where charges go.
+    pub PAYMENT_API_URL: "payment_api_url" = "https://api.stripe.com";
+}
 
 /// Routes `/orders` and `/orders/{id}`.
 #[function]
@@ -53,9 +56,8 @@ fn create(Json(order): Json<NewOrder>, req: Request) -> fnsdk::Result<Response> 
     let key = idempotency::key(&req)?;
     // A missing key is our misconfiguration: `?` answers 500 and logs which key.
     let payment = PaymentConfig {
-        api_key: config::require("payment_api_key")?,
-        api_url: config::get("payment_api_url")?
-            .unwrap_or_else(|| DEFAULT_PAYMENT_API_URL.to_owned()),
+        api_key: PAYMENT_API_KEY.get()?,
+        api_url: PAYMENT_API_URL.get()?,
     };
     let store = Store::open_default()?;
 

@@ -2,10 +2,13 @@
 //! Resend-style API. Both are one outbound HTTP request.
 
 use base64::Engine as _;
-use fnsdk::{Bytes, Error, Result, StatusCode, config, http, outbound};
+use fnsdk::{Bytes, Error, Result, StatusCode, http, outbound};
 use serde::Deserialize;
 
-use crate::settings::{Settings, base_url};
+use crate::settings::{
+    EMAIL_API_KEY, EMAIL_API_URL, EMAIL_FROM, SMS_ACCOUNT_SID, SMS_API_KEY, SMS_API_URL, SMS_FROM,
+    Settings, base_url,
+};
 
 /// How the code travels; `"sms"` or `"email"` in the request.
 #[derive(Clone, Copy, Deserialize)]
@@ -78,10 +81,10 @@ impl Channel {
 /// `POST {sms_api_url}/2010-04-01/Accounts/{sid}/Messages.json`, a form
 /// with `To`, `From`, `Body`, HTTP basic auth `sid:sms_api_key`.
 fn sms_request(to: &str, text: &str) -> Result<http::Request<Bytes>> {
-    let base = base_url("sms_api_url", "https://api.twilio.com")?;
-    let sid = config::require("sms_account_sid")?;
-    let key = config::require("sms_api_key")?;
-    let from = config::require("sms_from")?;
+    let base = base_url(SMS_API_URL)?;
+    let sid = SMS_ACCOUNT_SID.get()?;
+    let key = SMS_API_KEY.get()?;
+    let from = SMS_FROM.get()?;
     let form = form_urlencoded::Serializer::new(String::new())
         .append_pair("To", to)
         .append_pair("From", &from)
@@ -98,9 +101,9 @@ fn sms_request(to: &str, text: &str) -> Result<http::Request<Bytes>> {
 
 /// `POST {email_api_url}/emails`, JSON, bearer `email_api_key`.
 fn email_request(to: &str, text: &str) -> Result<http::Request<Bytes>> {
-    let base = base_url("email_api_url", "https://api.resend.com")?;
-    let key = config::require("email_api_key")?;
-    let from = config::require("email_from")?;
+    let base = base_url(EMAIL_API_URL)?;
+    let key = EMAIL_API_KEY.get()?;
+    let from = EMAIL_FROM.get()?;
     let body = serde_json::json!({
         "from": from,
         "to": [to],

@@ -1,10 +1,25 @@
-//! Configuration, read from `wasi:config` once per request.
+//! Configuration, read from `wasi:config` once per request. Every key is
+//! declared here once; `cargo fn build` checks `[package.metadata.fn.config]`
+//! against these declarations.
 
-use fnsdk::{Error, Result, config};
+use fnsdk::config::Key;
+use fnsdk::{Error, Result};
 
-/// The defaults match `[package.metadata.fn.config]` in Cargo.toml.
-const DEFAULT_TTL_SECONDS: u64 = 300;
-const DEFAULT_MAX_ATTEMPTS: u64 = 5;
+fnsdk::config! {
+    /// The HMAC key codes are hashed with.
+    pub MFA_SECRET: secret "mfa_secret";
+    /// How long a code stays valid, in seconds.
+    pub CODE_TTL_SECONDS: "code_ttl_seconds" = "300";
+    /// Wrong guesses allowed per code.
+    pub MAX_ATTEMPTS: "max_attempts" = "5";
+    pub SMS_API_URL: "sms_api_url" = "https://api.twilio.com";
+    pub SMS_ACCOUNT_SID: "sms_account_sid";
+    pub SMS_API_KEY: secret "sms_api_key";
+    pub SMS_FROM: "sms_from";
+    pub EMAIL_API_URL: "email_api_url" = "https://api.resend.com";
+    pub EMAIL_API_KEY: secret "email_api_key";
+    pub EMAIL_FROM: "email_from";
+}
 
 /// What every request needs. Provider credentials are read only by the
 /// channel that uses them (see `providers`), so an SMS-only deployment
@@ -20,7 +35,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn load() -> Result<Self> {
-        let secret = config::require("mfa_secret")?;
+        let secret = MFA_SECRET.get()?;
         if secret.len() < 16 {
             return Err(Error::internal(
                 "config `mfa_secret` is shorter than 16 bytes; set a long random value",
@@ -28,27 +43,25 @@ impl Settings {
         }
         Ok(Settings {
             secret,
-            code_ttl_seconds: number("code_ttl_seconds", DEFAULT_TTL_SECONDS)?,
-            max_attempts: number("max_attempts", DEFAULT_MAX_ATTEMPTS)?,
+            code_ttl_seconds: positive(CODE_TTL_SECONDS)?,
+            max_attempts: positive(MAX_ATTEMPTS)?,
         })
     }
 }
 
-/// A positive integer config value, `default` when unset.
-fn number(key: &str, default: u64) -> Result<u64> {
-    match config::get(key)? {
-        None => Ok(default),
-        Some(text) => match text.trim().parse::<u64>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(Error::internal(format!(
-                "config `{key}` is {text:?}; set a positive whole number"
-            ))),
-        },
+/// A positive whole number (the default when unset).
+fn positive(key: Key) -> Result<u64> {
+    match key.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(Error::internal(format!(
+            "config `{}` is {:?}; set a positive whole number",
+            key.name(),
+            key.get_opt()?.unwrap_or_default()
+        ))),
     }
 }
 
-/// The base URL in `key` (`default` when unset), without a trailing `/`.
-pub fn base_url(key: &str, default: &str) -> Result<String> {
-    let url = config::get(key)?.unwrap_or_else(|| default.to_owned());
-    Ok(url.trim_end_matches('/').to_owned())
+/// A base URL (the default when unset), without a trailing `/`.
+pub fn base_url(key: Key) -> Result<String> {
+    Ok(key.get()?.trim_end_matches('/').to_owned())
 }

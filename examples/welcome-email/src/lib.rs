@@ -17,17 +17,21 @@
 //! Config: `email_api_key` (secret, required), `email_api_url` (default
 //! `https://api.resend.com`), `email_from` (default `Welcome <welcome@example.com>`).
 
-use fnsdk::{CloudEvent, Error, StatusCode, config, function, kv::Store};
+use fnsdk::{CloudEvent, Error, StatusCode, function, kv::Store};
 use serde::{Deserialize, Serialize};
 
 pub mod email;
 
 use email::SendError;
 
-/// Where mail goes when `email_api_url` is not configured.
-pub const DEFAULT_EMAIL_API_URL: &str = "https://api.resend.com";
-/// The sender when `email_from` is not configured.
-pub const DEFAULT_FROM: &str = "Welcome <welcome@example.com>";
+fnsdk::config! {
+    /// The e-mail provider's API key.
+    pub EMAIL_API_KEY: secret "email_api_key";
+    /// Where mail goes.
+    pub EMAIL_API_URL: "email_api_url" = "https://api.resend.com";
+    /// The sender.
+    pub EMAIL_FROM: "email_from" = "Welcome <welcome@example.com>";
+}
 
 /// The `data` of a `user.registered` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,9 +91,9 @@ fn welcome(event: CloudEvent<UserRegistered>) -> fnsdk::Result<()> {
 
     // A missing key is our misconfiguration: `?` answers 500 (the platform
     // retries, so the event is not lost while someone fixes it).
-    let api_key = config::require("email_api_key")?;
-    let api_url = config::get("email_api_url")?.unwrap_or_else(|| DEFAULT_EMAIL_API_URL.into());
-    let from = config::get("email_from")?.unwrap_or_else(|| DEFAULT_FROM.into());
+    let api_key = EMAIL_API_KEY.get()?;
+    let api_url = EMAIL_API_URL.get()?;
+    let from = EMAIL_FROM.get()?;
 
     let message = email::welcome(&from, user.name.trim(), &user.email);
     // The `sent:` check above misses a redelivery that runs *while* this one

@@ -1,0 +1,102 @@
+//! The code is the one source of config keys and event types: `cargo fn
+//! build` reads what `fnsdk::config!` and `#[function(event = ...)]` record
+//! in the component and refuses a `[package.metadata.fn]` that disagrees;
+//! `--wasm-opt` runs binaryen when cargo-fn has it.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn declared_config_and_events_must_agree_with_the_metadata() {
+    let (_tmp, project) = scaffold("declared-fn", "event");
+    let lib = project.join("src/lib.rs");
+    let mut code = std::fs::read_to_string(&lib).unwrap();
+    code.push_str(
+        "\nfnsdk::config! {\n    pub API_KEY: secret \"api_key\";\n    \
+         pub API_URL: \"api_url\" = \"https://api.example.com\";\n}\n\
+         /// Reads both, so neither is unused.\npub fn endpoint() -> fnsdk::Result<String> {\n    \
+         Ok(format!(\"{}?key={}\", API_URL.get()?, API_KEY.get()?))\n}\n",
+    );
+    std::fs::write(&lib, code).unwrap();
+
+    // The template's metadata lists neither key: the build names both, and
+    // the event type, with the lines to write.
+    let manifest = project.join("Cargo.toml");
+    let err = failure(&cargo_fn(&project, &["build"]));
+    assert!(err.contains("disagree"), "{err}");
+    assert!(err.contains("add `api_key = { secret = true }`"), "{err}");
+    assert!(
+        err.contains(r#"add `api_url = { default = "https://api.example.com" }`"#),
+        "{err}"
+    );
+
+    let toml = std::fs::read_to_string(&manifest).unwrap();
+    let mut toml = toml;
+    if !toml.contains("[package.metadata.fn]") {
+        toml.push_str("\n[package.metadata.fn]\n");
+    }
+    if !toml.contains("events =") {
+        toml = toml.replace(
+            "[package.metadata.fn]\n",
+            "[package.metadata.fn]\nevents = [\"com.example.order.placed\"]\n",
+        );
+    }
+    toml.push_str(
+        "\n[package.metadata.fn.config]\napi_key = { secret = true }\n\
+         api_url = { default = \"https://api.example.org\" }\n",
+    );
+    std::fs::write(&manifest, toml).unwrap();
+    // A default that differs is named too.
+    let err = failure(&cargo_fn(&project, &["build"]));
+    assert!(err.contains("config key `api_url` differs"), "{err}");
+    assert!(!err.contains("`api_key`"), "{err}");
+    edit(
+        &manifest,
+        "https://api.example.org",
+        "https://api.example.com",
+    );
+    let json = build_json(&project, &[]);
+    assert!(
+        json["declared"]["config"].as_array().unwrap().len() == 2,
+        "{json}"
+    );
+    assert_eq!(
+        json["declared"]["events"],
+        serde_json::json!(["com.example.order.placed"])
+    );
+}
+
+#[cfg(feature = "wasm-opt")]
+#[test]
+fn wasm_opt_shrinks_the_artifact_which_still_runs() {
+    let (_tmp, project) = scaffold("opt-fn", "http");
+    let plain = build_json(&project, &["--wasm-opt", "none"]);
+    assert!(plain["wasm_opt"].is_null(), "{plain}");
+    let plain_size = plain["final_size"].as_u64().unwrap();
+    // Release builds optimise at -Os unless told otherwise.
+    let default = build_json(&project, &[]);
+    assert_eq!(default["wasm_opt"]["level"], "-Os", "{default}");
+    let json = build_json(&project, &["--wasm-opt", "z"]);
+    let optimized = &json["wasm_opt"];
+    assert_eq!(optimized["level"], "-Oz", "{json}");
+    assert!(
+        optimized["after"].as_u64() < optimized["before"].as_u64(),
+        "{json}"
+    );
+    let size = json["final_size"].as_u64().unwrap();
+    assert!(size < plain_size, "{size} >= {plain_size}");
+    let function = fn_host_test::TestFunction::load(artifact(&json)).unwrap();
+    let response = function.get("/?name=Ferris");
+    assert_eq!(response.status(), 200, "{}", response.describe());
+    assert_eq!(response.text(), "Hello, Ferris!");
+    // Binaryen's output is still within the contract.
+    assert_eq!(json["report"]["portable"], true, "{json}");
+}
+
+#[test]
+fn wasm_opt_levels_are_checked_before_building() {
+    let (_tmp, project) = scaffold("opt-level-fn", "http");
+    let err = failure(&cargo_fn(&project, &["build", "--wasm-opt", "fast"]));
+    assert!(err.contains("0, 1, 2, 3, 4, s, z"), "{err}");
+}
