@@ -106,12 +106,11 @@ pub fn component(component: &[u8], level: OptLevel) -> Result<Vec<u8>, BuildErro
     Ok(out)
 }
 
-/// Runs wasm-opt on one core module. The features binaryen may use are
-/// the module's own (its `target_features` section), so the output needs
-/// nothing the input did not.
+/// Runs wasm-opt on one core module, with the WebAssembly 2.0 features
+/// rustc's output already uses and nothing newer.
 #[cfg(feature = "wasm-opt")]
 pub fn module(module: &[u8], level: OptLevel) -> Result<Vec<u8>, BuildError> {
-    use wasm_opt::OptimizationOptions;
+    use wasm_opt::{Feature, OptimizationOptions};
     let mut opts = match level {
         OptLevel::O0 => OptimizationOptions::new_opt_level_0(),
         OptLevel::O1 => OptimizationOptions::new_opt_level_1(),
@@ -122,6 +121,20 @@ pub fn module(module: &[u8], level: OptLevel) -> Result<Vec<u8>, BuildError> {
         OptLevel::Oz => OptimizationOptions::new_optimize_for_size_aggressively(),
     };
     opts.debug_info(true);
+    // What rustc's wasm32-wasip2 output uses (WebAssembly 2.0), whether or
+    // not the module still has its `target_features` section; binaryen
+    // refuses `memory.copy` and friends otherwise. Every host in the table
+    // supports these.
+    for feature in [
+        Feature::BulkMemory,
+        Feature::MutableGlobals,
+        Feature::SignExt,
+        Feature::TruncSat,
+        Feature::ReferenceTypes,
+        Feature::Multivalue,
+    ] {
+        opts.enable_feature(feature);
+    }
     // The wasm-opt crate works on files.
     let dir = tempfile::tempdir().map_err(|e| BuildError::Io {
         action: "create a scratch directory in",
