@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use wasmparser::{Encoding, Parser, Payload};
+use wasmparser::{Encoding, Parser, Payload, TypeRef};
 
 use crate::error::WasmError;
 
@@ -151,8 +151,11 @@ pub enum ModuleRole {
     Shim,
     /// wit-component's fixup module (fills the `$imports` table).
     Fixup,
-    /// An adapter (imports from `__main_module__` or the main memory).
+    /// A WASI preview1 adapter (imports from `__main_module__`).
     Adapter,
+    /// Another adapter, such as cargo fn's stubs: it imports the main
+    /// module's memory instead of defining one.
+    Helper,
 }
 
 /// The top-level core modules of a component, with their roles.
@@ -179,11 +182,15 @@ pub(crate) fn module_role(module: &[u8]) -> Result<ModuleRole, WasmError> {
             Payload::ImportSection(imports) => {
                 for import in imports.into_imports() {
                     let import = import?;
-                    if import.module.is_empty() && import.name == "$imports" {
+                    // wasm-component-ld imports the table from "",
+                    // wit-component's encoder from "shim".
+                    if import.name == "$imports" {
                         return Ok(ModuleRole::Fixup);
                     }
                     if import.module == "__main_module__" {
                         role = ModuleRole::Adapter;
+                    } else if role == ModuleRole::Main && matches!(import.ty, TypeRef::Memory(_)) {
+                        role = ModuleRole::Helper;
                     }
                 }
             }
@@ -304,5 +311,41 @@ mod tests {
             main_module(&main.finish()),
             Err(WasmError::NotAComponent)
         ));
+    }
+
+    #[test]
+    fn tells_the_program_from_wit_components_helper_modules() {
+        // The layout `ComponentEncoder` writes when cargo fn adds its stubs
+        // adapter: the program, the adapter (imports the program's memory),
+        // the shim (exports `$imports`) and the fixup (imports it from "shim").
+        let module = |wat: &str| wat::parse_str(wat).unwrap();
+        let main = module(r#"(module (memory (export "memory") 1) (func (export "run")))"#);
+        let helper = module(r#"(module (import "env" "memory" (memory 0)) (func (export "f")))"#);
+        let shim = module(r#"(module (table (export "$imports") 1 1 funcref))"#);
+        let fixup = module(r#"(module (import "shim" "$imports" (table 1 1 funcref)))"#);
+        let p1 = module(
+            r#"(module (import "__main_module__" "run" (func)) (import "env" "memory" (memory 0)))"#,
+        );
+        let mut c = Component::new();
+        for m in [&main, &helper, &shim, &fixup] {
+            c.section(&wasm_encoder::RawSection { id: 1, data: m });
+        }
+        let wasm = c.finish();
+        let roles: Vec<ModuleRole> = core_modules(&wasm)
+            .unwrap()
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                ModuleRole::Main,
+                ModuleRole::Helper,
+                ModuleRole::Shim,
+                ModuleRole::Fixup
+            ]
+        );
+        assert_eq!(main_module(&wasm).unwrap(), main.as_slice());
+        assert_eq!(module_role(&p1).unwrap(), ModuleRole::Adapter);
     }
 }
