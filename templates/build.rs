@@ -1,7 +1,7 @@
 //! Embeds every template of this crate (each folder holding a
-//! `Cargo.toml.tmpl`, with all its files) and every adapter (the same, under
-//! `adapters/`) into the library, so `cargo fn new` and `cargo fn deploy`
-//! need nothing but themselves. Generates `templates.rs` in OUT_DIR.
+//! `Cargo.toml.tmpl`, with all its files), every adapter (the same, under
+//! `adapters/`) and every anchor (under `anchors/`) into the library, so
+//! `cargo fn new`, `deploy` and `bench` need nothing but themselves. Generates `templates.rs` in OUT_DIR.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,12 @@ fn main() {
     );
     out.push_str("pub(crate) const ADAPTERS: &[(&str, &[(&str, &str)])] = &[\n");
     embed(&dir.join("adapters"), &mut out);
+    out.push_str("];\n");
+    out.push_str(
+        "/// `(anchor, [(path in the anchor, contents)])`: the crates under `anchors/`.\n",
+    );
+    out.push_str("pub(crate) const ANCHORS: &[(&str, &[(&str, &str)])] = &[\n");
+    embed(&dir.join("anchors"), &mut out);
     out.push_str("];\n");
     let out_path =
         PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("templates.rs");

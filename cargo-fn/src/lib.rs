@@ -13,6 +13,7 @@
 //! - [`keys`], [`sign`], [`fs`]: key files, signing files, atomic writes.
 
 pub mod args;
+pub mod bench;
 pub mod deploy;
 pub mod fs;
 pub mod keys;

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use commands::{build, deploy, inspect, invoke, keygen, new, publish, pull, serve, sign, verify};
+use commands::{
+    bench, build, deploy, inspect, invoke, keygen, new, publish, pull, serve, sign, verify,
+};
 
 /// cargo's view of us: `cargo fn ...` runs `cargo-fn fn ...`.
 #[derive(Debug, Parser)]
@@ -34,6 +36,7 @@ enum Command {
     Inspect(inspect::Args),
     Invoke(invoke::Args),
     Serve(serve::Args),
+    Bench(bench::Args),
     Keygen(keygen::Args),
     Sign(sign::Args),
     Verify(verify::Args),
@@ -50,6 +53,7 @@ impl Command {
             Command::Inspect(args) => args.run(),
             Command::Invoke(args) => args.run(),
             Command::Serve(args) => args.run(),
+            Command::Bench(args) => args.run(),
             Command::Keygen(args) => args.run(),
             Command::Sign(args) => args.run(),
             Command::Verify(args) => args.run(),

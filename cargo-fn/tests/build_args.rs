@@ -58,7 +58,7 @@ fn raw_project(with_lock: bool) -> (tempfile::TempDir, PathBuf) {
          [target.'cfg(target_arch = \"wasm32\")'.dependencies]\nwasi = \"0.14\"\n\n[workspace]\n",
     )
     .unwrap();
-    let fixture = workspace().join("host-test/fixtures/raw-hello/src/lib.rs");
+    let fixture = workspace().join("templates/anchors/raw-hello/src/lib.rs");
     std::fs::copy(fixture, project.join("src/lib.rs")).unwrap();
     if with_lock {
         std::fs::copy(workspace().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();

@@ -1,7 +1,7 @@
 //! Size budget of what `cargo fn build --release` ships, against the raw
 //! anchor (a hello written directly on the `wasi` crate, no SDK):
 //!
-//! - `raw`: `host-test/fixtures/raw-hello`, the anchor;
+//! - `raw`: `host-test/fixtures/raw-hello` (source: fn-templates' raw anchor), the anchor;
 //! - `hello`: the http template as `cargo fn new` writes it;
 //! - `event`: the event template;
 //! - `router`: the http template's greeting behind a `Router` with three
@@ -168,7 +168,7 @@ fn raw_project(workspace: &Path, dir: &Path) -> PathBuf {
     )
     .expect("write the raw manifest");
     std::fs::copy(
-        workspace.join("host-test/fixtures/raw-hello/src/lib.rs"),
+        workspace.join("templates/anchors/raw-hello/src/lib.rs"),
         project.join("src/lib.rs"),
     )
     .expect("the raw hello");

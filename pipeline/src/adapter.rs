@@ -36,7 +36,28 @@ pub fn build(name: &str, opts: &AdapterOptions) -> Result<Vec<u8>, BuildError> {
     let files = fn_templates::render_adapter(name, &opts.wit)
         .ok_or_else(|| BuildError::UnknownAdapter(name.to_owned()))?;
     let dir = source_dir(&opts.target_dir, name);
-    for file in &files {
+    build_crate(&format!("the {name} adapter"), &dir, &files, opts)
+}
+
+/// Builds anchor `name` (fn-templates' `anchors/`, a function written
+/// without the SDK) under `<target>/fn/anchors/<name>/` and returns its
+/// component, processed as a function's is.
+pub fn build_anchor(name: &str, opts: &AdapterOptions) -> Result<Vec<u8>, BuildError> {
+    let files = fn_templates::render_anchor(name)
+        .ok_or_else(|| BuildError::UnknownAdapter(name.to_owned()))?;
+    let dir = opts.target_dir.join("fn").join("anchors").join(name);
+    build_crate(&format!("the {name} anchor"), &dir, &files, opts)
+}
+
+/// Writes `files` to `dir` (unchanged files keep their timestamps), builds
+/// the crate in release and brings its component within the contract.
+fn build_crate(
+    label: &str,
+    dir: &Path,
+    files: &[fn_templates::File],
+    opts: &AdapterOptions,
+) -> Result<Vec<u8>, BuildError> {
+    for file in files {
         let path = dir.join(&file.path);
         // Unchanged files keep their timestamps: cargo has nothing to redo.
         if std::fs::read(&path).is_ok_and(|old| old == file.contents.as_bytes()) {
@@ -59,10 +80,7 @@ pub fn build(name: &str, opts: &AdapterOptions) -> Result<Vec<u8>, BuildError> {
         ..BuildOptions::default()
     };
     if !opts.quiet {
-        crate::status_line(
-            "Building",
-            &format!("the {name} adapter ({})", dir.display()),
-        );
+        crate::status_line("Building", &format!("{label} ({})", dir.display()));
     }
     let package = cargo::locate(&build)?;
     let raw_path = cargo::build(&package, &build)?;

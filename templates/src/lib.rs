@@ -63,6 +63,20 @@ pub fn render_adapter(name: &str, wit: &Sdk) -> Option<Vec<File>> {
     })
 }
 
+/// The names of the embedded anchors (`anchors/<name>`): functions written
+/// without the SDK that `cargo fn bench` measures next to the user's, so
+/// every figure reads as a ratio to "no SDK at all".
+pub fn anchor_names() -> Vec<&'static str> {
+    ANCHORS.iter().map(|(name, _)| *name).collect()
+}
+
+/// Renders anchor `name`, or `None` if there is no such anchor.
+pub fn render_anchor(name: &str) -> Option<Vec<File>> {
+    render_from(ANCHORS, name, |contents| {
+        contents.replace("{{version}}", SDK_VERSION)
+    })
+}
+
 /// Renders template `name`, or `None` if there is no such template.
 pub fn render(name: &str, vars: &Vars) -> Option<Vec<File>> {
     render_from(TEMPLATES, name, |contents| fill(contents, vars))
@@ -179,6 +193,25 @@ mod tests {
         // Only the manifest has placeholders (build.rs has `{{` of its own).
         assert!(!manifest.contains("{{"), "{manifest}");
         assert!(render_adapter("nope", &Sdk::Registry).is_none());
+    }
+
+    #[test]
+    fn the_raw_anchor_renders_as_its_own_workspace() {
+        assert_eq!(anchor_names(), ["raw-hello"]);
+        assert!(!names().contains(&"anchors"));
+        let files = render_anchor("raw-hello").unwrap();
+        let manifest = &files
+            .iter()
+            .find(|f| f.path == "Cargo.toml")
+            .unwrap()
+            .contents;
+        assert!(
+            manifest.contains(&format!("version = \"{SDK_VERSION}\"")),
+            "{manifest}"
+        );
+        assert!(manifest.contains("[workspace]"), "{manifest}");
+        assert!(files.iter().any(|f| f.path == "src/lib.rs"));
+        assert!(render_anchor("nope").is_none());
     }
 
     #[test]

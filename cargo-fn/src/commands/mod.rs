@@ -3,6 +3,7 @@
 //! prints the outcome. No command uses another; what they share lives in
 //! the library.
 
+pub mod bench;
 pub mod build;
 pub mod deploy;
 pub mod inspect;
