@@ -110,7 +110,7 @@ fn in_process_and_serve_side_by_side_with_a_bill() {
     ] {
         assert!(providers.contains(&provider), "{provider}: {report}");
     }
-    assert!(report["anchor"].is_null());
+    assert_eq!(report["anchors"], serde_json::json!([]));
     assert_eq!(report["size"], std::fs::metadata(&wasm).unwrap().len());
 }
 
@@ -138,8 +138,9 @@ fn the_table_shows_the_raw_anchor_and_the_assumptions() {
     let table = success(&output);
     assert!(table.contains("| host | cold start ms |"), "{table}");
     assert!(table.contains("| in-process |"), "{table}");
-    assert!(table.contains("| raw anchor (in-process) |"), "{table}");
+    assert!(table.contains("| raw anchor on in-process |"), "{table}");
     assert!(table.contains("Against the raw anchor"), "{table}");
+    assert!(table.contains("  in-process: cold start "), "{table}");
     assert!(table.contains("at 512 MB"), "{table}");
     assert!(table.contains("× 512 MB"), "{table}");
     assert!(
@@ -215,4 +216,34 @@ fn a_function_that_fails_its_first_request_is_not_benchmarked() {
         "{err}"
     );
     assert!(err.contains("trapped"), "{err}");
+}
+
+#[test]
+fn workerd_runs_the_worker_cargo_fn_deploy_writes() {
+    // `scripts/test` installs workerd and wrangler here before the tests.
+    let js_hosts = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+        .join("tools/js-hosts");
+    assert!(
+        js_hosts.join("node_modules/.bin/workerd").is_file(),
+        "run the tests with scripts/test, which installs workerd into {}",
+        js_hosts.display()
+    );
+    let wasm = fixture("fixture-hello");
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.args(["fn", "bench", "--json", "--no-anchor", "-n", "10"])
+        .args(["--host", "workerd"])
+        .arg(&wasm)
+        .env("FN_JS_HOSTS", &js_hosts)
+        .current_dir(dir.path());
+    common::offline(&mut cmd);
+    let stdout = success(&cmd.output().unwrap());
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let host = &report["hosts"][0];
+    assert_eq!(host["host"], "workerd", "{report}");
+    check_host(host, 10);
+    // JavaScript has no precompiled start to compare.
+    assert!(host["cold_start_cwasm_ms"].is_null(), "{report}");
 }

@@ -29,11 +29,21 @@ pub enum Host {
     Native,
     /// `wasmtime serve` (on PATH, or $FN_WASMTIME)
     Wasmtime,
+    /// The Cloudflare Worker `cargo fn deploy` writes, bundled by
+    /// `wrangler deploy --dry-run` and served by workerd (both from
+    /// $FN_JS_HOSTS/node_modules/.bin, or on PATH)
+    Workerd,
 }
 
 impl Host {
     /// Every host, in table order.
-    pub const ALL: [Host; 4] = [Host::InProcess, Host::Serve, Host::Native, Host::Wasmtime];
+    pub const ALL: [Host; 5] = [
+        Host::InProcess,
+        Host::Serve,
+        Host::Native,
+        Host::Wasmtime,
+        Host::Workerd,
+    ];
 
     /// Its id, as `--host` takes it.
     pub fn id(self) -> &'static str {
@@ -42,6 +52,7 @@ impl Host {
             Host::Serve => "serve",
             Host::Native => "native",
             Host::Wasmtime => "wasmtime",
+            Host::Workerd => "workerd",
         }
     }
 }
@@ -55,6 +66,8 @@ pub struct HostSetup {
     pub runner: Option<PathBuf>,
     /// `wasmtime`.
     pub wasmtime: Option<PathBuf>,
+    /// `workerd` and `wrangler`.
+    pub workerd: Option<(PathBuf, PathBuf)>,
 }
 
 /// How long a server may take to answer its first request.
@@ -97,6 +110,14 @@ pub async fn measure(
                 .clone()
                 .context("no wasmtime on PATH (or $FN_WASMTIME)")?;
             over_http(host, &Server::Wasmtime { wasmtime }, wasm, &requests, opts).await
+        }
+        Host::Workerd => {
+            let (workerd, wrangler) = setup
+                .workerd
+                .clone()
+                .context("no workerd and wrangler ($FN_JS_HOSTS/node_modules/.bin, or PATH)")?;
+            let server = Server::Workerd { workerd, wrangler };
+            over_http(host, &server, wasm, &requests, opts).await
         }
     }
 }
@@ -284,6 +305,7 @@ enum Server {
     Serve { cargo_fn: PathBuf },
     Native { runner: PathBuf },
     Wasmtime { wasmtime: PathBuf },
+    Workerd { workerd: PathBuf, wrangler: PathBuf },
 }
 
 /// A directory with what the server needs, compiled or precompiled.
@@ -391,6 +413,28 @@ impl Server {
                     detail: runner.display().to_string(),
                 })
             }
+            Server::Workerd { workerd, wrangler } => {
+                let config = write_worker(dir.path(), &bytes, wrangler)?;
+                let command = {
+                    let workerd = workerd.clone();
+                    move |addr: SocketAddr| {
+                        let mut cmd = Command::new(&workerd);
+                        cmd.arg("serve")
+                            .arg(&config)
+                            .arg(format!("--socket-addr=http={addr}"));
+                        if let Some(dir) = config.parent() {
+                            cmd.current_dir(dir);
+                        }
+                        cmd
+                    }
+                };
+                Ok(Prepared {
+                    _dir: dir,
+                    compile: Box::new(command),
+                    precompiled: None,
+                    detail: workerd.display().to_string(),
+                })
+            }
             Server::Wasmtime { wasmtime } => {
                 let artifact = dir.path().join("fn.wasm");
                 std::fs::write(&artifact, &bytes)?;
@@ -434,6 +478,75 @@ impl Server {
             }
         }
     }
+}
+
+/// The Worker of `wasm` as `cargo fn deploy --provider cloudflare` writes
+/// it (pinned to a stand-in reference: nothing is pulled), bundled in `dir`
+/// by `wrangler deploy --dry-run` as it would be uploaded, and workerd's
+/// config for it: returns the config's path.
+fn write_worker(dir: &Path, wasm: &[u8], wrangler: &Path) -> anyhow::Result<PathBuf> {
+    use crate::deploy::{Deployment, cloudflare, files};
+    let digest = bundle::sha256_digest(wasm);
+    let deployment = Deployment {
+        name: "bench".into(),
+        version: "0.0.0".into(),
+        metadata: Default::default(),
+        image: crate::oci::ImageRef::parse("oci://127.0.0.1:5000/bench:bench")?.pinned(&digest),
+        layer_digest: digest.clone(),
+        plain_http: true,
+        spin_app_digest: None,
+        tag: Some("bench".into()),
+    };
+    let output = cloudflare::package(&deployment, wasm)?;
+    files::write_all(dir, &output.files)?;
+    // wrangler resolves the Worker's imports from the node_modules next to
+    // it, as in a user's project.
+    if let Some(modules) = wrangler.parent().and_then(Path::parent)
+        && modules.ends_with("node_modules")
+        && !dir.join("node_modules").exists()
+    {
+        std::os::unix::fs::symlink(modules, dir.join("node_modules"))?;
+    }
+    let bundled = Command::new(wrangler)
+        .args(["deploy", "--dry-run", "--outdir", "dist"])
+        .current_dir(dir)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {}", wrangler.display()))?;
+    if !bundled.status.success() {
+        bail!(
+            "wrangler deploy --dry-run failed: {}",
+            String::from_utf8_lossy(&bundled.stderr).trim()
+        );
+    }
+    let mut modules = vec![r#"(name = "worker.js", esModule = embed "dist/worker.js")"#.to_owned()];
+    let mut wasm_modules: Vec<String> = std::fs::read_dir(dir.join("dist"))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".wasm"))
+        .collect();
+    wasm_modules.sort();
+    for name in wasm_modules {
+        modules.push(format!(r#"(name = "{name}", wasm = embed "dist/{name}")"#));
+    }
+    // The socket's address comes from the command line (`--socket-addr`).
+    let config = format!(
+        r#"using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [{}],
+  compatibilityDate = "{}",
+);
+"#,
+        modules.join(", "),
+        cloudflare::COMPATIBILITY_DATE
+    );
+    let path = dir.join("workerd.capnp");
+    std::fs::write(&path, config)?;
+    Ok(path)
 }
 
 /// A bundle as `cargo fn deploy` writes one for the native runner.

@@ -128,8 +128,9 @@ pub struct Report {
     pub concurrency: usize,
     /// Each host's figures.
     pub hosts: Vec<HostReport>,
-    /// The raw anchor's figures, on the in-process host, when measured.
-    pub anchor: Option<HostReport>,
+    /// The raw anchor's figures on each host, measured right after the
+    /// function's (when the anchor is measured at all).
+    pub anchors: Vec<HostReport>,
     /// The anchor's size in bytes.
     pub anchor_size: Option<u64>,
     /// Hosts that could not run, and why.
@@ -188,29 +189,43 @@ impl Report {
         for host in &self.hosts {
             row(&host.host, host);
         }
-        if let Some(anchor) = &self.anchor {
-            row("raw anchor (in-process)", anchor);
+        for anchor in &self.anchors {
+            row(&format!("raw anchor on {}", anchor.host), anchor);
         }
-        let ours = self.anchor.as_ref().and_then(|anchor| {
-            let ours = self.hosts.iter().find(|h| h.host == anchor.host)?;
-            Some((anchor, ours))
-        });
-        if let Some((anchor, ours)) = ours {
+        if !self.anchors.is_empty() {
             let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+            let anchor_size = self.anchor_size.unwrap_or(0);
             let _ = writeln!(out);
             let _ = writeln!(
                 out,
-                "Against the raw anchor (a hello on the `wasi` crate, no SDK; {}): size {:.2}×, cold start {:.2}×, instantiate {}, p50 {:.2}×, req/s {:.2}×",
-                kb(self.anchor_size.unwrap_or(0)),
-                ratio(self.size as f64, self.anchor_size.unwrap_or(0) as f64),
-                ratio(ours.cold_start_ms, anchor.cold_start_ms),
-                match (ours.instantiate, anchor.instantiate) {
-                    (Some(a), Some(b)) => format!("{:.2}×", ratio(a.p50_us, b.p50_us)),
-                    _ => "-".to_owned(),
-                },
-                ratio(ours.latency.p50_us, anchor.latency.p50_us),
-                ratio(ours.requests_per_second, anchor.requests_per_second),
+                "Against the raw anchor (a hello on the `wasi` crate, no SDK; {}): size {:.2}×",
+                kb(anchor_size),
+                ratio(self.size as f64, anchor_size as f64),
             );
+            for anchor in &self.anchors {
+                let Some(ours) = self.hosts.iter().find(|h| h.host == anchor.host) else {
+                    continue;
+                };
+                let cwasm = match (ours.cold_start_cwasm_ms, anchor.cold_start_cwasm_ms) {
+                    (Some(a), Some(b)) => format!(", cold .cwasm {:.2}×", ratio(a, b)),
+                    _ => String::new(),
+                };
+                let instantiate = match (ours.instantiate, anchor.instantiate) {
+                    (Some(a), Some(b)) => {
+                        format!(", instantiate {:.2}×", ratio(a.p50_us, b.p50_us))
+                    }
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "  {}: cold start {:.2}×{cwasm}{instantiate}, p50 {:.2}×, p99 {:.2}×, req/s {:.2}×",
+                    anchor.host,
+                    ratio(ours.cold_start_ms, anchor.cold_start_ms),
+                    ratio(ours.latency.p50_us, anchor.latency.p50_us),
+                    ratio(ours.latency.p99_us, anchor.latency.p99_us),
+                    ratio(ours.requests_per_second, anchor.requests_per_second),
+                );
+            }
         }
         for skipped in &self.skipped {
             let _ = writeln!(out, "skipped {}: {}", skipped.host, skipped.reason);

@@ -24,8 +24,10 @@ use cargo_fn::run::RunArgs;
 /// Hosts: in-process (`cargo fn serve`'s runtime, in this process), serve
 /// (`cargo fn serve` as a process), native (the cloud runner, when
 /// $FN_RUNNER names one or one was built before; `--host native` builds
-/// it) and wasmtime (`wasmtime serve`, when on PATH or named by
-/// $FN_WASMTIME). Builds the package first when given a package (or
+/// it), wasmtime (`wasmtime serve`, when on PATH or named by
+/// $FN_WASMTIME) and workerd (the Cloudflare Worker `cargo fn deploy`
+/// writes, when workerd and wrangler are in $FN_JS_HOSTS/node_modules/.bin
+/// or on PATH). Builds the package first when given a package (or
 /// nothing) instead of a .wasm file.
 ///
 /// Requests file (JSON: one object, an array, or one per line):
@@ -117,36 +119,42 @@ impl Args {
             .enable_all()
             .build()?;
         let mut reports = Vec::new();
+        let mut anchors = Vec::new();
+        let anchor_opts = BenchOptions {
+            requests: vec![BenchRequest::default()],
+            ..opts.clone()
+        };
         for host in &hosts {
             fn_pipeline::status_line("Measuring", &format!("{} on {}", name, host.id()));
             match tokio.block_on(bench::measure(*host, &name, &artifact, &opts, &setup)) {
                 Ok(report) => reports.push(report),
-                Err(err) if self.hosts.is_empty() => skipped.push(Skipped {
-                    host: host.id().into(),
-                    reason: format!("{err:#}"),
-                }),
+                Err(err) if self.hosts.is_empty() => {
+                    skipped.push(Skipped {
+                        host: host.id().into(),
+                        reason: format!("{err:#}"),
+                    });
+                    continue;
+                }
                 Err(err) => {
                     return Err(err.context(format!("measuring on {}", host.id())));
                 }
             }
-        }
-        let anchor_report = match &anchor {
-            Some(path) => {
-                fn_pipeline::status_line("Measuring", "the raw anchor in-process");
-                let anchor_opts = BenchOptions {
-                    requests: vec![BenchRequest::default()],
-                    ..opts.clone()
-                };
-                Some(tokio.block_on(bench::measure(
-                    Host::InProcess,
-                    "raw-anchor",
-                    path,
-                    &anchor_opts,
-                    &setup,
-                ))?)
+            // Right after the function, on the same host, so that load from
+            // other processes affects both alike.
+            if let Some(path) = &anchor {
+                fn_pipeline::status_line("Measuring", &format!("the raw anchor on {}", host.id()));
+                let report = tokio
+                    .block_on(bench::measure(
+                        *host,
+                        "raw-anchor",
+                        path,
+                        &anchor_opts,
+                        &setup,
+                    ))
+                    .with_context(|| format!("measuring the raw anchor on {}", host.id()))?;
+                anchors.push(report);
             }
-            None => None,
-        };
+        }
         let billed = reports
             .iter()
             .find(|r| r.host == Host::InProcess.id())
@@ -162,7 +170,7 @@ impl Args {
                 .as_ref()
                 .and_then(|path| std::fs::metadata(path).ok())
                 .map(|m| m.len()),
-            anchor: anchor_report,
+            anchors,
             skipped,
             memory_mb: self.memory_size,
             billed_duration_ms: billed,
@@ -226,11 +234,20 @@ impl Args {
             }
             runner
         };
+        let workerd = js_hosts();
+        if workerd.is_none() && wanted(Host::Workerd) {
+            skipped.push(Skipped {
+                host: Host::Workerd.id().into(),
+                reason: "no workerd and wrangler ($FN_JS_HOSTS/node_modules/.bin, or on PATH)"
+                    .into(),
+            });
+        }
         (
             HostSetup {
                 cargo_fn,
                 runner,
                 wasmtime,
+                workerd,
             },
             skipped,
         )
@@ -272,7 +289,19 @@ fn available(host: Host, setup: &HostSetup) -> bool {
         Host::Serve => setup.cargo_fn.is_some(),
         Host::Native => setup.runner.is_some(),
         Host::Wasmtime => setup.wasmtime.is_some(),
+        Host::Workerd => setup.workerd.is_some(),
     }
+}
+
+/// `workerd` and `wrangler`: from `$FN_JS_HOSTS/node_modules/.bin` (the
+/// folder `scripts/test` installs them in), else from PATH.
+fn js_hosts() -> Option<(PathBuf, PathBuf)> {
+    if let Some(dir) = std::env::var_os("FN_JS_HOSTS") {
+        let bin = PathBuf::from(dir).join("node_modules/.bin");
+        let (workerd, wrangler) = (bin.join("workerd"), bin.join("wrangler"));
+        return (workerd.is_file() && wrangler.is_file()).then_some((workerd, wrangler));
+    }
+    Some((find_on_path("workerd")?, find_on_path("wrangler")?))
 }
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
