@@ -151,65 +151,18 @@ fn js_hosts(workspace: &Path) -> Option<PathBuf> {
         .then_some(dir)
 }
 
-/// The Cloudflare Worker of `artifact` (as `cargo fn deploy` writes it,
-/// pinned to a stand-in reference: nothing is pulled), bundled by
-/// `wrangler deploy --dry-run` and served by workerd on a free port.
+/// The Cloudflare Worker of `artifact` as `cargo fn bench` runs it
+/// ([`cargo_fn::bench::write_worker`]: `cargo fn deploy`'s Worker, bundled
+/// by `wrangler deploy --dry-run`), served by workerd on a free port.
 fn start_workerd(hosts: &Path, artifact: &Path, dir: &Path) -> Server {
-    use cargo_fn::deploy::{Deployment, cloudflare, files};
     let wasm = std::fs::read(artifact).unwrap();
-    let digest = format!("sha256:{:x}", <sha2::Sha256 as sha2::Digest>::digest(&wasm));
-    let deployment = Deployment {
-        name: "hello".into(),
-        version: "0.1.0".into(),
-        metadata: Default::default(),
-        image: cargo_fn::oci::ImageRef::parse("oci://127.0.0.1:5000/hello:bench")
-            .unwrap()
-            .pinned(&digest),
-        layer_digest: digest.clone(),
-        plain_http: true,
-        spin_app_digest: None,
-        tag: Some("bench".into()),
-    };
-    let output = cloudflare::package(&deployment, &wasm).unwrap();
-    files::write_all(dir, &output.files).unwrap();
-    std::os::unix::fs::symlink(hosts.join("node_modules"), dir.join("node_modules")).unwrap();
-    let bundled = Command::new(hosts.join("node_modules/.bin/wrangler"))
-        .args(["deploy", "--dry-run", "--outdir", "dist"])
-        .current_dir(dir)
-        .env("WRANGLER_SEND_METRICS", "false")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        bundled.status.success(),
-        "wrangler deploy --dry-run: {}",
-        String::from_utf8_lossy(&bundled.stderr)
-    );
+    let wrangler = hosts.join("node_modules/.bin/wrangler");
+    let config = cargo_fn::bench::write_worker(dir, &wasm, &wrangler).unwrap();
     let addr = free_port();
-    let mut modules = vec![r#"(name = "worker.js", esModule = embed "dist/worker.js")"#.to_owned()];
-    for entry in std::fs::read_dir(dir.join("dist")).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        if name.ends_with(".wasm") {
-            modules.push(format!(r#"(name = "{name}", wasm = embed "dist/{name}")"#));
-        }
-    }
-    let config = format!(
-        r#"using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [(name = "main", worker = .worker)],
-  sockets = [(name = "http", address = "{addr}", http = (), service = "main")],
-);
-const worker :Workerd.Worker = (
-  modules = [{}],
-  compatibilityDate = "{}",
-);
-"#,
-        modules.join(", "),
-        cloudflare::COMPATIBILITY_DATE
-    );
-    std::fs::write(dir.join("workerd.capnp"), config).unwrap();
     let child = Command::new(hosts.join("node_modules/.bin/workerd"))
-        .args(["serve", "workerd.capnp"])
+        .arg("serve")
+        .arg(&config)
+        .arg(format!("--socket-addr=http={addr}"))
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

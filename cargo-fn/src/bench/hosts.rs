@@ -484,7 +484,7 @@ impl Server {
 /// it (pinned to a stand-in reference: nothing is pulled), bundled in `dir`
 /// by `wrangler deploy --dry-run` as it would be uploaded, and workerd's
 /// config for it: returns the config's path.
-fn write_worker(dir: &Path, wasm: &[u8], wrangler: &Path) -> anyhow::Result<PathBuf> {
+pub fn write_worker(dir: &Path, wasm: &[u8], wrangler: &Path) -> anyhow::Result<PathBuf> {
     use crate::deploy::{Deployment, cloudflare, files};
     let digest = bundle::sha256_digest(wasm);
     let deployment = Deployment {

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use hosts::{Host, HostSetup, measure};
+pub use hosts::{Host, HostSetup, measure, write_worker};
 pub use requests::BenchRequest;
 
 /// How many times each cold start is measured (the median is reported).
