@@ -455,6 +455,10 @@ impl Server {
                         cmd.arg("serve");
                         if precompiled {
                             cmd.arg("--allow-precompiled");
+                        } else {
+                            // The CLI caches compiled code between runs by
+                            // default: a compiling start must not find it.
+                            cmd.args(["-C", "cache=n"]);
                         }
                         // std's stdio imports (the proxy world has no
                         // wasi:cli/stdout), as `wasmtime serve` needs for
