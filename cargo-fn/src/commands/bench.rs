@@ -277,7 +277,8 @@ impl Args {
         )
         .context("building the raw anchor (pass --no-anchor to leave it out)")?;
         let path = target_dir.join("fn").join("anchors").join("raw-hello.wasm");
-        std::fs::write(&path, component).with_context(|| format!("writing {}", path.display()))?;
+        cargo_fn::fs::write_atomic(&path, &component)
+            .with_context(|| format!("writing {}", path.display()))?;
         Ok(path)
     }
 }
