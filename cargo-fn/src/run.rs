@@ -35,6 +35,10 @@ pub struct RunArgs {
     /// Wall-clock limit per call, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub timeout: f64,
+    /// Time a request body may take to arrive, in seconds; a slower (or
+    /// stalled) client gets 408 without the function running
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub body_timeout: f64,
     /// Linear-memory limit per call, in MiB
     #[arg(long, value_name = "MIB", default_value_t = 128)]
     pub memory: u64,
@@ -87,8 +91,12 @@ impl RunArgs {
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
             bail!("--timeout must be a positive number of seconds");
         }
+        if !(self.body_timeout.is_finite() && self.body_timeout > 0.0) {
+            bail!("--body-timeout must be a positive number of seconds");
+        }
         Ok(Limits::default()
             .with_timeout(Duration::from_secs_f64(self.timeout))
+            .with_body_timeout(Duration::from_secs_f64(self.body_timeout))
             .with_memory(self.memory << 20)
             .with_max_request_body(self.max_body))
     }

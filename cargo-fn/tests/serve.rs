@@ -47,13 +47,15 @@ struct Server {
 
 impl Server {
     /// Starts `cargo-fn fn serve <wasm> --addr 127.0.0.1:0 --max-body 1024
-    /// --timeout 1` and waits for its `Serving ... on http://ADDR` line.
+    /// --timeout 1 --body-timeout 0.5` and waits for its `Serving ... on
+    /// http://ADDR` line.
     fn start(wasm: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-fn"))
             .arg("fn")
             .arg("serve")
             .arg(wasm)
             .args(["--addr", "127.0.0.1:0", "--timeout", "1"])
+            .args(["--body-timeout", "0.5"])
             .args(["--max-body", &MAX_BODY.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -385,6 +387,36 @@ fn timeout_is_504_and_the_server_stays_up() {
         "exit after SIGINT: {status}; stderr:\n{}",
         server.log()
     );
+}
+
+#[test]
+fn a_client_that_stops_sending_its_body_gets_408_and_the_server_stays_up() {
+    let mut server = Server::start(&fixture("fixture-json-echo"));
+    // 100 bytes announced, 3 sent, then nothing: the connection stays open.
+    let stalled = exchange(
+        server.addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[1,",
+    )
+    .unwrap_or_else(|e| panic!("{e}; stderr:\n{}", server.log()));
+    assert_eq!(
+        stalled.status,
+        408,
+        "{stalled:?}\nstderr:\n{}",
+        server.log()
+    );
+    assert!(
+        server.log_line_with(&["POST", "/", "408"]).is_some(),
+        "no access-log line for the 408; stderr:\n{}",
+        server.log()
+    );
+    let ok = exchange(
+        server.addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n[1,2]",
+    )
+    .unwrap();
+    assert_eq!(ok.status, 200, "{ok:?}");
+    let status = server.interrupt();
+    assert!(status.success(), "exit after SIGINT: {status}");
 }
 
 #[test]

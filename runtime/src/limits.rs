@@ -16,6 +16,10 @@ pub struct Limits {
     /// Largest request body accepted, in bytes. Larger bodies are answered
     /// with 413 before the guest runs.
     pub max_request_body: usize,
+    /// Wall-clock time a streaming request body may take to arrive (a slow
+    /// or stalled client). Past it the request is answered with 408; the
+    /// guest never runs, so no instance is held while the body trickles in.
+    pub body_timeout: Duration,
     /// Fuel a call may burn, when the runtime was built with
     /// [`RuntimeConfig::fuel`](crate::RuntimeConfig::fuel). `None` means no
     /// cap (the consumed fuel is still measured).
@@ -31,6 +35,7 @@ impl Default for Limits {
             memory: 128 << 20,
             timeout: Duration::from_secs(10),
             max_request_body: 10 << 20,
+            body_timeout: Duration::from_secs(10),
             fuel: None,
             max_log_bytes: 1 << 20,
         }
@@ -53,6 +58,12 @@ impl Limits {
     /// Returns these limits with another request body cap, in bytes.
     pub fn with_max_request_body(mut self, bytes: usize) -> Self {
         self.max_request_body = bytes;
+        self
+    }
+
+    /// Returns these limits with another body-read timeout.
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 

@@ -138,6 +138,61 @@ fn streaming_bodies_are_capped_by_content_length_and_by_reading() {
     });
 }
 
+/// A request body that sends its first bytes and then nothing more, as a
+/// stalled client's would.
+struct Stalled(Option<bytes::Bytes>);
+
+impl http_body::Body for Stalled {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        match self.0.take() {
+            Some(bytes) => std::task::Poll::Ready(Some(Ok(http_body::Frame::data(bytes)))),
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+#[test]
+fn a_body_that_stops_arriving_is_answered_408_before_the_guest_runs() {
+    let f = load("json-echo");
+    f.set_limits(Limits::default().with_body_timeout(Duration::from_millis(200)));
+    let function = f.function().clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let stalled = http::Request::post("/")
+            .body(Stalled(Some(bytes::Bytes::from_static(b"[1,"))))
+            .unwrap();
+        // Bounded, so that a missing body timeout fails instead of hanging.
+        let res = tokio::time::timeout(Duration::from_secs(10), function.handle_incoming(stalled))
+            .await
+            .expect("the stalled body was waited for without end");
+        assert_eq!(res.status(), 408, "{}", res.describe());
+        assert_eq!(
+            res.error,
+            Some(CallError::BodyTimeout(Duration::from_millis(200)))
+        );
+        assert_eq!(
+            res.metrics.instantiate,
+            Duration::ZERO,
+            "the guest never ran"
+        );
+
+        let fine = http::Request::post("/")
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(b"[1]")))
+            .unwrap();
+        let res = function.handle_incoming(fine).await;
+        assert_eq!(res.status(), 200, "{}", res.describe());
+    });
+}
+
 #[test]
 fn limits_beyond_the_runtime_are_refused() {
     let f = load("hello");

@@ -26,7 +26,9 @@ use wasmtime::{Store, UpdateDeadline};
 impl Function {
     /// Calls the function with a request whose body may still be streaming
     /// (a hyper server's). A body over the cap is refused with 413 before
-    /// the guest runs, by `content-length` or while reading.
+    /// the guest runs, by `content-length` or while reading; a body that has
+    /// not arrived within [`Limits::body_timeout`](crate::Limits::body_timeout)
+    /// with 408.
     pub async fn handle_incoming<B>(&self, request: http::Request<B>) -> CallResult
     where
         B: http_body::Body<Data = Bytes>,
@@ -46,7 +48,12 @@ impl Function {
             return CallResult::rejected(too_large(size), started);
         }
         let (parts, body) = request.into_parts();
-        let body = match Limited::new(body, limit).collect().await {
+        let body_timeout = self.limits().body_timeout;
+        let collected = tokio::time::timeout(body_timeout, Limited::new(body, limit).collect());
+        let Ok(collected) = collected.await else {
+            return CallResult::rejected(CallError::BodyTimeout(body_timeout), started);
+        };
+        let body = match collected {
             Ok(collected) => collected.to_bytes(),
             Err(err) if err.is::<http_body_util::LengthLimitError>() => {
                 return CallResult::rejected(too_large(limit as u64 + 1), started);

@@ -53,6 +53,11 @@ pub enum CallError {
     /// memory access... The panic message, if any, is in the call's stderr. 500.
     #[error("the function trapped: {0}")]
     Trap(String),
+    /// The request body did not arrive within
+    /// [`Limits::body_timeout`](crate::Limits::body_timeout); the guest
+    /// never ran. 408.
+    #[error("the request body did not arrive within {0:?}")]
+    BodyTimeout(Duration),
     /// The call ran past [`Limits::timeout`](crate::Limits::timeout). 504.
     #[error("the function ran past its timeout of {0:?}")]
     Timeout(Duration),
@@ -93,6 +98,7 @@ impl CallError {
         match self {
             CallError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             CallError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            CallError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             CallError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             CallError::UnmatchedOutbound { .. } => StatusCode::OK,
@@ -109,6 +115,7 @@ impl CallError {
                 format!("request body too large (limit {limit} bytes)")
             }
             CallError::BadRequest(msg) => format!("bad request: {msg}"),
+            CallError::BodyTimeout(_) => "the request body did not arrive in time".into(),
             CallError::Timeout(_) => "the function timed out".into(),
             CallError::Overloaded(_) => "too many concurrent calls, retry later".into(),
             _ => "the function failed".into(),
