@@ -122,6 +122,39 @@ pub fn cache_dir(env: impl Fn(&str) -> Option<OsString>) -> anyhow::Result<PathB
     Ok(cache.join("cargo-fn").join("runner"))
 }
 
+impl Source {
+    /// Where the runner of this source for `arch` is, or will be once built
+    /// (`env` looks variables up).
+    pub fn path(
+        &self,
+        arch: Arch,
+        env: impl Fn(&str) -> Option<OsString>,
+    ) -> anyhow::Result<PathBuf> {
+        Ok(match self {
+            Source::Prebuilt(path) => path.clone(),
+            Source::Checkout(_) => cache_dir(env)?
+                .join(arch.triple())
+                .join("release")
+                .join(PACKAGE),
+            Source::CratesIo(version) => cache_dir(env)?
+                .join(version)
+                .join(arch.triple())
+                .join("bin")
+                .join(PACKAGE),
+        })
+    }
+}
+
+/// The runner for `arch` if one is there already ($FN_RUNNER, or built
+/// before), without building anything.
+pub fn existing(arch: Arch) -> Option<PathBuf> {
+    let env = |name: &str| std::env::var_os(name);
+    Source::detect(env)
+        .path(arch, env)
+        .ok()
+        .filter(|path| path.is_file())
+}
+
 /// The runner for `arch`: `$FN_RUNNER`, or built (cached) from the
 /// checkout or crates.io and checked to be a static executable for `arch`.
 /// Progress goes to stderr.
@@ -156,11 +189,11 @@ pub fn runner(arch: Arch) -> anyhow::Result<Runner> {
                 .arg(&cache)
                 .current_dir(dir);
             run(cmd, "cargo build -p fn-runner")?;
-            cache.join(arch.triple()).join("release").join(PACKAGE)
+            source.path(arch, env)?
         }
         Source::CratesIo(version) => {
             let root = cache_dir(env)?.join(version).join(arch.triple());
-            let path = root.join("bin").join(PACKAGE);
+            let path = source.path(arch, env)?;
             if !path.is_file() {
                 let cwd = std::env::current_dir().context("cannot read the current directory")?;
                 check_toolchain(arch, &cwd)?;

@@ -176,6 +176,130 @@ impl Steady {
     }
 }
 
+/// What one request measured.
+struct Sample {
+    status: http::StatusCode,
+    /// Instantiation, when the host reports it.
+    instantiate: Option<Duration>,
+    /// Guest memory, when the host reports it.
+    peak_memory: u64,
+}
+
+/// One client of a steady run: sends the request it is given and waits for
+/// the whole answer.
+trait Worker: Send + 'static {
+    fn send(
+        &mut self,
+        request: http::Request<Bytes>,
+    ) -> impl std::future::Future<Output = anyhow::Result<Sample>> + Send;
+}
+
+/// Sends `count` of `requests` (round robin) through `workers` at once, each
+/// taking the next request when its last one is answered.
+async fn drive<W: Worker>(
+    workers: Vec<W>,
+    requests: &Arc<[http::Request<Bytes>]>,
+    count: usize,
+    progress: Option<Arc<Progress>>,
+) -> anyhow::Result<Steady> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for mut worker in workers {
+        let (requests, next, progress) = (requests.clone(), next.clone(), progress.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut steady = Steady::default();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= count {
+                    break anyhow::Ok(steady);
+                }
+                let request = requests[index % requests.len()].clone();
+                let sent = Instant::now();
+                let sample = worker.send(request).await?;
+                steady.latency.push(sent.elapsed());
+                steady.instantiate.extend(sample.instantiate);
+                steady.peak_memory = steady.peak_memory.max(sample.peak_memory);
+                if !sample.status.is_success() {
+                    steady.non_2xx += 1;
+                }
+                if let Some(progress) = &progress {
+                    progress.update(index + 1);
+                }
+            }
+        }));
+    }
+    let mut all = Steady::default();
+    for task in tasks {
+        all.merge(task.await.context("a bench task panicked")??);
+    }
+    all.wall = started.elapsed();
+    Ok(all)
+}
+
+/// A warm-up, then the measured run of `opts.requests_per_host`.
+async fn warm_and_measure<W: Worker>(
+    label: &str,
+    make_workers: impl AsyncFn() -> anyhow::Result<Vec<W>>,
+    requests: &[http::Request<Bytes>],
+    opts: &BenchOptions,
+) -> anyhow::Result<Steady> {
+    let requests: Arc<[http::Request<Bytes>]> = requests.to_vec().into();
+    let warm_up = (opts.requests_per_host / 10).clamp(1, 1000);
+    drive(make_workers().await?, &requests, warm_up, None).await?;
+    let progress = Arc::new(Progress::new(
+        label.to_owned(),
+        opts.requests_per_host,
+        opts.progress,
+    ));
+    drive(
+        make_workers().await?,
+        &requests,
+        opts.requests_per_host,
+        Some(progress),
+    )
+    .await
+}
+
+/// A worker calling the function in this process.
+struct InProcessWorker(Arc<fn_runtime::Function>);
+
+impl Worker for InProcessWorker {
+    async fn send(&mut self, request: http::Request<Bytes>) -> anyhow::Result<Sample> {
+        let result = self.0.handle(request).await;
+        Ok(Sample {
+            status: result.status(),
+            instantiate: Some(result.metrics.instantiate),
+            peak_memory: result.metrics.peak_memory,
+        })
+    }
+}
+
+/// A worker on its own keep-alive connection to a server.
+struct HttpWorker {
+    conn: Connection,
+    addr: SocketAddr,
+}
+
+impl Worker for HttpWorker {
+    async fn send(&mut self, request: http::Request<Bytes>) -> anyhow::Result<Sample> {
+        let status = match self.conn.send(request.clone()).await {
+            Ok(status) => status,
+            // The server closed the connection (after an error answer,
+            // say): reconnect once.
+            Err(_) => {
+                self.conn = Connection::open(self.addr).await?;
+                self.conn.send(request).await?
+            }
+        };
+        Ok(Sample {
+            status,
+            instantiate: None,
+            peak_memory: 0,
+        })
+    }
+}
+
 async fn in_process(
     name: &str,
     wasm_path: &Path,
@@ -230,57 +354,11 @@ async fn in_process(
     }
     let function = Arc::new(steady_on.expect("COLD_STARTS > 0"));
 
-    let run = |count: usize, progress: Option<Arc<Progress>>| {
-        let function = function.clone();
-        let requests: Arc<[http::Request<Bytes>]> = requests.to_vec().into();
-        async move {
-            let next = Arc::new(AtomicUsize::new(0));
-            let started = Instant::now();
-            let mut tasks = Vec::new();
-            for _ in 0..opts.concurrency.max(1) {
-                let (function, requests, next, progress) = (
-                    function.clone(),
-                    requests.clone(),
-                    next.clone(),
-                    progress.clone(),
-                );
-                tasks.push(tokio::spawn(async move {
-                    let mut steady = Steady::default();
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= count {
-                            break steady;
-                        }
-                        let request = requests[index % requests.len()].clone();
-                        let sent = Instant::now();
-                        let result = function.handle(request).await;
-                        steady.latency.push(sent.elapsed());
-                        steady.instantiate.push(result.metrics.instantiate);
-                        steady.peak_memory = steady.peak_memory.max(result.metrics.peak_memory);
-                        if !result.status().is_success() {
-                            steady.non_2xx += 1;
-                        }
-                        if let Some(progress) = &progress {
-                            progress.update(index + 1);
-                        }
-                    }
-                }));
-            }
-            let mut all = Steady::default();
-            for task in tasks {
-                all.merge(task.await.context("a bench task panicked")?);
-            }
-            all.wall = started.elapsed();
-            anyhow::Ok(all)
-        }
+    let workers = async || {
+        let worker = || InProcessWorker(function.clone());
+        Ok((0..opts.concurrency.max(1)).map(|_| worker()).collect())
     };
-    run(warm_up(opts), None).await?;
-    let progress = Arc::new(Progress::new(
-        "in-process".into(),
-        opts.requests_per_host,
-        opts.progress,
-    ));
-    let mut steady = run(opts.requests_per_host, Some(progress)).await?;
+    let mut steady = warm_and_measure("in-process", workers, requests, opts).await?;
     Ok(HostReport {
         host: "in-process".into(),
         detail: format!("fn-runtime {}", env!("CARGO_PKG_VERSION")),
@@ -294,10 +372,6 @@ async fn in_process(
         peak_guest_memory: Some(steady.peak_memory),
         host_rss: resident_memory("self").map(|(peak, _)| peak),
     })
-}
-
-fn warm_up(opts: &BenchOptions) -> usize {
-    (opts.requests_per_host / 10).clamp(1, 1000)
 }
 
 /// A server program and how it runs a component.
@@ -710,67 +784,28 @@ async fn over_http(
         .precompiled
         .as_deref()
         .unwrap_or(prepared.compile.as_ref());
-    for _ in 0..COLD_STARTS {
+    // Without precompiled code, one more start serves the steady run.
+    let starts = if prepared.precompiled.is_some() {
+        COLD_STARTS
+    } else {
+        1
+    };
+    for _ in 0..starts {
         let (running, took) = start(start_with, first, logs.path()).await?;
         cold_cwasm.push(took);
         steady_server = Some(running);
     }
     let running = steady_server.expect("COLD_STARTS > 0");
     let addr = running.addr;
-    let requests: Arc<[http::Request<Bytes>]> = requests.to_vec().into();
-
-    let run = |count: usize, progress: Option<Arc<Progress>>| {
-        let requests = requests.clone();
-        async move {
-            let next = Arc::new(AtomicUsize::new(0));
-            let started = Instant::now();
-            let mut tasks = Vec::new();
-            for _ in 0..opts.concurrency.max(1) {
-                let (requests, next, progress) = (requests.clone(), next.clone(), progress.clone());
-                tasks.push(tokio::spawn(async move {
-                    let mut steady = Steady::default();
-                    let mut conn = Connection::open(addr).await?;
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= count {
-                            break anyhow::Ok(steady);
-                        }
-                        let request = requests[index % requests.len()].clone();
-                        let sent = Instant::now();
-                        let status = match conn.send(request.clone()).await {
-                            Ok(status) => status,
-                            // The server closed the connection (after an
-                            // error answer, say): reconnect once.
-                            Err(_) => {
-                                conn = Connection::open(addr).await?;
-                                conn.send(request).await?
-                            }
-                        };
-                        steady.latency.push(sent.elapsed());
-                        if !status.is_success() {
-                            steady.non_2xx += 1;
-                        }
-                        if let Some(progress) = &progress {
-                            progress.update(index + 1);
-                        }
-                    }
-                }));
-            }
-            let mut all = Steady::default();
-            for task in tasks {
-                all.merge(task.await.context("a bench task panicked")??);
-            }
-            all.wall = started.elapsed();
-            anyhow::Ok(all)
+    let workers = async || {
+        let mut workers = Vec::new();
+        for _ in 0..opts.concurrency.max(1) {
+            let conn = Connection::open(addr).await?;
+            workers.push(HttpWorker { conn, addr });
         }
+        Ok(workers)
     };
-    run(warm_up(opts), None).await?;
-    let progress = Arc::new(Progress::new(
-        host.id().into(),
-        opts.requests_per_host,
-        opts.progress,
-    ));
-    let mut steady = run(opts.requests_per_host, Some(progress)).await?;
+    let mut steady = warm_and_measure(host.id(), workers, requests, opts).await?;
     let host_rss = resident_memory(&running.child.id().to_string()).map(|(peak, _)| peak);
     drop(running);
     Ok(HostReport {

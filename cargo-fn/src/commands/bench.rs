@@ -214,16 +214,7 @@ impl Args {
                 }
             }
         } else {
-            let prebuilt = std::env::var_os(cargo_fn::runner::RUNNER_ENV).map(PathBuf::from);
-            let cached = cargo_fn::runner::cache_dir(|name| std::env::var_os(name))
-                .ok()
-                .map(|dir| {
-                    dir.join(cargo_fn::runner::Arch::X86_64.triple())
-                        .join("release")
-                        .join(cargo_fn::runner::PACKAGE)
-                })
-                .filter(|path| path.is_file());
-            let runner = prebuilt.or(cached);
+            let runner = cargo_fn::runner::existing(cargo_fn::runner::Arch::X86_64);
             if runner.is_none() && wanted(Host::Native) {
                 skipped.push(Skipped {
                     host: Host::Native.id().into(),
