@@ -153,5 +153,9 @@ fn main() {
     row("  handler (call + response body)", &mut first.2.handler);
     for (label, _, samples) in rest {
         row(label, &mut samples.total);
+        if label.starts_with("raw-hello") {
+            row("  instantiate", &mut samples.instantiate);
+            row("  handler (call + response body)", &mut samples.handler);
+        }
     }
 }

@@ -33,6 +33,24 @@ fn absolute_uris_and_host_headers_are_accepted() {
 }
 
 #[test]
+fn the_guest_sees_the_scheme_authority_path_and_query() {
+    let f = load("request-echo");
+    let uri = |req: http::Request<Vec<u8>>| {
+        let echo: serde_json::Value = f.call(req).json().unwrap();
+        echo["uri"].as_str().unwrap().to_owned()
+    };
+    let absolute = http::Request::get("https://example.com:8443/a/b?x=1&y=%20")
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(uri(absolute), "https://example.com:8443/a/b?x=1&y=%20");
+    let relative = http::Request::get("/p?q")
+        .header("host", "fn.local:8080")
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(uri(relative), "http://fn.local:8080/p?q");
+}
+
+#[test]
 fn fuel_is_measured_when_enabled() {
     let f = TestFunction::load_with_fuel(crate::common::artifact("hello")).unwrap();
     let res = f.get("/");
