@@ -9,6 +9,9 @@ pub enum WasmError {
     /// The bytes are not WebAssembly.
     #[error("not valid WebAssembly")]
     Parse(#[from] wasmparser::BinaryReaderError),
+    /// A section's declared size runs past the end of the file.
+    #[error("not valid WebAssembly: a section runs past the end of the file (truncated?)")]
+    Truncated,
     /// The file is empty or has no WebAssembly header.
     #[error("the file is empty or is not WebAssembly")]
     Empty,

@@ -88,7 +88,7 @@ pub fn parse(wasm: &[u8]) -> Result<Binary<'_>, WasmError> {
         }
         sections.push(Section {
             id,
-            data: slice(wasm, range),
+            data: slice(wasm, range)?,
             kind,
         });
     }
@@ -100,8 +100,12 @@ pub fn parse(wasm: &[u8]) -> Result<Binary<'_>, WasmError> {
     })
 }
 
-fn slice(wasm: &[u8], range: Range<u64>) -> &[u8] {
-    &wasm[range.start as usize..range.end as usize]
+/// The bytes of a section. A nested module's range comes from its declared
+/// size, before the parser has read (and checked) its contents.
+fn slice(wasm: &[u8], range: Range<u64>) -> Result<&[u8], WasmError> {
+    let start = usize::try_from(range.start).map_err(|_| WasmError::Truncated)?;
+    let end = usize::try_from(range.end).map_err(|_| WasmError::Truncated)?;
+    wasm.get(start..end).ok_or(WasmError::Truncated)
 }
 
 /// Appends one section (id, LEB128 size, contents) to `out`.
@@ -270,6 +274,20 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_truncated_nested_module_is_an_error_not_a_panic() {
+        // Found by `fuzz/fuzz_targets/component.rs`: a nested module's range
+        // is its declared size, known before its contents are read.
+        let mut c = Component::new();
+        c.section(&ModuleSection(&module_with_names()));
+        let wasm = c.finish();
+        for len in 9..wasm.len() {
+            assert!(parse(&wasm[..len]).is_err(), "truncated to {len} bytes");
+            assert!(strip_custom_sections(&wasm[..len], &|_| false).is_err());
+        }
+        assert!(parse(&wasm).is_ok());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Support code for `#[function]`'s expansion. Not a public API.
 
+pub use crate::glue::{RawRequest, RawScheme, assemble as assemble_request};
 pub use crate::handler::Respond;
 pub use crate::task::block_on;
 pub use crate::{CloudEvent, IntoResponse, Request, Response};

@@ -160,7 +160,14 @@ impl<T: DeserializeOwned> CloudEvent<T> {
                 name: attr.to_owned(),
                 reason: "header value is not visible ASCII".into(),
             })?;
-            attrs.insert(attr.to_owned(), percent_decode(attr, value)?);
+            let decoded = percent_decode(attr, value)?;
+            if attrs.insert(attr.to_owned(), decoded).is_some() {
+                // Which of two `ce-type` headers is the type? Refuse to guess.
+                return Err(EventError::Attribute {
+                    name: attr.to_owned(),
+                    reason: "the header is given more than once".into(),
+                });
+            }
         }
         let datacontenttype = req
             .headers()
@@ -204,7 +211,12 @@ impl<T: DeserializeOwned> CloudEvent<T> {
                 } else if let Value::String(s) = v {
                     decode_data(s.as_bytes(), datacontenttype.as_deref())?
                 } else {
-                    v
+                    // The JSON event format: data that is not JSON is a
+                    // string (or `data_base64`).
+                    return Err(EventError::Structured(format!(
+                        "`data` must be a string when `datacontenttype` is {:?}",
+                        datacontenttype.unwrap_or_default()
+                    )));
                 }
             }
             (None, Some(Value::String(b64))) => {
@@ -254,6 +266,24 @@ impl<T: DeserializeOwned> CloudEvent<T> {
             })?;
         }
         let dataschema = attrs.remove("dataschema");
+        // `data` and `datacontenttype` are never extensions: in binary mode
+        // they are the body and its Content-Type.
+        if let Some(name) = attrs
+            .keys()
+            .find(|n| matches!(n.as_str(), "data" | "datacontenttype"))
+        {
+            return Err(EventError::Attribute {
+                name: name.clone(),
+                reason: "in binary mode this is the body and its Content-Type, not a `ce-` header"
+                    .into(),
+            });
+        }
+        if let Some(name) = attrs.keys().find(|name| !is_attribute_name(name)) {
+            return Err(EventError::Attribute {
+                name: name.clone(),
+                reason: "attribute names are lowercase letters 'a' to 'z' and digits".into(),
+            });
+        }
         let data = serde_json::from_value(data).map_err(|e| EventError::Data(e.to_string()))?;
         Ok(Self {
             id,
@@ -268,6 +298,15 @@ impl<T: DeserializeOwned> CloudEvent<T> {
             data,
         })
     }
+}
+
+/// CloudEvents 1.0: attribute names are lowercase ASCII letters and digits,
+/// so every name maps to a `ce-` header and back.
+fn is_attribute_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// Checks an RFC 3339 `date-time` (what CloudEvents requires of `time`):
@@ -427,7 +466,13 @@ impl<T: Serialize> CloudEvent<T> {
 
     /// Encodes the event as a binary-mode POST request to `/`.
     pub fn to_binary_request(&self) -> Result<Request, serde_json::Error> {
-        let body = serde_json::to_vec(&self.data)?;
+        // What the parser reads back as this data: no data is an empty
+        // body, and data that is not JSON is the text itself.
+        let body = match serde_json::to_value(&self.data)? {
+            Value::Null => Vec::new(),
+            Value::String(text) if !is_json(self.datacontenttype.as_deref()) => text.into_bytes(),
+            data => serde_json::to_vec(&data)?,
+        };
         let mut req = http::Request::post("/")
             .body(Bytes::from(body))
             .expect("valid request");
@@ -446,11 +491,11 @@ impl<T: Serialize> CloudEvent<T> {
         for (k, v) in self.optional_attributes() {
             put(k, v);
         }
-        let ct = self
-            .datacontenttype
-            .as_deref()
-            .unwrap_or("application/json");
-        if let Ok(v) = HeaderValue::from_str(ct) {
+        // Without `datacontenttype` the data is JSON (the spec's default),
+        // and no Content-Type says so, so the event reads back unchanged.
+        if let Some(ct) = &self.datacontenttype
+            && let Ok(v) = HeaderValue::from_str(ct)
+        {
             headers.insert(header::CONTENT_TYPE, v);
         }
         Ok(req)
@@ -469,7 +514,12 @@ impl<T: Serialize> CloudEvent<T> {
         if let Some(ct) = &self.datacontenttype {
             doc.insert("datacontenttype".into(), ct.clone().into());
         }
-        doc.insert("data".into(), serde_json::to_value(&self.data)?);
+        match serde_json::to_value(&self.data)? {
+            Value::Null => {}
+            data => {
+                doc.insert("data".into(), data);
+            }
+        }
         let body = serde_json::to_vec(&doc)?;
         Ok(http::Request::post("/")
             .header(header::CONTENT_TYPE, STRUCTURED)
@@ -510,6 +560,66 @@ mod tests {
         assert_eq!(bin, ev);
         assert_eq!(st, ev);
         assert_eq!(bin.extensions["traceparent"], "00-abc-def-01");
+    }
+
+    /// What `fuzz/fuzz_targets/cloudevent.rs` found: events that read back
+    /// differently after writing them, and headers that were guessed at.
+    #[test]
+    fn every_event_that_parses_reads_back_the_same_in_both_modes() {
+        let text = CloudEvent::new("t", "/s", Value::String("plain \"text\"".into()));
+        let text = CloudEvent {
+            datacontenttype: Some("text/plain".into()),
+            ..text
+        };
+        let untyped = CloudEvent {
+            datacontenttype: None,
+            ..CloudEvent::new("t", "/s", serde_json::json!({"n": 1}))
+        };
+        let empty = CloudEvent::new("t", "/s", Value::Null);
+        for ev in [text, untyped, empty] {
+            let bin = ev.to_binary_request().unwrap();
+            assert_eq!(CloudEvent::from_request(&bin).as_ref(), Ok(&ev), "{bin:?}");
+            let st = ev.to_structured_request().unwrap();
+            assert_eq!(CloudEvent::from_request(&st).as_ref(), Ok(&ev), "{st:?}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_or_misnamed_attributes_are_refused() {
+        let binary = |extra: &[(&str, &str)]| {
+            let mut req = http::Request::post("/")
+                .header("ce-specversion", "1.0")
+                .header("ce-id", "1")
+                .header("ce-source", "/s")
+                .header("ce-type", "t");
+            for (name, value) in extra {
+                req = req.header(*name, *value);
+            }
+            let req = req.body(Bytes::new()).unwrap();
+            CloudEvent::<Value>::from_request(&req)
+        };
+        assert!(binary(&[]).is_ok());
+        let twice = binary(&[("ce-type", "u")]).unwrap_err();
+        assert!(twice.to_string().contains("more than once"), "{twice}");
+        let dashed = binary(&[("ce-trace-id", "x")]).unwrap_err();
+        assert!(dashed.to_string().contains("lowercase letters"), "{dashed}");
+        let ct = binary(&[("ce-datacontenttype", "text/plain")]).unwrap_err();
+        assert!(ct.to_string().contains("Content-Type"), "{ct}");
+
+        let structured = |doc: Value| {
+            let req = http::Request::post("/")
+                .header("content-type", STRUCTURED)
+                .body(Bytes::from(doc.to_string()))
+                .unwrap();
+            CloudEvent::<Value>::from_request(&req)
+        };
+        let doc = serde_json::json!({"specversion": "1.0", "id": "1", "source": "/s", "type": "t",
+            "datacontenttype": "text/plain", "data": {"not": "text"}});
+        let err = structured(doc).unwrap_err();
+        assert!(err.to_string().contains("must be a string"), "{err}");
+        let doc = serde_json::json!({"specversion": "1.0", "id": "1", "source": "/s", "type": "t",
+            "Upper": "x"});
+        assert!(structured(doc).is_err());
     }
 
     #[test]

@@ -47,6 +47,7 @@
 
 mod error;
 mod event;
+mod glue;
 mod json;
 mod request;
 mod response;

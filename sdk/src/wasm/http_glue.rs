@@ -8,6 +8,7 @@ use super::bindings::wasi::http::types::{
 };
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use crate::__private::Export;
+use crate::glue::{RawRequest, RawScheme};
 use crate::{Request, Response, StatusCode, response};
 
 /// The most a single `blocking-write-and-flush` may write.
@@ -71,14 +72,7 @@ pub(crate) fn to_wasi_scheme(scheme: Option<&http::uri::Scheme>) -> Scheme {
 
 /// Copies `fields` into `headers`, skipping invalid ones.
 pub(crate) fn copy_headers(fields: &Fields, headers: &mut http::HeaderMap) {
-    for (name, value) in fields.entries() {
-        if let (Ok(n), Ok(v)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_bytes(&value),
-        ) {
-            headers.append(n, v);
-        }
-    }
+    crate::glue::append_headers(fields.entries(), headers);
 }
 
 /// Headers as a `wasi:http` field list, without hop-by-hop headers, which
@@ -150,36 +144,22 @@ pub(crate) fn write_stream(stream: &OutputStream, bytes: &[u8]) -> Result<(), St
 }
 
 fn read_request(request: IncomingRequest) -> Result<Request, String> {
-    let method = from_wasi_method(request.method())?;
-    let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
-    let mut parts = http::uri::Parts::default();
-    parts.path_and_query = Some(
-        http::uri::PathAndQuery::try_from(path.as_str())
-            .map_err(|e| format!("invalid request path {path:?}: {e}"))?,
-    );
-    // Parsed part by part: formatting the whole URI to parse it again
-    // costs a sixth of the glue's instructions.
-    if let Some(authority) = request.authority().filter(|a| !a.is_empty()) {
-        parts.authority = Some(
-            http::uri::Authority::try_from(authority.as_str())
-                .map_err(|e| format!("invalid authority {authority:?}: {e}"))?,
-        );
-        parts.scheme = Some(match request.scheme() {
-            Some(Scheme::Http) => http::uri::Scheme::HTTP,
-            Some(Scheme::Other(s)) => http::uri::Scheme::try_from(s.as_str())
-                .map_err(|e| format!("invalid scheme {s:?}: {e}"))?,
-            Some(Scheme::Https) | None => http::uri::Scheme::HTTPS,
-        });
-    }
-    let uri = http::Uri::from_parts(parts).map_err(|e| format!("invalid request URI: {e}"))?;
-    let mut req = http::Request::new(Bytes::new());
-    *req.method_mut() = method;
-    *req.uri_mut() = uri;
-    copy_headers(&request.headers(), req.headers_mut());
-    if let Ok(body) = request.consume() {
-        *req.body_mut() = read_body(body)?;
-    }
-    Ok(req)
+    let body = match request.consume() {
+        Ok(body) => read_body(body)?,
+        Err(()) => Bytes::new(),
+    };
+    crate::glue::assemble(RawRequest {
+        method: from_wasi_method(request.method())?,
+        path_with_query: request.path_with_query(),
+        scheme: request.scheme().map(|scheme| match scheme {
+            Scheme::Http => RawScheme::Http,
+            Scheme::Https => RawScheme::Https,
+            Scheme::Other(other) => RawScheme::Other(other),
+        }),
+        authority: request.authority(),
+        headers: request.headers().entries(),
+        body,
+    })
 }
 
 fn write_response(out: ResponseOutparam, response: Response) -> Result<(), String> {

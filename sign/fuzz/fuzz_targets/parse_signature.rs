@@ -6,8 +6,9 @@
 //!   trusted key's secret is not in this program, so `Ok` would be a forgery);
 //! - `is_signed` / `strip_signature` never panic on arbitrary files.
 //!
-//! Run from `sign/` (needs a nightly toolchain and `cargo install cargo-fuzz`):
-//! `cargo +nightly fuzz run parse_signature fuzz/corpus/parse_signature fuzz/seeds/parse_signature -- -max_total_time=600`
+//! Run with `scripts/fuzz 600 parse_signature` (cargo-fuzz on the stable
+//! toolchain, no sanitizer), or by hand from `sign/`:
+//! `cargo fuzz run -s none parse_signature fuzz/corpus/parse_signature fuzz/seeds/parse_signature -- -max_total_time=600`
 #![no_main]
 
 use fn_sign::format::SignatureData;
