@@ -45,6 +45,10 @@ pub struct RunArgs {
     /// Largest request body accepted, in bytes (larger gets 413)
     #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
     pub max_body: usize,
+    /// Most calls running at once (the instance pool); a request that
+    /// finds every instance busy gets 503 with Retry-After at once
+    #[arg(long, value_name = "N", default_value_t = RuntimeConfig::default().max_instances)]
+    pub max_instances: u32,
     /// Refuse outbound HTTP from the function (default: allowed)
     #[arg(long)]
     pub no_outbound: bool,
@@ -139,9 +143,13 @@ impl RunArgs {
             .map(|dir| dir.join(".cache"))
             .filter(|dir| std::fs::create_dir_all(dir).is_ok());
         let trusted_keys = crate::keys::load_public_keys(&self.trusted_keys)?;
+        if self.max_instances == 0 {
+            bail!("--max-instances must be at least 1");
+        }
         let runtime = Runtime::new(RuntimeConfig {
             cache_dir,
             trusted_keys,
+            max_instances: self.max_instances,
             ..RuntimeConfig::default()
         })?;
         Ok(runtime)

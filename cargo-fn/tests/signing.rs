@@ -217,3 +217,48 @@ fn build_sign_writes_a_verifiable_artifact_and_checks_the_key_first() {
     assert_eq!(verified.signer.key_id_hex(), key_id(&f.public));
     success(&verify(&artifact, &[&f.public]));
 }
+
+/// Crash safety: `cargo fn sign` killed (SIGKILL) at a spread of moments,
+/// from before it reads the file to after it wrote it, leaves the artifact
+/// either as it was or completely signed, never torn.
+#[test]
+#[cfg(unix)]
+fn a_sign_killed_at_any_moment_leaves_the_old_file_or_the_signed_one() {
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let unsigned = std::fs::read(&f.unsigned).unwrap();
+    let public = fn_sign::PublicKey::from_file(&f.public).unwrap();
+    let (mut old, mut new) = (0, 0);
+    for delay_ms in [
+        0u64, 1, 2, 3, 4, 6, 8, 10, 13, 16, 20, 25, 30, 40, 60, 100, 200, 400,
+    ] {
+        let target = tmp.path().join(format!("killed-{delay_ms}.wasm"));
+        std::fs::write(&target, &unsigned).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-fn"))
+            .arg("fn")
+            .arg("sign")
+            .arg(&target)
+            .arg("--key")
+            .arg(&f.secret)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let bytes = std::fs::read(&target).unwrap();
+        if bytes == unsigned {
+            old += 1;
+        } else {
+            fn_sign::verify(&bytes, &[public]).unwrap_or_else(|e| {
+                panic!("killed after {delay_ms} ms: neither the old file nor a signed one: {e}")
+            });
+            assert_eq!(fn_sign::strip_signature(&bytes).unwrap(), unsigned);
+            new += 1;
+        }
+    }
+    // How many kills landed before the rename and how many after (on a
+    // loaded machine the later ones may land before too).
+    eprintln!("old file {old} times, signed file {new} times");
+}

@@ -7,6 +7,7 @@
 use arbitrary::Arbitrary;
 use fnsdk::{CloudEvent, http};
 use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
 
 /// A header, biased towards the ones the parser reads.
 #[derive(Arbitrary, Debug)]
@@ -74,23 +75,62 @@ fn request(input: Input) -> http::Request<fnsdk::Bytes> {
     builder.body(input.body.into()).expect("valid parts")
 }
 
+/// Equal, except that numbers may differ in the last bit: serde_json
+/// (without its `float_roundtrip` feature, which the SDK leaves off to keep
+/// functions small) parses a decimal to within one ULP, so a large number
+/// can move by one ULP when written and read again.
+fn same_data(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) if x.is_finite() && y.is_finite() => {
+                x == y || (x - y).abs() <= f64::EPSILON * x.abs().max(y.abs())
+            }
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_data(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((kx, vx), (ky, vy))| kx == ky && same_data(vx, vy))
+        }
+        _ => a == b,
+    }
+}
+
+/// Reads `written` back and compares it with `event`.
+fn read_back(
+    mode: &str,
+    req: &http::Request<fnsdk::Bytes>,
+    event: &CloudEvent,
+    written: &http::Request<fnsdk::Bytes>,
+) {
+    let again = CloudEvent::<Value>::from_request(written)
+        .unwrap_or_else(|e| panic!("{mode} round trip of {req:?}: {event:?} is refused: {e}"));
+    let data_ok = same_data(&event.data, &again.data);
+    let again = CloudEvent {
+        data: event.data.clone(),
+        ..again
+    };
+    assert!(
+        data_ok && &again == event,
+        "{mode} round trip of {req:?}: {event:?} read back as {again:?}"
+    );
+}
+
 fuzz_target!(|input: Input| {
     let req = request(input);
-    let Ok(event) = CloudEvent::<serde_json::Value>::from_request(&req) else {
+    let Ok(event) = CloudEvent::<Value>::from_request(&req) else {
         return;
     };
     let binary = event
         .to_binary_request()
         .expect("a parsed event serialises");
-    let again = CloudEvent::<serde_json::Value>::from_request(&binary);
-    assert_eq!(again.as_ref(), Ok(&event), "binary round trip of {req:?}");
+    read_back("binary", &req, &event, &binary);
     let structured = event
         .to_structured_request()
         .expect("a parsed event serialises");
-    let again = CloudEvent::<serde_json::Value>::from_request(&structured);
-    assert_eq!(
-        again.as_ref(),
-        Ok(&event),
-        "structured round trip of {req:?}"
-    );
+    read_back("structured", &req, &event, &structured);
 });
