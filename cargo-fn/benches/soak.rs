@@ -1,9 +1,11 @@
-//! Soak test of `cargo fn serve`: minutes of mixed traffic on loopback, and
-//! whether the server holds up.
+//! Soak test of `cargo fn serve` and of the native runner in `http` mode:
+//! minutes of mixed traffic on loopback, and whether the server holds up.
 //!
 //! The function is `host-test/fixtures/soak`, served with tight limits
 //! (`--timeout 0.5 --body-timeout 1 --memory 64 --max-body 65536
-//! --max-instances 8`). For `FN_SOAK_SECS` seconds (default 600) these run
+//! --max-instances 8`; the runner gets the same from its bundle manifest).
+//! `FN_SOAK_SERVER` is `serve`, `runner` or `both` (the default, one after
+//! the other); the runner is `$FN_RUNNER`, else the workspace's build. For `FN_SOAK_SECS` seconds (default 600) these run
 //! at once, each on its own connections:
 //! - good requests (`GET /`), two clients;
 //! - key-value increments (`/incr`), two clients; each 200 is counted;
@@ -35,13 +37,14 @@ mod support;
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use fn_runtime::bundle::{self, BundleFile, BundleLimits, Manifest};
 use support::{Server, spawn};
 
 const POOL: usize = 8;
@@ -179,29 +182,111 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(600);
-    let warmup = Duration::from_secs((secs / 10).max(5));
+    let which = std::env::var("FN_SOAK_SERVER").unwrap_or_else(|_| "both".into());
+    let (serve, runner) = match which.as_str() {
+        "both" => (true, true),
+        "serve" => (true, false),
+        "runner" => (false, true),
+        other => panic!("FN_SOAK_SERVER is serve, runner or both, not {other:?}"),
+    };
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let artifact =
         fn_host_test::build_package(workspace.join("host-test/fixtures/soak/Cargo.toml"))
             .unwrap_or_else(|e| panic!("building fixture-soak: {e:#}"));
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
-    cmd.args(["fn", "serve"])
-        .arg(&artifact)
-        .args(["--addr", "127.0.0.1:0", "--no-function-logs"])
-        .args(["--timeout", "0.5", "--body-timeout", "1", "--memory", "64"])
-        .args(["--max-body", "65536", "--max-instances", &POOL.to_string()]);
-    let on_line = |line: &str| {
-        let (_, after) = line.strip_prefix("Serving ")?.split_once(" on http://")?;
-        after.split_whitespace().next()?.parse::<SocketAddr>().ok()
+    let mut failures = Vec::new();
+    if serve {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+        cmd.args(["fn", "serve"])
+            .arg(&artifact)
+            .args(["--addr", "127.0.0.1:0", "--no-function-logs"])
+            .args(["--timeout", "0.5", "--body-timeout", "1", "--memory", "64"])
+            .args(["--max-body", "65536", "--max-instances", &POOL.to_string()]);
+        let on_line = |line: &str| {
+            let (_, after) = line.strip_prefix("Serving ")?.split_once(" on http://")?;
+            after.split_whitespace().next()?.parse::<SocketAddr>().ok()
+        };
+        let (child, addr) =
+            spawn(cmd, on_line).unwrap_or_else(|e| panic!("cargo fn serve did not start:\n{e}"));
+        let found = soak("cargo fn serve", Server { child, addr }, secs);
+        failures.extend(found.into_iter().map(|f| format!("cargo fn serve: {f}")));
+    }
+    if runner {
+        // The native runner in http mode (as on Cloud Run), on a bundle with
+        // the same limits in its manifest.
+        let runner = match std::env::var_os("FN_RUNNER") {
+            Some(path) => PathBuf::from(path),
+            None => fn_conformance::runner::runner_binary()
+                .unwrap_or_else(|e| panic!("building fn-runner: {e:#}")),
+        };
+        let bundle = tempfile::tempdir().unwrap();
+        write_bundle(bundle.path(), &std::fs::read(&artifact).unwrap());
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        let mut cmd = Command::new(&runner);
+        cmd.args(["--mode", "http", "--no-function-logs"])
+            .arg("--addr")
+            .arg(addr.to_string())
+            .arg("--bundle")
+            .arg(bundle.path())
+            .args(["--max-instances", &POOL.to_string()]);
+        let on_line = move |line: &str| line.contains(&addr.to_string()).then_some(());
+        let (child, ()) = spawn(cmd, on_line)
+            .unwrap_or_else(|e| panic!("{} did not start:\n{e}", runner.display()));
+        let found = soak("fn-runner --mode http", Server { child, addr }, secs);
+        failures.extend(found.into_iter().map(|f| format!("fn-runner: {f}")));
+    }
+    if failures.is_empty() {
+        println!("soak: passed");
+    } else {
+        println!("soak: FAILED");
+        for f in &failures {
+            println!("  - {f}");
+        }
+        std::process::exit(1);
+    }
+}
+
+/// A bundle of `wasm` as `cargo fn deploy` writes one, with the soak's
+/// limits in its manifest.
+fn write_bundle(dir: &Path, wasm: &[u8]) {
+    let manifest = Manifest {
+        name: "soak".into(),
+        version: "0.0.0".into(),
+        component: BundleFile {
+            path: "fn.wasm".into(),
+            digest: bundle::sha256_digest(wasm),
+        },
+        precompiled: None,
+        trusted_keys: Vec::new(),
+        config: Default::default(),
+        key_value: None,
+        outbound_http: false,
+        limits: BundleLimits {
+            timeout_ms: Some(500),
+            memory: Some(64 << 20),
+            max_body: Some(65536),
+            body_timeout_ms: Some(1000),
+        },
+        events: Vec::new(),
     };
-    let (child, addr) =
-        spawn(cmd, on_line).unwrap_or_else(|e| panic!("cargo fn serve did not start:\n{e}"));
-    let server = Server { child, addr };
+    std::fs::write(dir.join("fn.wasm"), wasm).unwrap();
+    std::fs::write(
+        dir.join(bundle::MANIFEST),
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+}
+
+/// Soaks `server` for `secs` seconds and prints the report; returns what
+/// failed.
+fn soak(name: &str, server: Server, secs: u64) -> Vec<String> {
+    let warmup = Duration::from_secs((secs / 10).max(5));
     let addr = server.addr;
     let pid = server.child.id();
     println!(
-        "soak: cargo fn serve (pid {pid}) on {addr}, {secs} s, warm-up {} s",
+        "soak: {name} (pid {pid}) on {addr}, {secs} s, warm-up {} s",
         warmup.as_secs()
     );
 
@@ -491,13 +576,6 @@ fn main() {
     if !alive.as_ref().is_ok_and(|r| r.status == 200) {
         failures.push("the server did not answer 200 at the end".into());
     }
-    if failures.is_empty() {
-        println!("soak: passed");
-    } else {
-        println!("soak: FAILED");
-        for f in &failures {
-            println!("  - {f}");
-        }
-        std::process::exit(1);
-    }
+    println!();
+    failures
 }

@@ -42,7 +42,7 @@ use crate::cloudevent::{self, CloudEvent, QUEUE_TYPE, SCHEDULE_TYPE};
 
 /// Serves the custom-handler protocol until SIGTERM or Ctrl-C.
 pub async fn run(args: &Args) -> anyhow::Result<()> {
-    let loaded = crate::start::load(args.bundle.as_ref(), 1000)?;
+    let loaded = crate::start::load(args.bundle.as_ref(), args.max_instances)?;
     let addr = match args.addr {
         Some(addr) => addr,
         None => {

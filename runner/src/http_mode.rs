@@ -23,7 +23,7 @@ pub fn default_addr(port: Option<String>) -> anyhow::Result<SocketAddr> {
 
 /// Serves until SIGTERM or Ctrl-C.
 pub async fn run(args: &Args) -> anyhow::Result<()> {
-    let function = crate::start::load(args.bundle.as_ref(), 1000)?.function;
+    let function = crate::start::load(args.bundle.as_ref(), args.max_instances)?.function;
     let addr = match args.addr {
         Some(addr) => addr,
         None => default_addr(std::env::var("PORT").ok())?,

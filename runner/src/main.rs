@@ -60,6 +60,12 @@ struct Args {
     /// Don't print what the function writes to stdout/stderr
     #[arg(long)]
     no_function_logs: bool,
+    /// Most calls running at once in `http` and `azure` mode (the instance
+    /// pool); a request that finds every instance busy gets 503 with
+    /// Retry-After at once. (Lambda sends one event at a time.)
+    #[arg(long, value_name = "N", env = "FN_MAX_INSTANCES", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_instances: u32,
     /// Precompile the component WASM for this runner's engine into OUT (a
     /// bundle's fn.cwasm; `cargo fn deploy` runs this), then exit
     #[arg(long, num_args = 2, value_names = ["WASM", "OUT"])]

@@ -112,6 +112,10 @@ pub struct BundleLimits {
     /// Largest request body or event, in bytes (larger gets 413).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_body: Option<usize>,
+    /// Time a request body may take to arrive, in milliseconds (slower
+    /// gets 408 before the function runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_timeout_ms: Option<u64>,
 }
 
 /// A non-HTTP trigger of the function.
@@ -276,6 +280,9 @@ impl Bundle {
         if let Some(bytes) = l.max_body {
             limits = limits.with_max_request_body(bytes);
         }
+        if let Some(ms) = l.body_timeout_ms {
+            limits = limits.with_body_timeout(std::time::Duration::from_millis(ms));
+        }
         limits
     }
 
@@ -425,6 +432,32 @@ mod tests {
         let err = Bundle::open(dir.path()).unwrap_err().to_string();
         assert!(err.contains("does not match the bundle"), "{err}");
         assert!(err.contains(&sha256_digest(&wasm)), "{err}");
+    }
+
+    #[test]
+    fn limits_come_from_the_manifest_over_the_defaults() {
+        let json =
+            r#"{"timeout-ms": 1500, "memory": 1048576, "max-body": 10, "body-timeout-ms": 250}"#;
+        let limits: BundleLimits = serde_json::from_str(json).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = HELLO.as_bytes().to_vec();
+        let limited = Manifest {
+            limits,
+            ..manifest(sha256_digest(&wasm))
+        };
+        write_bundle(dir.path(), &wasm, &limited);
+        let limits = Bundle::open(dir.path()).unwrap().limits();
+        assert_eq!(limits.timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(limits.memory, 1 << 20);
+        assert_eq!(limits.max_request_body, 10);
+        assert_eq!(limits.body_timeout, std::time::Duration::from_millis(250));
+        let unset = Manifest {
+            limits: BundleLimits::default(),
+            ..manifest(sha256_digest(&wasm))
+        };
+        write_bundle(dir.path(), &wasm, &unset);
+        let limits = Bundle::open(dir.path()).unwrap().limits();
+        assert_eq!(limits.body_timeout, Limits::default().body_timeout);
     }
 
     #[test]
