@@ -218,6 +218,40 @@ fn build_sign_writes_a_verifiable_artifact_and_checks_the_key_first() {
     success(&verify(&artifact, &[&f.public]));
 }
 
+/// Runs `cmd` and SIGKILLs it after `delay_ms`; then `file` must hold
+/// `old` (returns true) or `unsigned` signed by `public` (returns false),
+/// and anything else fails the test.
+#[cfg(unix)]
+fn killed_leaves_old_or_signed(
+    mut cmd: std::process::Command,
+    delay_ms: u64,
+    file: &Path,
+    old: &[u8],
+    unsigned: &[u8],
+    public: fn_sign::PublicKey,
+) -> bool {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    let _ = child.kill();
+    child.wait().unwrap();
+    let bytes = std::fs::read(file).unwrap();
+    if bytes == old {
+        return true;
+    }
+    fn_sign::verify(&bytes, &[public]).unwrap_or_else(|e| {
+        panic!(
+            "killed after {delay_ms} ms: {} is neither the old file nor a signed one: {e}",
+            file.display()
+        )
+    });
+    assert_eq!(fn_sign::strip_signature(&bytes).unwrap(), unsigned);
+    false
+}
+
 /// Crash safety: `cargo fn sign` killed (SIGKILL) at a spread of moments,
 /// from before it reads the file to after it wrote it, leaves the artifact
 /// either as it was or completely signed, never torn.
@@ -234,31 +268,48 @@ fn a_sign_killed_at_any_moment_leaves_the_old_file_or_the_signed_one() {
     ] {
         let target = tmp.path().join(format!("killed-{delay_ms}.wasm"));
         std::fs::write(&target, &unsigned).unwrap();
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-fn"))
-            .arg("fn")
-            .arg("sign")
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+        cmd.args(["fn", "sign"])
             .arg(&target)
             .arg("--key")
-            .arg(&f.secret)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        child.wait().unwrap();
-        let bytes = std::fs::read(&target).unwrap();
-        if bytes == unsigned {
+            .arg(&f.secret);
+        if killed_leaves_old_or_signed(cmd, delay_ms, &target, &unsigned, &unsigned, public) {
             old += 1;
         } else {
-            fn_sign::verify(&bytes, &[public]).unwrap_or_else(|e| {
-                panic!("killed after {delay_ms} ms: neither the old file nor a signed one: {e}")
-            });
-            assert_eq!(fn_sign::strip_signature(&bytes).unwrap(), unsigned);
             new += 1;
         }
     }
     // How many kills landed before the rename and how many after (on a
     // loaded machine the later ones may land before too).
     eprintln!("old file {old} times, signed file {new} times");
+}
+
+/// Crash safety of `cargo fn build --sign`: killed at a spread of moments
+/// through cargo, the pipeline and the write, it leaves the old artifact or
+/// the new signed one, never a torn file and never the new artifact
+/// unsigned (it is signed before its one write).
+#[test]
+#[cfg(unix)]
+fn a_build_sign_killed_at_any_moment_leaves_the_old_artifact_or_the_signed_one() {
+    let f = fixture();
+    let (_tmp, project) = scaffold("killed-build", "http");
+    let artifact = artifact(&build_json(&project, &[]));
+    let unsigned = std::fs::read(&artifact).unwrap();
+    let public = fn_sign::PublicKey::from_file(&f.public).unwrap();
+    let old_bytes = b"the artifact of an earlier build".to_vec();
+    let (mut old, mut new) = (0, 0);
+    for delay_ms in (0u64..=600).step_by(30).chain([1500]) {
+        std::fs::write(&artifact, &old_bytes).unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+        cmd.args(["fn", "build", "--release", "--quiet", "--sign"])
+            .arg(&f.secret)
+            .current_dir(&project);
+        offline(&mut cmd);
+        if killed_leaves_old_or_signed(cmd, delay_ms, &artifact, &old_bytes, &unsigned, public) {
+            old += 1;
+        } else {
+            new += 1;
+        }
+    }
+    eprintln!("old artifact {old} times, signed artifact {new} times");
 }

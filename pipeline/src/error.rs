@@ -194,6 +194,9 @@ pub enum BuildError {
     /// wasm-opt failed or is not available.
     #[error("wasm-opt: {0}")]
     Optimizer(String),
+    /// Signing the artifact (`--sign`) failed; nothing was written.
+    #[error("cannot sign the artifact: {0}")]
+    Sign(String),
 }
 
 fn bullet_list(items: &[String]) -> String {

@@ -76,6 +76,11 @@ pub struct BuildOptions {
     pub quiet: bool,
     /// Whether to run binaryen's optimiser over the main core module.
     pub wasm_opt: WasmOpt,
+    /// Sign the artifact with this key before it is written, so the one
+    /// atomic write puts the signed artifact in place: a build killed at any
+    /// moment leaves the old artifact or the new signed one, never an
+    /// unsigned new one.
+    pub sign: Option<fn_sign::SecretKey>,
 }
 
 /// Whether [`build`] runs wasm-opt ([`optimize`]).
@@ -143,6 +148,8 @@ pub struct Built {
     pub optimized: Option<Optimized>,
     /// What the code declares (config keys, event types).
     pub declared: declared::Declared,
+    /// The key the artifact is signed by (`BuildOptions::sign`).
+    pub signer: Option<fn_sign::PublicKey>,
 }
 
 /// What wasm-opt did to the main core module.
@@ -258,14 +265,22 @@ fn build_with(
         },
     )?;
     let artifact = artifact_path(&package.target_dir, opts.profile_name(), &package.name);
-    write_atomic(&artifact, &processed.component)?;
+    // Signing is the last transformation: nothing may rewrite the bytes
+    // after it.
+    let component = match &opts.sign {
+        Some(key) => {
+            fn_sign::sign(&processed.component, key).map_err(|e| BuildError::Sign(e.to_string()))?
+        }
+        None => processed.component,
+    };
+    write_atomic(&artifact, &component)?;
     let post_time = start.elapsed();
     progress(
         "Finished",
         &format!(
             "{} ({}, cargo's output {})",
             relative(&artifact),
-            human_size(processed.component.len() as u64),
+            human_size(component.len() as u64),
             human_size(raw.len() as u64)
         ),
     );
@@ -274,7 +289,7 @@ fn build_with(
         artifact,
         raw_artifact,
         raw_size: raw.len() as u64,
-        final_size: processed.component.len() as u64,
+        final_size: component.len() as u64,
         stubbed: processed.stubbed,
         lowered: processed.lowered,
         report: processed.report,
@@ -282,6 +297,7 @@ fn build_with(
         post_time,
         optimized: processed.optimized,
         declared: processed.declared,
+        signer: opts.sign.as_ref().map(fn_sign::SecretKey::public_key),
     })
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use cargo_fn::args::BuildArgs;
-use cargo_fn::{keys, sign};
+use cargo_fn::keys;
 use fn_pipeline::{BuildOptions, human_size};
 
 /// Build the function into a portable WebAssembly component
@@ -60,15 +60,13 @@ impl Args {
             required_hosts: self.required_hosts,
             quiet: self.quiet || self.json,
             wasm_opt: self.wasm_opt.unwrap_or_default(),
+            // Signed before the artifact is written, in the same write.
+            sign: key,
             ..self.build.options(false)
         };
         let built = fn_pipeline::build(&opts).context("the function was not built")?;
-        // Signing is the last step: nothing may rewrite the artifact after it.
-        let signer = key
-            .map(|key| sign::sign_file(&built.artifact, &built.artifact, &key))
-            .transpose()
-            .context("the function was built but not signed")?;
-        let final_size = std::fs::metadata(&built.artifact).map_or(built.final_size, |m| m.len());
+        let signer = built.signer;
+        let final_size = built.final_size;
         if self.json {
             let json = serde_json::json!({
                 "package": built.package,
