@@ -143,7 +143,7 @@ pub fn publish(
 }
 
 /// The component bytes to push: the given file (checked to be a function,
-/// signed in memory), or the package built and its artifact signed on disk.
+/// signed in memory), or the package built (and signed) by the pipeline.
 fn component(
     package: Option<&FnPackage>,
     build: &BuildOptions,
@@ -163,12 +163,14 @@ fn component(
         };
     }
     let package = package.context("nothing to publish: pass --wasm FILE or run in a package")?;
+    // Signed by the pipeline before the artifact's one write: a publish
+    // killed at any moment leaves the old artifact or the new signed one.
+    let build = BuildOptions {
+        sign: opts.key.clone(),
+        ..build.clone()
+    };
     let built =
-        fn_pipeline::build_package(&package.cargo, build).context("the function was not built")?;
-    if let Some(key) = &opts.key {
-        crate::sign::sign_file(&built.artifact, &built.artifact, key)
-            .context("the function was built but not signed")?;
-    }
+        fn_pipeline::build_package(&package.cargo, &build).context("the function was not built")?;
     std::fs::read(&built.artifact)
         .with_context(|| format!("cannot read {}", built.artifact.display()))
 }

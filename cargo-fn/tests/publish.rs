@@ -934,3 +934,45 @@ fn invalid_function_metadata_is_refused_before_building() {
         "{stderr}"
     );
 }
+
+/// Crash safety of `cargo fn publish --sign`: killed at a spread of moments
+/// (building, signing, pushing, writing the record), it leaves the old
+/// artifact or the new signed one, and the old record or a complete new one.
+#[test]
+#[cfg(unix)]
+fn a_publish_killed_at_any_moment_leaves_the_old_or_the_new_artifact_and_record() {
+    let f = fixture();
+    let (_tmp, project) = scaffold("killed-publish", "http");
+    let artifact = artifact(&build_json(&project, &[]));
+    let unsigned = std::fs::read(&artifact).unwrap();
+    let record = artifact.with_file_name("killed-publish.published.json");
+    let public = fn_sign::PublicKey::from_file(&f.public).unwrap();
+    let (old_artifact, old_record) = (b"an older artifact".to_vec(), b"an older record".to_vec());
+    let (mut kept, mut replaced) = (0, 0);
+    for delay_ms in (0u64..=900).step_by(60).chain([5000]) {
+        std::fs::write(&artifact, &old_artifact).unwrap();
+        std::fs::write(&record, &old_record).unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+        cmd.args(["fn", "publish", &reference("shop/killed:v1"), "--sign"])
+            .arg(&f.secret)
+            .current_dir(&project)
+            .env("DOCKER_CONFIG", f.tmp.path().join("no-docker-config"));
+        offline(&mut cmd);
+        killed_leaves_old_or_signed(cmd, delay_ms, &artifact, &old_artifact, &unsigned, public);
+        let written = std::fs::read(&record).unwrap();
+        if written == old_record {
+            kept += 1;
+        } else {
+            let json: serde_json::Value = serde_json::from_slice(&written)
+                .unwrap_or_else(|e| panic!("killed after {delay_ms} ms: a torn record: {e}"));
+            assert!(
+                json["manifest_digest"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("sha256:")),
+                "{json}"
+            );
+            replaced += 1;
+        }
+    }
+    eprintln!("old record {kept} times, new record {replaced} times");
+}

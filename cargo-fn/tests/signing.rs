@@ -218,40 +218,6 @@ fn build_sign_writes_a_verifiable_artifact_and_checks_the_key_first() {
     success(&verify(&artifact, &[&f.public]));
 }
 
-/// Runs `cmd` and SIGKILLs it after `delay_ms`; then `file` must hold
-/// `old` (returns true) or `unsigned` signed by `public` (returns false),
-/// and anything else fails the test.
-#[cfg(unix)]
-fn killed_leaves_old_or_signed(
-    mut cmd: std::process::Command,
-    delay_ms: u64,
-    file: &Path,
-    old: &[u8],
-    unsigned: &[u8],
-    public: fn_sign::PublicKey,
-) -> bool {
-    let mut child = cmd
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-    let _ = child.kill();
-    child.wait().unwrap();
-    let bytes = std::fs::read(file).unwrap();
-    if bytes == old {
-        return true;
-    }
-    fn_sign::verify(&bytes, &[public]).unwrap_or_else(|e| {
-        panic!(
-            "killed after {delay_ms} ms: {} is neither the old file nor a signed one: {e}",
-            file.display()
-        )
-    });
-    assert_eq!(fn_sign::strip_signature(&bytes).unwrap(), unsigned);
-    false
-}
-
 /// Crash safety: `cargo fn sign` killed (SIGKILL) at a spread of moments,
 /// from before it reads the file to after it wrote it, leaves the artifact
 /// either as it was or completely signed, never torn.
