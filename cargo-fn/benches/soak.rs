@@ -30,7 +30,8 @@
 //! grew, an increment was lost, or the server stopped answering.
 //!
 //! Run: `cargo bench -p cargo-fn --bench soak`; `.ci/run` runs a 60 s one
-//! on the test build (`FN_SOAK_SECS=60 cargo bench --profile dev ...`).
+//! on the test build (`FN_SOAK_SECS=60 cargo bench --profile dev --workspace
+//! --bench soak`).
 
 mod support;
 

@@ -158,4 +158,23 @@ fn main() {
             row("  handler (call + response body)", &mut samples.handler);
         }
     }
+
+    // Instructions, roughly: the same call with fuel metering on. Exact and
+    // repeatable, unlike time, so SDK changes show here first.
+    println!();
+    let fuel = |path: &std::path::Path| {
+        let harness = TestFunction::load_with_fuel(path).expect("load with fuel");
+        harness
+            .call(request())
+            .metrics
+            .fuel
+            .expect("fuel is metered")
+    };
+    let hello = fuel(&hello_path);
+    print!("fuel per request: hello {hello}");
+    if let Some(raw) = &raw_path {
+        let raw = fuel(raw);
+        print!(", raw-hello {raw} ({:.1}x)", hello as f64 / raw as f64);
+    }
+    println!();
 }
