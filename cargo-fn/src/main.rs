@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use commands::{
-    bench, build, deploy, inspect, invoke, keygen, new, publish, pull, serve, sign, verify,
+    bench, build, deploy, inspect, invoke, keygen, new, publish, pull, replay, serve, sign, verify,
 };
 
 /// cargo's view of us: `cargo fn ...` runs `cargo-fn fn ...`.
@@ -36,6 +36,7 @@ enum Command {
     Inspect(inspect::Args),
     Invoke(invoke::Args),
     Serve(serve::Args),
+    Replay(replay::Args),
     Bench(bench::Args),
     Keygen(keygen::Args),
     Sign(sign::Args),
@@ -53,6 +54,7 @@ impl Command {
             Command::Inspect(args) => args.run(),
             Command::Invoke(args) => args.run(),
             Command::Serve(args) => args.run(),
+            Command::Replay(args) => args.run(),
             Command::Bench(args) => args.run(),
             Command::Keygen(args) => args.run(),
             Command::Sign(args) => args.run(),

@@ -2,6 +2,7 @@
 //! the spot (with the build flags of `cargo fn build`); and the runtime
 //! settings (limits, key-value, config) both share.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -68,6 +69,13 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 impl RunArgs {
     /// The artifact: the file as given, or the result of building.
     pub fn artifact(&self) -> anyhow::Result<PathBuf> {
+        Ok(self.artifact_and_secrets()?.0)
+    }
+
+    /// The artifact, and the config keys its code declares secret
+    /// (`fnsdk::config!`) when it was built here; none for a file, whose
+    /// declarations were stripped by the build.
+    pub fn artifact_and_secrets(&self) -> anyhow::Result<(PathBuf, BTreeSet<String>)> {
         if let Some(function) = &self.function {
             let path = Path::new(function);
             if function.ends_with(".wasm") || path.is_file() {
@@ -76,7 +84,7 @@ impl RunArgs {
                         "component file {function} not found; run `cargo fn build --release` first"
                     );
                 }
-                return Ok(path.to_owned());
+                return Ok((path.to_owned(), BTreeSet::new()));
             }
         }
         let mut opts = self.build.options(true);
@@ -87,7 +95,14 @@ impl RunArgs {
             opts.package = Some(package.clone());
         }
         let built = fn_pipeline::build(&opts).context("building the function")?;
-        Ok(built.artifact)
+        let secrets = built
+            .declared
+            .config
+            .iter()
+            .filter(|decl| decl.secret)
+            .map(|decl| decl.key.clone())
+            .collect();
+        Ok((built.artifact, secrets))
     }
 
     /// The per-call limits from the flags.

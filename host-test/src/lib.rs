@@ -23,9 +23,10 @@ mod test_function;
 pub use build::{build_package, build_package_for};
 pub use test_function::TestFunction;
 
+pub use fn_runtime::recording;
 pub use fn_runtime::{
-    CallError, CallResult, DEFAULT_STORE, Error, Function, HttpMocks, KeyValue, Limits, Logs,
-    Metrics, Outcome, PublicKey, RecordedRequest, RedisConfig, Runtime, RuntimeConfig, Store,
-    VerifyError,
+    CallError, CallResult, DEFAULT_STORE, Divergence, Error, Function, HttpMocks, KeyValue, Limits,
+    Logs, Metrics, Outcome, PublicKey, RecordOptions, RecordedRequest, Recording, RecordingError,
+    RedisConfig, Replay, Runtime, RuntimeConfig, Store, VerifyError,
 };
 pub use fnsdk::CloudEvent;

@@ -3,7 +3,9 @@
 use crate::build::{build_package, build_package_for};
 use anyhow::Context as _;
 use bytes::Bytes;
-use fn_runtime::{CallResult, Function, KeyValue, Limits, Runtime};
+use fn_runtime::{
+    CallResult, Function, KeyValue, Limits, RecordOptions, Recording, Replay, Runtime,
+};
 use fnsdk::CloudEvent;
 use http::Method;
 use serde::Serialize;
@@ -101,6 +103,48 @@ impl TestFunction {
     pub fn call<B: Into<Bytes>>(&self, request: http::Request<B>) -> CallResult {
         let request = request.map(Into::into);
         self.tokio.block_on(self.function.handle(request))
+    }
+
+    /// Calls the function with `request`, as [`Self::call`] does, and
+    /// records everything that crossed its boundary (see
+    /// [`Function::handle_recorded`]). Config values named in
+    /// `options.secrets` are withheld from the recording.
+    ///
+    /// `recording.write(path)` keeps it; [`Self::replay`] runs it again.
+    pub fn record<B: Into<Bytes>>(
+        &self,
+        request: http::Request<B>,
+        options: &RecordOptions,
+    ) -> (CallResult, Recording) {
+        let request = request.map(Into::into);
+        self.tokio
+            .block_on(self.function.handle_recorded(request, options))
+    }
+
+    /// Replays the recording in the file at `path` (from `cargo fn serve
+    /// --record`, a cloud runner, or [`Self::record`]) on this function: the
+    /// recorded request, every import answered from the recording. A
+    /// production failure becomes a regression test in one step:
+    ///
+    /// ```no_run
+    /// # let f = fn_host_test::TestFunction::load("target/fn/checkout.wasm").unwrap();
+    /// let replay = f.replay("tests/recordings/declined.jsonl").unwrap();
+    /// assert!(replay.is_identical(), "{:?}", replay.divergences);
+    /// assert_eq!(replay.result.status(), 402);
+    /// ```
+    ///
+    /// Fails when the file is not a complete recording, is of a newer
+    /// format, or records another function.
+    pub fn replay(&self, path: impl AsRef<Path>) -> anyhow::Result<Replay> {
+        let path = path.as_ref();
+        let recording = Recording::from_file(path)?;
+        self.replay_recording(&recording)
+            .with_context(|| format!("replaying `{}`", path.display()))
+    }
+
+    /// Replays `recording` on this function (see [`Self::replay`]).
+    pub fn replay_recording(&self, recording: &Recording) -> anyhow::Result<Replay> {
+        Ok(self.tokio.block_on(self.function.replay(recording))?)
     }
 
     /// `GET path`.

@@ -25,7 +25,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context as _;
 use bytes::Bytes;
@@ -62,7 +61,7 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
         listener.local_addr()?
     );
     let handler = AzureHandler {
-        inner: FunctionHandler::new(loaded.function, !args.no_function_logs),
+        inner: crate::start::handler(loaded.function, &loaded.manifest, args)?,
         triggers: Arc::new(loaded.manifest.events),
     };
     server::serve(listener, handler, server::shutdown_signal()).await;
@@ -91,7 +90,6 @@ impl Handler for AzureHandler {
 
 impl AzureHandler {
     async fn invoke(&self, trigger: EventTrigger, request: http::Request<Incoming>) -> Response {
-        let started = Instant::now();
         let function = self.inner.function();
         let limit = function.limits().max_request_body;
         let body = match Limited::new(request.into_body(), limit).collect().await {
@@ -116,13 +114,11 @@ impl AzureHandler {
         };
         let event = to_cloudevent(&trigger, &payload);
         let route = cloudevent::event_route(&trigger.route);
-        let result = function.handle(cloudevent::request(&route, &event)).await;
-        self.inner.log(
-            &http::Method::POST,
-            &format!("/{} (as {route})", trigger.name),
-            started,
-            &result,
-        );
+        let label = format!("/{} (as {route})", trigger.name);
+        let result = self
+            .inner
+            .call_as(&label, cloudevent::request(&route, &event))
+            .await;
         let mut logs: Vec<String> = [&result.logs.stdout, &result.logs.stderr]
             .iter()
             .flat_map(|bytes| {

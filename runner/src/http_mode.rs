@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
-use fn_runtime::server::{self, FunctionHandler};
+use fn_runtime::server;
 use tokio::net::TcpListener;
 
 use crate::Args;
@@ -23,7 +23,7 @@ pub fn default_addr(port: Option<String>) -> anyhow::Result<SocketAddr> {
 
 /// Serves until SIGTERM or Ctrl-C.
 pub async fn run(args: &Args) -> anyhow::Result<()> {
-    let function = crate::start::load(args.bundle.as_ref(), args.max_instances)?.function;
+    let loaded = crate::start::load(args.bundle.as_ref(), args.max_instances)?;
     let addr = match args.addr {
         Some(addr) => addr,
         None => default_addr(std::env::var("PORT").ok())?,
@@ -32,7 +32,7 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     eprintln!("fn-runner: serving on http://{}", listener.local_addr()?);
-    let handler = FunctionHandler::new(function, !args.no_function_logs);
+    let handler = crate::start::handler(loaded.function, &loaded.manifest, args)?;
     server::serve(listener, handler, server::shutdown_signal()).await;
     Ok(())
 }

@@ -66,6 +66,19 @@ struct Args {
     #[arg(long, value_name = "N", env = "FN_MAX_INSTANCES", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_instances: u32,
+    /// Record calls into DIR, one file per call, for `cargo fn replay`
+    /// (config secrets are withheld)
+    #[arg(long, value_name = "DIR", env = "FN_RECORD_DIR")]
+    record: Option<PathBuf>,
+    /// Which calls --record keeps: `all`, `errors` (5xx and failed calls)
+    /// or a sampling rate such as 0.01
+    #[arg(
+        long,
+        value_name = "WHEN",
+        env = "FN_RECORD_WHEN",
+        default_value = "errors"
+    )]
+    record_when: fn_runtime::recording::RecordWhen,
     /// Precompile the component WASM for this runner's engine into OUT (a
     /// bundle's fn.cwasm; `cargo fn deploy` runs this), then exit
     #[arg(long, num_args = 2, value_names = ["WASM", "OUT"])]

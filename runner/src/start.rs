@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use fn_runtime::bundle::{Bundle, Manifest, PrecompiledUse};
+use fn_runtime::recording::{RecordOptions, Recorder};
+use fn_runtime::server::FunctionHandler;
 use fn_runtime::{Function, KeyValue, RedisConfig, Runtime, RuntimeConfig};
 
 /// The bundle directory: `explicit` (`--bundle`/`$FN_BUNDLE`), else
@@ -75,6 +77,36 @@ pub fn load(explicit: Option<&PathBuf>, max_instances: u32) -> anyhow::Result<Lo
         function,
         manifest: bundle.manifest,
     })
+}
+
+/// The server-side handler of `function`: with `--record`, its calls are
+/// recorded into the directory as `--record-when` says, the manifest's
+/// secret config values withheld.
+pub fn handler(
+    function: Function,
+    manifest: &Manifest,
+    args: &crate::Args,
+) -> anyhow::Result<FunctionHandler> {
+    let handler = FunctionHandler::new(function, !args.no_function_logs);
+    let Some(dir) = &args.record else {
+        return Ok(handler);
+    };
+    let options = RecordOptions {
+        secrets: manifest
+            .config
+            .iter()
+            .filter(|(_, var)| var.secret)
+            .map(|(key, _)| key.clone())
+            .collect(),
+    };
+    let recorder = Recorder::new(dir, args.record_when, options)
+        .with_context(|| format!("cannot create the recording directory {}", dir.display()))?;
+    eprintln!(
+        "fn-runner: recording calls ({:?}) into {}",
+        args.record_when,
+        dir.display()
+    );
+    Ok(handler.with_recorder(recorder))
 }
 
 /// Gives `function` the key-value store the manifest asks for: the URL in

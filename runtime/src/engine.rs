@@ -150,7 +150,10 @@ impl Runtime {
     /// component compiled earlier from the same bytes. With
     /// [`RuntimeConfig::cache_dir`] set, compiled code is also kept on disk.
     pub fn compile(&self, bytes: &[u8]) -> Result<Component, Error> {
-        let hash = cache::hash(bytes);
+        self.compile_hashed(bytes, cache::hash(bytes))
+    }
+
+    fn compile_hashed(&self, bytes: &[u8], hash: ContentHash) -> Result<Component, Error> {
         if let Some(component) = self.cached(&hash) {
             return Ok(component);
         }
@@ -197,8 +200,9 @@ impl Runtime {
     /// here too).
     pub fn load_bytes(&self, name: &str, bytes: &[u8]) -> Result<Function, Error> {
         self.verify(bytes)?;
-        let component = self.compile(bytes)?;
-        Function::new(self.clone(), name, &component)
+        let hash = cache::hash(bytes);
+        let component = self.compile_hashed(bytes, hash)?;
+        Function::new(self.clone(), name, &component, &hash)
     }
 
     /// Compiles the component `bytes` ahead of time for engines of this
@@ -239,7 +243,7 @@ impl Runtime {
             match unsafe { Component::deserialize_file(&self.inner.engine, precompiled) } {
                 Ok(component) => (component, Precompiled::Used),
                 Err(err) => (
-                    self.compile(bytes)?,
+                    self.compile_hashed(bytes, hash)?,
                     Precompiled::Rejected(format!("{err:#}")),
                 ),
             };
@@ -248,7 +252,7 @@ impl Runtime {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(hash, component.clone());
-        Ok((Function::new(self.clone(), name, &component)?, used))
+        Ok((Function::new(self.clone(), name, &component, &hash)?, used))
     }
 
     /// Refuses `bytes` unless signed by a trusted key (when any are set).

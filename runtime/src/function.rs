@@ -25,6 +25,8 @@ pub struct Function {
 pub(crate) struct Inner {
     pub(crate) runtime: Runtime,
     name: String,
+    /// `sha256:<hex>` of the artifact's bytes.
+    digest: String,
     pub(crate) pre: ProxyPre<HostState>,
     pub(crate) kv: KeyValue,
     config: Mutex<ConfigState>,
@@ -54,7 +56,16 @@ impl std::fmt::Debug for Function {
 }
 
 impl Function {
-    pub(crate) fn new(runtime: Runtime, name: &str, component: &Component) -> Result<Self, Error> {
+    pub(crate) fn new(
+        runtime: Runtime,
+        name: &str,
+        component: &Component,
+        hash: &[u8; 32],
+    ) -> Result<Self, Error> {
+        let digest = hash.iter().fold(String::from("sha256:"), |mut out, b| {
+            out.push_str(&format!("{b:02x}"));
+            out
+        });
         let pre = runtime
             .linker()
             .instantiate_pre(component)
@@ -64,6 +75,7 @@ impl Function {
             inner: Arc::new(Inner {
                 runtime,
                 name: name.to_owned(),
+                digest,
                 pre,
                 kv: KeyValue::new(),
                 config: Mutex::default(),
@@ -77,6 +89,12 @@ impl Function {
     /// The function's name (the artifact's file stem).
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// The artifact's digest, `sha256:<hex>` of the bytes it was loaded
+    /// from.
+    pub fn digest(&self) -> &str {
+        &self.inner.digest
     }
 
     /// The runtime the function runs on.
@@ -100,6 +118,7 @@ impl Function {
             inner: Arc::new(Inner {
                 runtime: inner.runtime.clone(),
                 name: inner.name.clone(),
+                digest: inner.digest.clone(),
                 pre: inner.pre.clone(),
                 kv,
                 config: Mutex::new(lock(&inner.config).clone()),

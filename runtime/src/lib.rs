@@ -39,6 +39,7 @@ mod kv;
 mod limits;
 mod logs;
 mod outbound;
+pub mod recording;
 pub mod server;
 
 pub use call::{CallError, CallResult, Metrics};
@@ -49,5 +50,6 @@ pub use kv::{DEFAULT_STORE, KeyValue, RedisConfig, Store};
 pub use limits::Limits;
 pub use logs::Logs;
 pub use outbound::{HttpMocks, Outcome, RecordedRequest};
+pub use recording::{Divergence, RecordOptions, Recording, RecordingError, Replay};
 
 pub use fn_sign::{PublicKey, VerifyError};

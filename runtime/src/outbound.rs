@@ -1,6 +1,9 @@
 //! Outbound HTTP (`wasi:http/outgoing-handler`): canned responses matched by
 //! method and URL, every request recorded, the network untouched by default.
 
+use crate::recording::format::RecordedResponse;
+use crate::recording::tape::Tape;
+use crate::recording::{Body as RecordedBody, Event};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -182,12 +185,19 @@ pub enum Outcome {
     Unmatched,
     /// The request went to the network.
     Network,
+    /// A replay answered from the recording with this status
+    /// ([`Function::replay`](crate::Function::replay)); `None`: the
+    /// recording had no answer for it, and the guest got an error.
+    Replayed(Option<StatusCode>),
 }
 
 /// The per-call [`WasiHttpHooks`]: looks up mocks and records requests.
 pub(crate) struct OutboundHooks {
     pub(crate) mocks: HttpMocks,
     pub(crate) recorded: Arc<Mutex<Vec<RecordedRequest>>>,
+    /// The call's tape: recording, each request and its answer go on it;
+    /// replaying, it answers instead of the mocks and the network.
+    pub(crate) tape: Option<Arc<Tape>>,
 }
 
 /// The message the guest (and the call result) gets for an unmatched request.
@@ -213,6 +223,118 @@ fn full_body(bytes: Bytes) -> WasiBody {
         .boxed_unsync()
 }
 
+/// An outbound request of a recorded or replayed call. Recording, it is
+/// answered as usual (mock, network or refusal) with both bodies read
+/// whole, and goes on the tape; replaying, the recording answers.
+async fn taped_request(
+    tape: Arc<Tape>,
+    mocks: HttpMocks,
+    recorded: Arc<Mutex<Vec<RecordedRequest>>>,
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> wasmtime_wasi_http::Result<(
+    http::Response<WasiBody>,
+    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+)> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let method = parts.method.clone();
+    let url = parts.uri.to_string();
+    let headers = crate::recording::format::headers(&parts.headers);
+    let done = || -> Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send> {
+        Box::new(async { Ok(()) })
+    };
+    let note = |outcome: Outcome| {
+        recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(RecordedRequest {
+                method: method.clone(),
+                url: url.clone(),
+                headers: parts.headers.clone(),
+                body: body.clone(),
+                outcome,
+            });
+    };
+    let request_body = RecordedBody::new(&body);
+
+    if tape.is_replay() {
+        let answer = tape.replay_outbound(method.as_str(), &url, &headers, &request_body);
+        let response = answer.and_then(|recorded| {
+            let mut response = http::Response::new(recorded.body.bytes()?);
+            *response.status_mut() = StatusCode::from_u16(recorded.status)
+                .map_err(|e| format!("the recorded status: {e}"))?;
+            *response.headers_mut() = crate::recording::format::header_map(&recorded.headers)?;
+            Ok(response)
+        });
+        return match response {
+            Ok(response) => {
+                note(Outcome::Replayed(Some(response.status())));
+                Ok((response.map(full_body), done()))
+            }
+            Err(message) => {
+                note(Outcome::Replayed(None));
+                Err(wasmtime_wasi_http::Error::InternalError(Some(message)))
+            }
+        };
+    }
+
+    let lookup = mocks.find(&method, &url);
+    let answer: Result<(http::Response<Bytes>, Duration, Outcome), String> = match lookup {
+        Lookup::Mock(response, delay) => {
+            let status = response.status();
+            Ok((response, delay, Outcome::Mocked(status)))
+        }
+        Lookup::Unmatched => Err(unmatched_message(&method, &url)),
+        Lookup::Network => {
+            let request = http::Request::from_parts(parts.clone(), full_body(body.clone()));
+            let sent = async {
+                let (response, io) =
+                    wasmtime_wasi_http::default_send_request(request, options).await?;
+                let (head, incoming) = response.into_parts();
+                let bytes = incoming.collect().await?.to_bytes();
+                io.await?;
+                Ok::<_, wasmtime_wasi_http::Error>(http::Response::from_parts(head, bytes))
+            };
+            sent.await
+                .map(|response| (response, Duration::ZERO, Outcome::Network))
+                .map_err(|e| format!("{e:?}"))
+        }
+    };
+    let (event_response, error) = match &answer {
+        Ok((response, ..)) => (
+            Some(RecordedResponse {
+                status: response.status().as_u16(),
+                headers: crate::recording::format::headers(response.headers()),
+                body: RecordedBody::new(response.body()),
+            }),
+            None,
+        ),
+        Err(message) => (None, Some(message.clone())),
+    };
+    tape.push(Event::Outbound {
+        method: method.to_string(),
+        url: url.clone(),
+        headers,
+        body: request_body,
+        response: event_response,
+        error,
+    });
+    match answer {
+        Ok((response, delay, outcome)) => {
+            note(outcome);
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            Ok((response.map(full_body), done()))
+        }
+        Err(message) => {
+            note(Outcome::Unmatched);
+            Err(wasmtime_wasi_http::Error::InternalError(Some(message)))
+        }
+    }
+}
+
 impl WasiHttpHooks for OutboundHooks {
     fn send_request(
         &mut self,
@@ -222,9 +344,13 @@ impl WasiHttpHooks for OutboundHooks {
     ) -> SendFuture {
         let mocks = self.mocks.clone();
         let recorded = self.recorded.clone();
+        let tape = self.tape.clone();
         Box::new(async move {
             let method = request.method().clone();
             let url = request.uri().to_string();
+            if let Some(tape) = tape {
+                return taped_request(tape, mocks, recorded, request, options).await;
+            }
             let lookup = mocks.find(&method, &url);
             if let Lookup::Network = lookup {
                 let headers = request.headers().clone();

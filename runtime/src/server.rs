@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 
 use crate::call::CallResult;
 use crate::function::Function;
+use crate::recording::Recorder;
 
 /// The response type of the server.
 pub type Response = http::Response<Full<Bytes>>;
@@ -41,6 +42,7 @@ pub trait Handler: Clone + Send + Sync + 'static {
 pub struct FunctionHandler {
     function: Function,
     function_logs: bool,
+    recorder: Option<Recorder>,
 }
 
 impl FunctionHandler {
@@ -49,7 +51,15 @@ impl FunctionHandler {
         FunctionHandler {
             function,
             function_logs,
+            recorder: None,
         }
+    }
+
+    /// This handler, recording calls as `recorder` says (see
+    /// [`Recorder`]); each recorded call's access-log line names its file.
+    pub fn with_recorder(mut self, recorder: Recorder) -> Self {
+        self.recorder = Some(recorder);
+        self
     }
 
     /// The function this handler runs.
@@ -70,14 +80,53 @@ impl FunctionHandler {
             .uri()
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-        let result = self.function.handle_incoming(request).await;
-        self.log(&method, &target, started, &result);
+        let recorder = self.recorder.as_ref().filter(|r| r.wants_call());
+        let Some(recorder) = recorder else {
+            let result = self.function.handle_incoming(request).await;
+            self.log(&method, &target, started, &result, None);
+            return result;
+        };
+        let (result, recording) = self
+            .function
+            .handle_incoming_recorded(request, recorder.options())
+            .await;
+        let note = keep(recorder, recording, &method, &result);
+        self.log(&method, &target, started, &result, note.as_deref());
+        result
+    }
+
+    /// Runs the function on a request the host made (an event it turned
+    /// into a CloudEvent, say), recording it as [`Self::call`] does, and
+    /// logs it as `POST <label>`.
+    pub async fn call_as(&self, label: &str, request: http::Request<Bytes>) -> CallResult {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let recorder = self.recorder.as_ref().filter(|r| r.wants_call());
+        let Some(recorder) = recorder else {
+            let result = self.function.handle(request).await;
+            self.log(&method, label, started, &result, None);
+            return result;
+        };
+        let (result, recording) = self
+            .function
+            .handle_recorded(request, recorder.options())
+            .await;
+        let note = keep(recorder, Some(recording), &method, &result);
+        self.log(&method, label, started, &result, note.as_deref());
         result
     }
 
     /// Writes the access-log line of a finished call (and the function's
     /// output) to stderr: what every host of this server prints.
-    pub fn log(&self, method: &http::Method, target: &str, started: Instant, result: &CallResult) {
+    /// `note` (a recording's file, say) goes on a line of its own.
+    pub fn log(
+        &self,
+        method: &http::Method,
+        target: &str,
+        started: Instant,
+        result: &CallResult,
+        note: Option<&str>,
+    ) {
         let mut line = format!(
             "{method} {target} {} {:.1?}",
             result.status().as_u16(),
@@ -85,6 +134,10 @@ impl FunctionHandler {
         );
         if let Some(error) = &result.error {
             line.push_str(&format!(" ({error})"));
+        }
+        if let Some(note) = note {
+            line.push_str("\n    ");
+            line.push_str(note);
         }
         if self.function_logs {
             for bytes in [&result.logs.stdout, &result.logs.stderr] {
@@ -95,6 +148,24 @@ impl FunctionHandler {
             }
         }
         eprintln!("{line}");
+    }
+}
+
+/// Writes a recording if the recorder keeps it; the log note saying where
+/// (or why it could not be written).
+fn keep(
+    recorder: &Recorder,
+    recording: Option<crate::Recording>,
+    method: &http::Method,
+    result: &CallResult,
+) -> Option<String> {
+    match recorder.keep(&recording?, method, result) {
+        Ok(Some(path)) => Some(format!("recorded to {}", path.display())),
+        Ok(None) => None,
+        Err(err) => Some(format!(
+            "could not write the recording into {}: {err}",
+            recorder.dir().display()
+        )),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod keygen;
 pub mod new;
 pub mod publish;
 pub mod pull;
+pub mod replay;
 pub mod serve;
 pub mod sign;
 pub mod verify;

@@ -1,6 +1,6 @@
 //! The built component, run on fn-host-test with a mocked payment provider.
 
-use fn_host_test::{CallResult, TestFunction};
+use fn_host_test::{CallResult, RecordOptions, Replay, TestFunction};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -277,6 +277,90 @@ fn a_declined_card_is_402_with_the_message_and_releases_stock() {
             .keys()
             .iter()
             .all(|k| !k.starts_with("order:"))
+    );
+}
+
+/// Records the order `body` on `f` into a file (the API key withheld, as
+/// the code declares it secret), then replays the file on a fresh function
+/// that has only the key: no products, no stock, no payment provider. The
+/// answer must be the recorded one, byte for byte.
+fn record_then_replay(f: &TestFunction, body: &Value, name: &str) -> (CallResult, Replay) {
+    let request = http::Request::post("/orders")
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .unwrap();
+    let options = RecordOptions {
+        secrets: ["payment_api_key".to_owned()].into(),
+    };
+    let (res, recording) = f.record(request, &options);
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "checkout-{name}-{}.jsonl",
+        crate::HOST.unwrap_or("component")
+    ));
+    recording.write(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("sk_test_123"), "the key is withheld: {text}");
+    assert!(text.contains("Bearer <redacted:payment_api_key>"), "{text}");
+
+    let fresh = function();
+    fresh.set_config("payment_api_key", "sk_test_123");
+    let replay = fresh.replay(&path).unwrap();
+    assert!(
+        replay.is_identical(),
+        "{:?}\n{}",
+        replay.divergences,
+        replay.result.describe()
+    );
+    assert_eq!(replay.result.response.body(), res.response.body());
+    assert_eq!(replay.result.response.headers(), res.response.headers());
+    (res, replay)
+}
+
+#[test]
+fn a_declined_card_recorded_replays_with_the_same_answer_offline() {
+    let f = shop();
+    provider_answers(
+        &f,
+        402,
+        json!({"error": {"code": "card_declined", "message": "Your card was declined."}}),
+    );
+    let (res, replay) = record_then_replay(
+        &f,
+        &order(json!([{"sku": "tee", "quantity": 2}])),
+        "declined",
+    );
+    assert_refused(
+        &res,
+        StatusCode::PAYMENT_REQUIRED,
+        "Your card was declined.",
+    );
+    assert_refused(
+        &replay.result,
+        StatusCode::PAYMENT_REQUIRED,
+        "Your card was declined.",
+    );
+    assert_eq!(replay.result.outbound.len(), 1);
+}
+
+#[test]
+fn a_provider_outage_recorded_replays_with_the_same_answer_offline() {
+    let f = shop();
+    provider_answers(&f, 500, json!({"error": {"message": "db shard 7 on fire"}}));
+    let (res, replay) =
+        record_then_replay(&f, &order(json!([{"sku": "mug", "quantity": 1}])), "outage");
+    assert_refused(
+        &res,
+        StatusCode::BAD_GATEWAY,
+        "payment provider unavailable",
+    );
+    assert!(
+        replay
+            .result
+            .logs
+            .stderr_str()
+            .contains("db shard 7 on fire"),
+        "the replayed run logs what the recorded one did: {}",
+        replay.result.describe()
     );
 }
 

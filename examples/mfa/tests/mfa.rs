@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use fn_host_test::{CallResult, TestFunction};
+use fn_host_test::{CallResult, RecordOptions, Replay, TestFunction};
 use http::Method;
 use serde_json::{Value, json};
 
@@ -162,6 +162,88 @@ fn wrong_codes_count_down_then_even_the_right_code_is_refused() {
     assert!(error_of(&res).contains("too many"), "{}", res.text());
     assert_eq!(f.kv().get("mfa:bob"), None, "the record is deleted");
     assert_eq!(verify(&f, "bob", &code).status(), 404);
+}
+
+/// The secrets of `mfa()`, withheld from recordings.
+const SECRETS: [(&str, &str); 3] = [
+    ("mfa_secret", "test-secret-0123456789abcdef"),
+    ("sms_api_key", "sms-key"),
+    ("email_api_key", "re_test"),
+];
+
+/// Records `request` on `f`, writes the recording to a file, and replays
+/// the file on a fresh function that has only the secrets: no stored codes,
+/// no providers, another clock. The answer must be the recorded one.
+fn record_then_replay(
+    f: &TestFunction,
+    request: http::Request<String>,
+    name: &str,
+) -> (CallResult, Replay) {
+    let options = RecordOptions {
+        secrets: SECRETS.iter().map(|(k, _)| k.to_string()).collect(),
+    };
+    let (res, recording) = f.record(request, &options);
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "mfa-{name}-{}.jsonl",
+        crate::HOST.unwrap_or("component")
+    ));
+    recording.write(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("test-secret-0123"), "{text}");
+    let fresh = function();
+    for (key, value) in SECRETS {
+        fresh.set_config(key, value);
+    }
+    fresh.advance_clock(Duration::from_secs(86_400));
+    let replay = fresh.replay(&path).unwrap();
+    assert!(
+        replay.is_identical(),
+        "{:?}\n{}",
+        replay.divergences,
+        replay.result.describe()
+    );
+    assert_eq!(replay.result.response.body(), res.response.body());
+    (res, replay)
+}
+
+fn json_request(path: &str, body: Value) -> http::Request<String> {
+    http::Request::post(path)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .unwrap()
+}
+
+#[test]
+fn a_send_and_a_wrong_code_recorded_replay_with_the_same_answers_offline() {
+    let f = mfa();
+    // The send draws a random code, reads the clock and calls the SMS
+    // provider: the replay draws the same code and sends the same message.
+    let (sent, replay) = record_then_replay(
+        &f,
+        json_request(
+            "/mfa/send",
+            json!({"user": "erin", "channel": "sms", "to": "+15551234567"}),
+        ),
+        "send",
+    );
+    assert_eq!(sent.status(), 202, "{}", sent.describe());
+    assert_eq!(replay.result.outbound.len(), 1);
+    assert_eq!(
+        replay.result.outbound[0].body, sent.outbound[0].body,
+        "the same random code"
+    );
+
+    let code = sent_code(&sent);
+    let (wrong, replay) = record_then_replay(
+        &f,
+        json_request(
+            "/mfa/verify",
+            json!({"user": "erin", "code": another_code(&code)}),
+        ),
+        "wrong-code",
+    );
+    assert_eq!(wrong.status(), 401, "{}", wrong.describe());
+    assert_eq!(replay.result.json::<Value>().unwrap()["attempts_left"], 4);
 }
 
 #[test]

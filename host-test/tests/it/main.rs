@@ -10,5 +10,6 @@ mod http;
 mod kv;
 mod kv_redis;
 mod outbound;
+mod replay;
 mod runtime;
 mod signing;

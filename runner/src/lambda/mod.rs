@@ -46,7 +46,6 @@ pub mod events;
 pub mod http_event;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context as _;
 use bytes::Bytes;
@@ -116,7 +115,7 @@ fn init(args: &Args) -> anyhow::Result<Invoker> {
         .first()
         .map_or_else(|| "/".to_owned(), |t| cloudevent::event_route(&t.route));
     Ok(Invoker {
-        inner: FunctionHandler::new(loaded.function, !args.no_function_logs),
+        inner: crate::start::handler(loaded.function, &loaded.manifest, args)?,
         route,
     })
 }
@@ -204,7 +203,6 @@ impl Invoker {
     /// POSTs one CloudEvent to the function: `Err` with the reason when it
     /// does not answer 2xx.
     async fn deliver(&self, delivery: &Delivery) -> Result<(), Diagnostic> {
-        let started = Instant::now();
         let request = cloudevent::request(&self.route, &delivery.event);
         let limit = self.inner.function().limits().max_request_body;
         let size = request.body().len();
@@ -217,11 +215,9 @@ impl Invoker {
                 ),
             ));
         }
-        let result = self.inner.function().handle(request).await;
         let ty = delivery.event["type"].as_str().unwrap_or("?");
         let target = format!("{} ({ty} {})", self.route, delivery.item);
-        self.inner
-            .log(&http::Method::POST, &target, started, &result);
+        let result = self.inner.call_as(&target, request).await;
         let status = result.status();
         if status.is_success() {
             return Ok(());

@@ -16,6 +16,7 @@ use crate::function::{Function, lock};
 use crate::limits::TimeoutExceeded;
 use crate::logs::{self, LogPipe};
 use crate::outbound::{OutboundHooks, Outcome, unmatched_message};
+use crate::recording::tape::{Seeds, Tape};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use run::{RunError, Stage, Timings, classify};
@@ -34,6 +35,43 @@ impl Function {
         B: http_body::Body<Data = Bytes>,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        match self.collect_body(request).await {
+            Ok(request) => self.handle(request).await,
+            Err(rejected) => rejected,
+        }
+    }
+
+    /// [`Function::handle_incoming`], recorded as
+    /// [`Function::handle_recorded`] records: the recording is `None` when
+    /// the request was refused before the guest ran (413, 408, 400).
+    pub async fn handle_incoming_recorded<B>(
+        &self,
+        request: http::Request<B>,
+        options: &crate::RecordOptions,
+    ) -> (CallResult, Option<crate::Recording>)
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        match self.collect_body(request).await {
+            Ok(request) => {
+                let (result, recording) = self.handle_recorded(request, options).await;
+                (result, Some(recording))
+            }
+            Err(rejected) => (rejected, None),
+        }
+    }
+
+    /// Reads a streaming body whole, under the size cap and the body
+    /// timeout; a refusal is the call's result.
+    async fn collect_body<B>(
+        &self,
+        request: http::Request<B>,
+    ) -> Result<http::Request<Bytes>, CallResult>
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
         let started = Instant::now();
         let limit = self.limits().max_request_body;
         let too_large = |size: u64| CallError::BodyTooLarge {
@@ -45,25 +83,28 @@ impl Function {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if let Some(size) = declared.filter(|&size| size > limit as u64) {
-            return CallResult::rejected(too_large(size), started);
+            return Err(CallResult::rejected(too_large(size), started));
         }
         let (parts, body) = request.into_parts();
         let body_timeout = self.limits().body_timeout;
         let collected = tokio::time::timeout(body_timeout, Limited::new(body, limit).collect());
         let Ok(collected) = collected.await else {
-            return CallResult::rejected(CallError::BodyTimeout(body_timeout), started);
+            return Err(CallResult::rejected(
+                CallError::BodyTimeout(body_timeout),
+                started,
+            ));
         };
         let body = match collected {
             Ok(collected) => collected.to_bytes(),
             Err(err) if err.is::<http_body_util::LengthLimitError>() => {
-                return CallResult::rejected(too_large(limit as u64 + 1), started);
+                return Err(CallResult::rejected(too_large(limit as u64 + 1), started));
             }
             Err(err) => {
                 let error = CallError::BadRequest(format!("reading the body: {err}"));
-                return CallResult::rejected(error, started);
+                return Err(CallResult::rejected(error, started));
             }
         };
-        self.handle(http::Request::from_parts(parts, body)).await
+        Ok(http::Request::from_parts(parts, body))
     }
 
     /// Calls the function: a fresh instance, this request, the limits in
@@ -74,6 +115,17 @@ impl Function {
     /// `enable_all`). Long computations yield to the runtime at every epoch
     /// tick, so concurrent calls on a multi-threaded runtime share it fairly.
     pub async fn handle(&self, request: http::Request<Bytes>) -> CallResult {
+        self.call(request, None, self.config_snapshot()).await
+    }
+
+    /// [`Function::handle`], with the imports going through `tape` when the
+    /// call is recorded or replayed, and `config` the values it reads.
+    pub(crate) async fn call(
+        &self,
+        request: http::Request<Bytes>,
+        tape: Option<(Arc<Tape>, Seeds)>,
+        config: Arc<ConfigSnapshot>,
+    ) -> CallResult {
         let started = Instant::now();
         let limits = self.limits();
         let size = request.body().len();
@@ -91,8 +143,8 @@ impl Function {
         let hooks = OutboundHooks {
             mocks: self.inner.mocks.clone(),
             recorded: recorded.clone(),
+            tape: tape.as_ref().map(|(tape, _)| tape.clone()),
         };
-        let config = self.config_snapshot();
         let state = HostState::new(
             &stdout,
             &stderr,
@@ -101,6 +153,7 @@ impl Function {
             config,
             limits.memory,
             self.inner.clock.wall_clock(),
+            tape,
         );
         let mut store = Store::new(self.inner.runtime.engine(), state);
         store.limiter(|state| &mut state.limiter);

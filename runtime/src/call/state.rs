@@ -5,6 +5,7 @@ use crate::kv::{self, KeyValue, KvHost, SpinConfig};
 use crate::limits::MemoryLimiter;
 use crate::logs::LogPipe;
 use crate::outbound::OutboundHooks;
+use crate::recording::tape::{Seeds, Tape, TapeMonotonicClock, TapeWallClock};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::Engine;
@@ -39,6 +40,8 @@ pub(crate) struct HostState {
     pub(crate) kv: KeyValue,
     pub(crate) config: Arc<ConfigSnapshot>,
     pub(crate) limiter: MemoryLimiter,
+    /// The call's tape, when it is recorded or replayed.
+    pub(crate) tape: Option<Arc<Tape>>,
 }
 
 impl HostState {
@@ -50,17 +53,40 @@ impl HostState {
         config: Arc<ConfigSnapshot>,
         memory_cap: u64,
         wall_clock: OffsetWallClock,
+        tape: Option<(Arc<Tape>, Seeds)>,
     ) -> Self {
         // No arguments, environment, preopens or sockets: a function gets
         // exactly the capabilities the contract promises.
-        let wasi = WasiCtx::builder()
-            .stdout(stdout.clone())
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(stdout.clone())
             .stderr(stderr.clone())
             .allow_ip_name_lookup(false)
             .allow_tcp(false)
-            .allow_udp(false)
-            .wall_clock(wall_clock)
-            .build();
+            .allow_udp(false);
+        let tape = match tape {
+            None => {
+                wasi.wall_clock(wall_clock);
+                None
+            }
+            // A recorded or replayed call: the clocks go through the tape,
+            // and the random sources are seeded from it.
+            Some((tape, seeds)) => {
+                let (secure, insecure) = seeds.generators();
+                wasi.wall_clock(TapeWallClock {
+                    live: wall_clock,
+                    tape: tape.clone(),
+                })
+                .monotonic_clock(TapeMonotonicClock {
+                    started: std::time::Instant::now(),
+                    tape: tape.clone(),
+                })
+                .secure_random(secure)
+                .insecure_random(insecure)
+                .insecure_random_seed(seeds.insecure_seed);
+                Some(tape)
+            }
+        };
+        let wasi = wasi.build();
         HostState {
             wasi,
             http: WasiHttpCtx::new(),
@@ -69,6 +95,7 @@ impl HostState {
             kv,
             config,
             limiter: MemoryLimiter::new(memory_cap),
+            tape,
         }
     }
 }
@@ -96,6 +123,7 @@ fn kv_host(state: &mut HostState) -> KvHost<'_> {
     KvHost {
         kv: &state.kv,
         table: &mut state.table,
+        tape: state.tape.as_ref(),
     }
 }
 

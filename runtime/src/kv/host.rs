@@ -7,6 +7,9 @@
 
 use super::redis::RedisBucket;
 use super::{Backend, KeyValue, PAGE, Store, lock};
+use crate::recording::tape::Tape;
+use crate::recording::{Body, KvCall, KvResult as Recorded};
+use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 /// Bindings for `wasi:keyvalue/{store,atomics}@0.2.0-draft`, generated from
@@ -17,8 +20,16 @@ mod bindings {
 
 use bindings::wasi::keyvalue::{atomics, store};
 
-/// The host-side value behind a guest's `bucket` handle: an open store.
-pub enum BucketResource {
+/// The host-side value behind a guest's `bucket` handle: an open store,
+/// and the call's tape when the call is recorded or replayed.
+pub struct BucketResource {
+    name: String,
+    /// `None` when a replay answers instead of the store.
+    backend: Option<Bucket>,
+    tape: Option<Arc<Tape>>,
+}
+
+enum Bucket {
     /// An in-memory [`Store`].
     Memory(Store),
     /// A store in Redis.
@@ -29,6 +40,7 @@ pub enum BucketResource {
 pub(crate) struct KvHost<'a> {
     pub(crate) kv: &'a KeyValue,
     pub(crate) table: &'a mut ResourceTable,
+    pub(crate) tape: Option<&'a Arc<Tape>>,
 }
 
 struct HasKv;
@@ -58,62 +70,194 @@ impl KvHost<'_> {
     }
 }
 
+/// The store a guest opens as `name`, if it exists (as recorded, when
+/// replaying). Takes the pieces of a [`KvHost`] it needs, so its future is
+/// `Send`.
+pub(crate) async fn open(
+    kv: &KeyValue,
+    tape: Option<&Arc<Tape>>,
+    name: &str,
+) -> Option<BucketResource> {
+    let open = |backend| BucketResource {
+        name: name.to_owned(),
+        backend,
+        tape: tape.cloned(),
+    };
+    let Some(tape) = tape else {
+        return kv.open(name).map(|b| open(Some(b)));
+    };
+    let mut found = None;
+    let live = (!tape.is_replay()).then(|| {
+        found = kv.open(name);
+        let result = if found.is_some() {
+            Recorded::Ok
+        } else {
+            Recorded::NoSuchStore
+        };
+        std::future::ready(result)
+    });
+    let call = KvCall::Open {
+        store: name.to_owned(),
+    };
+    match tape.kv(call, live).await {
+        Recorded::Ok => Some(open(found)),
+        _ => None,
+    }
+}
+
 impl KeyValue {
     /// The store a guest opens as `name`, if it exists.
-    pub(crate) fn open(&self, name: &str) -> Option<BucketResource> {
+    fn open(&self, name: &str) -> Option<Bucket> {
         match &self.backend {
             Backend::Memory(stores) => lock(stores).get(name).map(|entries| {
-                BucketResource::Memory(Store {
+                Bucket::Memory(Store {
                     entries: entries.clone(),
                 })
             }),
-            Backend::Redis(redis) => redis.open(name).map(BucketResource::Redis),
+            Backend::Redis(redis) => redis.open(name).map(Bucket::Redis),
         }
     }
 }
 
 impl store::Host for KvHost<'_> {
     async fn open(&mut self, identifier: String) -> KvResult<Resource<BucketResource>> {
-        match self.kv.open(&identifier) {
+        match open(self.kv, self.tape, &identifier).await {
             Some(bucket) => Ok(Ok(self.table.push(bucket)?)),
             None => Ok(Err(store::Error::NoSuchStore)),
         }
     }
 }
 
+const NOT_OPEN: &str = "the store was not open when the call was recorded";
+
 impl BucketResource {
-    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
-        match self {
-            BucketResource::Memory(store) => Ok(store.get(key)),
-            BucketResource::Redis(redis) => redis.get(key).await,
+    /// Runs `live` on the store, recording it, or answers from the
+    /// recording; `to`/`from` convert the answer to and from its recorded
+    /// form.
+    async fn taped<T, F>(
+        &self,
+        call: impl FnOnce() -> KvCall,
+        live: Option<F>,
+        to: impl FnOnce(&T) -> Recorded,
+        from: impl FnOnce(Recorded) -> Option<T>,
+    ) -> Result<T, String>
+    where
+        F: Future<Output = Result<T, String>>,
+    {
+        let Some(tape) = &self.tape else {
+            return match live {
+                Some(live) => live.await,
+                None => Err(NOT_OPEN.into()),
+            };
+        };
+        match live {
+            Some(live) if !tape.is_replay() => {
+                let result = live.await;
+                let recorded = match &result {
+                    Ok(value) => to(value),
+                    Err(err) => Recorded::Error(err.clone()),
+                };
+                tape.kv(call(), Some(std::future::ready(recorded))).await;
+                result
+            }
+            _ => match tape.kv(call(), None::<std::future::Ready<Recorded>>).await {
+                Recorded::Error(err) => Err(err),
+                other => from(other).ok_or_else(|| {
+                    "replay: the recorded answer does not fit this key-value call".to_owned()
+                }),
+            },
         }
+    }
+
+    fn key(&self, key: &str) -> (String, String) {
+        (self.name.clone(), key.to_owned())
+    }
+
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        self.taped(
+            || {
+                let (store, key) = self.key(key);
+                KvCall::Get { store, key }
+            },
+            self.backend.as_ref().map(|backend| async move {
+                match backend {
+                    Bucket::Memory(store) => Ok(store.get(key)),
+                    Bucket::Redis(redis) => redis.get(key).await,
+                }
+            }),
+            |value| Recorded::Value(value.as_deref().map(Body::new)),
+            |recorded| match recorded {
+                Recorded::Value(None) => Some(None),
+                Recorded::Value(Some(body)) => body.bytes().ok().map(|b| Some(b.to_vec())),
+                _ => None,
+            },
+        )
+        .await
     }
 
     pub(crate) async fn set(&self, key: &str, value: Vec<u8>) -> Result<(), String> {
-        match self {
-            BucketResource::Memory(store) => {
-                store.set(key, value);
-                Ok(())
-            }
-            BucketResource::Redis(redis) => redis.set(key, &value).await,
-        }
+        let body = self.tape.as_ref().map(|_| Body::new(&value));
+        self.taped(
+            || {
+                let (store, key) = self.key(key);
+                let value = body.unwrap_or_else(|| Body::new(&[]));
+                KvCall::Set { store, key, value }
+            },
+            self.backend.as_ref().map(|backend| async move {
+                match backend {
+                    Bucket::Memory(store) => {
+                        store.set(key, value);
+                        Ok(())
+                    }
+                    Bucket::Redis(redis) => redis.set(key, &value).await,
+                }
+            }),
+            |()| Recorded::Ok,
+            |recorded| matches!(recorded, Recorded::Ok).then_some(()),
+        )
+        .await
     }
 
     pub(crate) async fn delete(&self, key: &str) -> Result<(), String> {
-        match self {
-            BucketResource::Memory(store) => {
-                store.delete(key);
-                Ok(())
-            }
-            BucketResource::Redis(redis) => redis.delete(key).await,
-        }
+        self.taped(
+            || {
+                let (store, key) = self.key(key);
+                KvCall::Delete { store, key }
+            },
+            self.backend.as_ref().map(|backend| async move {
+                match backend {
+                    Bucket::Memory(store) => {
+                        store.delete(key);
+                        Ok(())
+                    }
+                    Bucket::Redis(redis) => redis.delete(key).await,
+                }
+            }),
+            |()| Recorded::Ok,
+            |recorded| matches!(recorded, Recorded::Ok).then_some(()),
+        )
+        .await
     }
 
     pub(crate) async fn exists(&self, key: &str) -> Result<bool, String> {
-        match self {
-            BucketResource::Memory(store) => Ok(store.get(key).is_some()),
-            BucketResource::Redis(redis) => redis.exists(key).await,
-        }
+        self.taped(
+            || {
+                let (store, key) = self.key(key);
+                KvCall::Exists { store, key }
+            },
+            self.backend.as_ref().map(|backend| async move {
+                match backend {
+                    Bucket::Memory(store) => Ok(store.get(key).is_some()),
+                    Bucket::Redis(redis) => redis.exists(key).await,
+                }
+            }),
+            |exists| Recorded::Exists(*exists),
+            |recorded| match recorded {
+                Recorded::Exists(exists) => Some(exists),
+                _ => None,
+            },
+        )
+        .await
     }
 
     /// One page of keys from `cursor` (where the previous page ended), and
@@ -122,17 +266,48 @@ impl BucketResource {
         &self,
         cursor: Option<u64>,
     ) -> Result<(Vec<String>, Option<u64>), String> {
-        match self {
-            BucketResource::Memory(store) => Ok(memory_page(store, cursor)),
-            BucketResource::Redis(redis) => redis.list_keys(cursor).await,
-        }
+        self.taped(
+            || KvCall::ListKeys {
+                store: self.name.clone(),
+                cursor,
+            },
+            self.backend.as_ref().map(|backend| async move {
+                match backend {
+                    Bucket::Memory(store) => Ok(memory_page(store, cursor)),
+                    Bucket::Redis(redis) => redis.list_keys(cursor).await,
+                }
+            }),
+            |(keys, cursor)| Recorded::Keys {
+                keys: keys.clone(),
+                cursor: *cursor,
+            },
+            |recorded| match recorded {
+                Recorded::Keys { keys, cursor } => Some((keys, cursor)),
+                _ => None,
+            },
+        )
+        .await
     }
 
     pub(crate) async fn increment(&self, key: &str, delta: u64) -> Result<u64, String> {
-        match self {
-            BucketResource::Memory(store) => store.increment(key, delta),
-            BucketResource::Redis(redis) => redis.increment(key, delta).await,
-        }
+        self.taped(
+            || {
+                let (store, key) = self.key(key);
+                KvCall::Increment { store, key, delta }
+            },
+            self.backend.as_ref().map(|backend| async move {
+                match backend {
+                    Bucket::Memory(store) => store.increment(key, delta),
+                    Bucket::Redis(redis) => redis.increment(key, delta).await,
+                }
+            }),
+            |value| Recorded::Count(*value),
+            |recorded| match recorded {
+                Recorded::Count(value) => Some(value),
+                _ => None,
+            },
+        )
+        .await
     }
 }
 
@@ -239,6 +414,7 @@ mod tests {
         let mut host = KvHost {
             kv: &kv,
             table: &mut table,
+            tape: None,
         };
         let handle = store::Host::open(&mut host, DEFAULT_STORE.into())
             .await
@@ -267,6 +443,7 @@ mod tests {
         let mut host = KvHost {
             kv: &kv,
             table: &mut table,
+            tape: None,
         };
         let refused = store::Host::open(&mut host, "orders".into()).await.unwrap();
         assert!(matches!(refused, Err(store::Error::NoSuchStore)));
