@@ -50,6 +50,11 @@ impl Server {
     /// --timeout 1 --body-timeout 0.5` and waits for its `Serving ... on
     /// http://ADDR` line.
     fn start(wasm: &Path) -> Server {
+        Server::start_with(wasm, &[])
+    }
+
+    /// [`Server::start`] with `extra` arguments.
+    fn start_with(wasm: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-fn"))
             .arg("fn")
             .arg("serve")
@@ -57,6 +62,7 @@ impl Server {
             .args(["--addr", "127.0.0.1:0", "--timeout", "1"])
             .args(["--body-timeout", "0.5"])
             .args(["--max-body", &MAX_BODY.to_string()])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -417,6 +423,123 @@ fn a_client_that_stops_sending_its_body_gets_408_and_the_server_stays_up() {
     assert_eq!(ok.status, 200, "{ok:?}");
     let status = server.interrupt();
     assert!(status.success(), "exit after SIGINT: {status}");
+}
+
+/// A loopback upstream that answers every request with `response` (raw
+/// HTTP/1.1 bytes) until dropped.
+struct Upstream {
+    addr: SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Upstream {
+    fn start(response: &'static [u8]) -> Upstream {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
+                // Read the head and the declared body, then answer.
+                let mut seen = Vec::new();
+                let mut chunk = [0; 4096];
+                while let Ok(n) = stream.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.extend_from_slice(&chunk[..n]);
+                    if let Some(request) = parse_request(&seen)
+                        && request.1 <= seen.len()
+                    {
+                        break;
+                    }
+                }
+                let _ = stream.write_all(response);
+            }
+        });
+        Upstream { addr, stop }
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag and closes the listener.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+/// The head's end and the request's full length (by content-length).
+fn parse_request(bytes: &[u8]) -> Option<(usize, usize)> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    Some((end, end + length))
+}
+
+#[test]
+fn recorded_calls_replay_identically_with_the_upstream_gone() {
+    let wasm = fixture("fixture-outbound");
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("recordings");
+    let upstream = Upstream::start(
+        b"HTTP/1.1 201 Created\r\ncontent-type: text/plain\r\ncontent-length: 7\r\nconnection: close\r\n\r\ncharged",
+    );
+    let server = Server::start_with(&wasm, &["--record", record.to_str().unwrap()]);
+    assert!(
+        server.log().contains("Recording all calls into"),
+        "{}",
+        server.log()
+    );
+    let url = format!("http://{}/charge", upstream.addr);
+    let response = server.send(
+        format!(
+            "POST /?url={url} HTTP/1.1\r\nHost: test\r\nContent-Length: 8\r\nConnection: close\r\n\r\namount=3"
+        )
+        .as_bytes(),
+    );
+    assert_eq!(
+        (response.status, response.body.as_slice()),
+        (200, &b"201 charged"[..]),
+        "{}",
+        server.log()
+    );
+    let line = server.log_line_with(&["recorded to"]);
+    assert!(line.is_some(), "no `recorded to` line:\n{}", server.log());
+    drop(server);
+    drop(upstream);
+
+    let files: Vec<PathBuf> = std::fs::read_dir(&record)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.ends_with("-000001-POST-200.jsonl"), "{name}");
+
+    // The upstream is gone: only the recording can answer.
+    let out = common::cargo_fn(
+        dir.path(),
+        &[
+            "replay",
+            files[0].to_str().unwrap(),
+            "--wasm",
+            wasm.to_str().unwrap(),
+        ],
+    );
+    let stdout = common::success(&out);
+    assert!(stdout.contains("Identical"), "{stdout}");
+    assert!(stdout.contains("1 outbound request"), "{stdout}");
+    assert!(stdout.contains("(the recorded artifact)"), "{stdout}");
 }
 
 #[test]

@@ -147,15 +147,15 @@ impl Function {
         let result = self
             .call(request, Some((tape.clone(), seeds)), snapshot)
             .await;
+        // What the run did differently, then what it left undone, then how
+        // its answer differs.
+        let (mut divergences, findings) = tape.take_findings();
+        notes.extend(findings);
         if let Some(recorded) = recording.response() {
             let mut now = response_event(&result);
             scrub.event(&mut now);
-            for divergence in compare_response(recorded, &now) {
-                tape.diverged(divergence);
-            }
+            divergences.extend(compare_response(recorded, &now));
         }
-        let (divergences, findings) = tape.take_findings();
-        notes.extend(findings);
         Ok(Replay {
             result,
             divergences,

@@ -207,13 +207,6 @@ impl Tape {
         }
     }
 
-    /// Notes a divergence found after the call (the response's).
-    pub(crate) fn diverged(&self, divergence: Divergence) {
-        if let Tape::Replay(feed) = self {
-            lock(feed).divergences.push(divergence);
-        }
-    }
-
     /// A key-value call: performed by `live` and recorded, or answered from
     /// the recording (`live` is then never polled).
     pub(crate) async fn kv<F>(&self, call: KvCall, live: Option<F>) -> KvResult

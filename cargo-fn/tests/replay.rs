@@ -1,0 +1,255 @@
+//! `cargo fn replay` end to end, on the checkout example: a declined card
+//! recorded with the test harness replays identically on the same artifact,
+//! diverges where a secret is missing, and, on a changed build of the
+//! example, is reported at the outbound request the change altered. Bad
+//! recordings are refused before anything runs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use fn_host_test::{RecordOptions, TestFunction};
+use http::Method;
+use serde_json::{Value, json};
+
+const INTENTS: &str = "https://pay.test/v1/payment_intents";
+
+fn checkout_manifest() -> PathBuf {
+    common::workspace().join("examples/checkout/Cargo.toml")
+}
+
+/// A declined card on the checkout example, recorded into `dir`; returns
+/// the file and the artifact.
+fn record_declined_card(dir: &Path) -> (PathBuf, PathBuf) {
+    let artifact = fn_host_test::build_package(checkout_manifest()).unwrap();
+    let f = TestFunction::load(&artifact).unwrap();
+    f.set_config("payment_api_key", "sk_test_123")
+        .set_config("payment_api_url", "https://pay.test");
+    f.kv()
+        .set_json(
+            "product:tee",
+            &json!({"name": "T-shirt", "price_cents": 1500}),
+        )
+        .unwrap();
+    f.kv().set("stock:tee", "5");
+    f.mock_http(
+        Method::POST,
+        INTENTS,
+        http::Response::builder()
+            .status(402)
+            .header("content-type", "application/json")
+            .body(
+                json!({"error": {"code": "card_declined", "message": "Your card was declined."}})
+                    .to_string(),
+            )
+            .unwrap(),
+    );
+    let order = json!({
+        "items": [{"sku": "tee", "quantity": 2}],
+        "email": "ada@example.com",
+        "payment_token": "tok_visa",
+    });
+    let request = http::Request::post("/orders")
+        .header("content-type", "application/json")
+        .body(order.to_string())
+        .unwrap();
+    let options = RecordOptions {
+        secrets: ["payment_api_key".to_owned()].into(),
+    };
+    let (res, recording) = f.record(request, &options);
+    assert_eq!(res.status(), 402, "{}", res.describe());
+    let file = dir.join("declined.jsonl");
+    recording.write(&file).unwrap();
+    (file, artifact)
+}
+
+/// The checkout example copied into `dir` as a package of its own (as a
+/// user's clone of it would be), with `edit` applied to `src/payment.rs`.
+fn changed_checkout(dir: &Path, edit: (&str, &str)) -> PathBuf {
+    let source = common::workspace().join("examples/checkout");
+    let package = dir.join("checkout");
+    std::fs::create_dir_all(package.join("src")).unwrap();
+    for entry in std::fs::read_dir(source.join("src")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), package.join("src").join(entry.file_name())).unwrap();
+    }
+    let original = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
+    let metadata = &original[original.find("[package.metadata.fn]").unwrap()..];
+    let sdk = common::workspace().join("sdk");
+    std::fs::write(
+        package.join("Cargo.toml"),
+        format!(
+            r#"[package]
+name = "checkout"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[lib]
+crate-type = ["cdylib", "rlib"]
+
+[dependencies]
+fnsdk = {{ path = {sdk:?} }}
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+form_urlencoded = "1"
+
+[profile.release]
+opt-level = "s"
+lto = true
+codegen-units = 1
+panic = "abort"
+strip = true
+
+[workspace]
+
+{metadata}"#
+        ),
+    )
+    .unwrap();
+    common::edit(&package.join("src/payment.rs"), edit.0, edit.1);
+    package
+}
+
+fn replay_json(dir: &Path, file: &Path, wasm: &Path, extra: &[&str]) -> (bool, Value, String) {
+    let mut args = vec![
+        "replay",
+        file.to_str().unwrap(),
+        "--wasm",
+        wasm.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = common::cargo_fn(dir, &args);
+    let (stdout, stderr) = common::text(&out);
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout {stdout}\nstderr {stderr}"));
+    (out.status.success(), json, stderr)
+}
+
+#[test]
+fn a_declined_card_replays_identically_and_a_changed_build_is_caught_at_the_charge() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, artifact) = record_declined_card(dir.path());
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("sk_test_123"), "{text}");
+
+    // The same artifact, with the secret given again: identical.
+    let out = common::cargo_fn(
+        dir.path(),
+        &[
+            "replay",
+            file.to_str().unwrap(),
+            "--wasm",
+            artifact.to_str().unwrap(),
+            "--config",
+            "payment_api_key=sk_test_123",
+        ],
+    );
+    let stdout = common::success(&out);
+    assert!(stdout.contains("Identical"), "{stdout}");
+    assert!(
+        stdout.contains("Response: 402 Payment Required"),
+        "{stdout}"
+    );
+
+    // Without the secret, the function refuses to charge: the recorded
+    // charge is reported as not made, then the answer, and the command fails.
+    let (ok, json, stderr) = replay_json(dir.path(), &file, &artifact, &[]);
+    assert!(!ok, "a divergence fails the command: {json}");
+    assert!(stderr.contains("diverged"), "{stderr}");
+    assert!(
+        json["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("`payment_api_key` was redacted"),
+        "{json}"
+    );
+    let first = &json["divergences"][0];
+    assert_eq!(first["at"], "outbound request 1", "{json}");
+    assert_eq!(first["recorded"], format!("POST {INTENTS}"), "{json}");
+    assert_eq!(first["replayed"], "no further outbound request", "{json}");
+    // It read the key first, so it never opened the store either.
+    assert_eq!(json["divergences"][1]["at"], "key-value call 1", "{json}");
+    assert_eq!(json["divergences"][2]["at"], "response status", "{json}");
+
+    // A build that charges in euros: caught at the charge, with both bodies.
+    let package = changed_checkout(
+        dir.path(),
+        (
+            r#".append_pair("currency", "usd")"#,
+            r#".append_pair("currency", "eur")"#,
+        ),
+    );
+    let built = common::build_json(&package, &[]);
+    let changed = common::artifact(&built);
+    let (ok, json, _) = replay_json(
+        dir.path(),
+        &file,
+        &changed,
+        &["--config", "payment_api_key=sk_test_123"],
+    );
+    assert!(!ok, "{json}");
+    let divergences = json["divergences"].as_array().unwrap();
+    assert_eq!(divergences.len(), 1, "{json}");
+    assert_eq!(
+        divergences[0]["at"],
+        format!("outbound request 1 (POST {INTENTS})")
+    );
+    assert!(
+        divergences[0]["recorded"]
+            .as_str()
+            .unwrap()
+            .contains("currency=usd"),
+        "{json}"
+    );
+    assert!(
+        divergences[0]["replayed"]
+            .as_str()
+            .unwrap()
+            .contains("currency=eur"),
+        "{json}"
+    );
+    // The charge got the recorded answer, so the rest ran as recorded.
+    assert_eq!(json["status"], 402);
+    assert_eq!(json["recorded_status"], 402);
+}
+
+#[test]
+fn truncated_newer_and_foreign_recordings_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, artifact) = record_declined_card(dir.path());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let replay = |file: &Path, wasm: &Path| {
+        common::failure(&common::cargo_fn(
+            dir.path(),
+            &[
+                "replay",
+                file.to_str().unwrap(),
+                "--wasm",
+                wasm.to_str().unwrap(),
+            ],
+        ))
+    };
+
+    let cut = dir.path().join("cut.jsonl");
+    std::fs::write(&cut, &text[..text.len() - 40]).unwrap();
+    let stderr = replay(&cut, &artifact);
+    assert!(stderr.contains("truncated"), "{stderr}");
+    assert!(stderr.contains("not replayed"), "{stderr}");
+
+    let newer = dir.path().join("newer.jsonl");
+    std::fs::write(&newer, text.replace("\"version\":1", "\"version\":2")).unwrap();
+    let stderr = replay(&newer, &artifact);
+    assert!(stderr.contains("format version 2"), "{stderr}");
+
+    let hello = fn_host_test::build_package(
+        common::workspace().join("host-test/fixtures/hello/Cargo.toml"),
+    )
+    .unwrap();
+    let stderr = replay(&file, &hello);
+    assert!(stderr.contains("is of the function `checkout`"), "{stderr}");
+
+    let stderr = replay(&dir.path().join("missing.jsonl"), &artifact);
+    assert!(stderr.contains("could not read the recording"), "{stderr}");
+}
