@@ -146,8 +146,7 @@ impl Function {
             tape: tape.as_ref().map(|(tape, _)| tape.clone()),
         };
         let state = HostState::new(
-            &stdout,
-            &stderr,
+            (&stdout, &stderr),
             hooks,
             self.inner.kv.clone(),
             config,

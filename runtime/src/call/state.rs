@@ -46,8 +46,7 @@ pub(crate) struct HostState {
 
 impl HostState {
     pub(crate) fn new(
-        stdout: &LogPipe,
-        stderr: &LogPipe,
+        (stdout, stderr): (&LogPipe, &LogPipe),
         hooks: OutboundHooks,
         kv: KeyValue,
         config: Arc<ConfigSnapshot>,

@@ -18,7 +18,7 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
 /// One call's tape.
 pub(crate) enum Tape {
     Record(Mutex<Vec<Event>>),
-    Replay(Mutex<Feed>),
+    Replay(Box<Mutex<Feed>>),
 }
 
 /// What a replay feeds back, by kind, and what it noticed.
@@ -155,7 +155,7 @@ impl Tape {
             );
             Seeds::fresh()
         });
-        (Arc::new(Tape::Replay(Mutex::new(feed))), seeds)
+        (Arc::new(Tape::Replay(Box::new(Mutex::new(feed)))), seeds)
     }
 
     /// Adds an event (recording only).
