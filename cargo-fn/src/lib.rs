@@ -11,6 +11,7 @@
 //! - [`args`]: the package and build flags commands share.
 //! - [`run::RunArgs`]: what `serve` and `invoke` run, and how.
 //! - [`keys`], [`sign`], [`fs`]: key files, signing files, atomic writes.
+//! - [`watch`]: the file watching of `cargo fn serve --watch`.
 
 pub mod args;
 pub mod bench;
@@ -25,3 +26,4 @@ pub mod publish;
 pub mod run;
 pub mod runner;
 pub mod sign;
+pub mod watch;

@@ -11,6 +11,17 @@ use fn_runtime::{Function, Limits, Runtime, RuntimeConfig};
 
 use crate::args::BuildArgs;
 
+/// The config keys the code of `built` declares secret (`fnsdk::config!`).
+pub fn secrets(built: &fn_pipeline::Built) -> BTreeSet<String> {
+    built
+        .declared
+        .config
+        .iter()
+        .filter(|decl| decl.secret)
+        .map(|decl| decl.key.clone())
+        .collect()
+}
+
 /// The function to run (a component file, or a package to build first)
 /// and the runtime settings to run it with.
 #[derive(Debug, Clone, clap::Args)]
@@ -76,6 +87,18 @@ impl RunArgs {
     /// (`fnsdk::config!`) when it was built here; none for a file, whose
     /// declarations were stripped by the build.
     pub fn artifact_and_secrets(&self) -> anyhow::Result<(PathBuf, BTreeSet<String>)> {
+        let Some(opts) = self.build_options()? else {
+            let file = self.function.as_deref().unwrap_or_default();
+            return Ok((PathBuf::from(file), BTreeSet::new()));
+        };
+        let built = fn_pipeline::build(&opts).context("building the function")?;
+        let secrets = secrets(&built);
+        Ok((built.artifact, secrets))
+    }
+
+    /// How to build the function; `None` when it is a component file
+    /// (which must exist).
+    pub fn build_options(&self) -> anyhow::Result<Option<fn_pipeline::BuildOptions>> {
         if let Some(function) = &self.function {
             let path = Path::new(function);
             if function.ends_with(".wasm") || path.is_file() {
@@ -84,7 +107,7 @@ impl RunArgs {
                         "component file {function} not found; run `cargo fn build --release` first"
                     );
                 }
-                return Ok((path.to_owned(), BTreeSet::new()));
+                return Ok(None);
             }
         }
         let mut opts = self.build.options(true);
@@ -94,15 +117,7 @@ impl RunArgs {
         if let Some(package) = &self.function {
             opts.package = Some(package.clone());
         }
-        let built = fn_pipeline::build(&opts).context("building the function")?;
-        let secrets = built
-            .declared
-            .config
-            .iter()
-            .filter(|decl| decl.secret)
-            .map(|decl| decl.key.clone())
-            .collect();
-        Ok((built.artifact, secrets))
+        Ok(Some(opts))
     }
 
     /// The per-call limits from the flags.

@@ -55,10 +55,15 @@ impl Server {
 
     /// [`Server::start`] with `extra` arguments.
     fn start_with(wasm: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-fn"))
-            .arg("fn")
-            .arg("serve")
-            .arg(wasm)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+        cmd.arg("fn").arg("serve").arg(wasm);
+        Server::spawn(cmd, extra, STARTUP)
+    }
+
+    /// `cmd` (a `cargo-fn fn serve ...`) with the common flags and
+    /// `extra`, waiting up to `startup` for its `Serving` line.
+    fn spawn(mut cmd: Command, extra: &[&str], startup: Duration) -> Server {
+        let mut child = cmd
             .args(["--addr", "127.0.0.1:0", "--timeout", "1"])
             .args(["--body-timeout", "0.5"])
             .args(["--max-body", &MAX_BODY.to_string()])
@@ -88,10 +93,10 @@ impl Server {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             log,
         };
-        match rx.recv_timeout(STARTUP) {
+        match rx.recv_timeout(startup) {
             Ok(addr) => server.addr = addr,
             Err(_) => panic!(
-                "no `Serving ... on http://ADDR` line within {STARTUP:?}; stderr:\n{}",
+                "no `Serving ... on http://ADDR` line within {startup:?}; stderr:\n{}",
                 server.log()
             ),
         }
@@ -540,6 +545,95 @@ fn recorded_calls_replay_identically_with_the_upstream_gone() {
     assert!(stdout.contains("Identical"), "{stdout}");
     assert!(stdout.contains("1 outbound request"), "{stdout}");
     assert!(stdout.contains("(the recorded artifact)"), "{stdout}");
+}
+
+#[test]
+fn watch_swaps_in_each_good_build_without_failing_a_request() {
+    let (_tmp, project) = common::scaffold("watched", "http");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.args(["fn", "serve", "--watch"]).current_dir(&project);
+    common::offline(&mut cmd);
+    // The first build of a scaffold may compile the SDK.
+    let server = Server::spawn(cmd, &[], Duration::from_secs(600));
+    assert!(server.log().contains("Watching"), "{}", server.log());
+    assert!(!server.log().contains("Rebuilt"), "{}", server.log());
+
+    // A client asking all along; every answer is kept.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let client = {
+        let (stop, answers, addr) = (stop.clone(), answers.clone(), server.addr);
+        std::thread::spawn(move || {
+            let raw = b"GET /?name=w HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let answer = exchange(addr, raw)
+                    .map(|r| (r.status, String::from_utf8_lossy(&r.body).into_owned()));
+                answers.lock().unwrap().push(answer);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while !done() {
+            assert!(
+                Instant::now() < deadline,
+                "no {what} within 300 s; stderr:\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let lib = project.join("src/lib.rs");
+    let said = |text: &'static str| {
+        let answers = answers.clone();
+        move || {
+            answers
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|a| matches!(a, Ok((200, body)) if body == text))
+        }
+    };
+    wait_for("first answer", &said("Hello, w!"));
+
+    common::edit(&lib, "\"Hello, {name}!\"", "\"Howdy, {name}!\"");
+    wait_for("answer from the rebuilt function", &said("Howdy, w!"));
+    assert!(server.log().contains("Rebuilt in"), "{}", server.log());
+
+    // A change that does not compile: reported, and the last good build
+    // keeps answering.
+    common::edit(&lib, "\"Howdy, {name}!\")", "\"Howdy, {name}!\") +");
+    wait_for("a failed build", &|| server.log().contains("Build failed"));
+    let before = answers.lock().unwrap().len();
+    wait_for("answers after the failed build", &|| {
+        answers.lock().unwrap().len() > before + 5
+    });
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    client.join().unwrap();
+
+    let answers = answers.lock().unwrap();
+    let mut swapped = false;
+    for answer in answers.iter() {
+        match answer {
+            Ok((200, body)) if body == "Hello, w!" => {
+                assert!(
+                    !swapped,
+                    "an old answer after the new build served: {answers:?}"
+                )
+            }
+            Ok((200, body)) if body == "Howdy, w!" => swapped = true,
+            other => panic!(
+                "a request failed during the rebuilds: {other:?}\n{}",
+                server.log()
+            ),
+        }
+    }
+    assert_eq!(
+        answers.last().unwrap().as_ref().unwrap().1,
+        "Howdy, w!",
+        "the failed build was never served"
+    );
 }
 
 #[test]

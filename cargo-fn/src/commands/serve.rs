@@ -1,16 +1,20 @@
 //! `cargo fn serve`: an HTTP server on the embedded runtime, a fresh
 //! instance per request.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
+use fn_runtime::Function;
 use fn_runtime::recording::{RecordOptions, RecordWhen, Recorder};
-use fn_runtime::server::{self, FunctionHandler};
+use fn_runtime::server::{self, FunctionHandler, Handler};
 use tokio::net::TcpListener;
 
 use cargo_fn::run::RunArgs;
+use cargo_fn::watch;
 
 /// Serve the function over HTTP on the embedded runtime
 ///
@@ -20,11 +24,15 @@ use cargo_fn::run::RunArgs;
 /// POSTed as CloudEvents (binary or structured mode). Ctrl-C stops accepting
 /// connections and lets in-flight requests finish.
 ///
-/// With --record DIR, calls are written down one file each, so a failure
-/// can be replayed exactly with `cargo fn replay FILE`.
+/// With --watch, a change to the package's files rebuilds it and the new
+/// build is swapped in without dropping requests in flight. With --record
+/// DIR, calls are written down one file each, so a failure can be replayed
+/// exactly with `cargo fn replay FILE`.
 ///
-/// With --record DIR, calls are written down one file each, so a failure
-/// can be replayed exactly with `cargo fn replay FILE`.
+/// With --watch, a change to the package's files rebuilds it and the new
+/// build is swapped in without dropping requests in flight. With --record
+/// DIR, calls are written down one file each, so a failure can be replayed
+/// exactly with `cargo fn replay FILE`.
 ///
 /// Example:
 ///   cargo fn serve --addr 127.0.0.1:8080 --config api_key=test --kv greeting=hi
@@ -53,12 +61,31 @@ pub struct Args {
     /// the code declares secret (`fnsdk::config!`) are withheld anyway
     #[arg(long = "redact", value_name = "KEY", requires = "record")]
     pub redact: Vec<String>,
+    /// Rebuild when the package's files change and serve the new build
+    /// (requests in flight finish on the old one); a build that fails is
+    /// shown and the last good build keeps serving
+    #[arg(long)]
+    pub watch: bool,
 }
 
 impl Args {
     /// Runs `cargo fn serve` until Ctrl-C.
     pub fn run(self) -> anyhow::Result<()> {
-        let (artifact, mut secrets) = self.run.artifact_and_secrets()?;
+        let opts = self.run.build_options()?;
+        if self.watch && opts.is_none() {
+            bail!(
+                "--watch rebuilds a package when its files change: give a package (or run \
+                 in its folder), not a .wasm file"
+            );
+        }
+        let (artifact, mut secrets) = match &opts {
+            None => self.run.artifact_and_secrets()?,
+            Some(opts) => {
+                let built = fn_pipeline::build(opts).context("building the function")?;
+                let secrets = cargo_fn::run::secrets(&built);
+                (built.artifact, secrets)
+            }
+        };
         secrets.extend(self.redact.iter().cloned());
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -74,32 +101,147 @@ impl Args {
                 )
             })?;
             let addr = listener.local_addr()?;
-            eprintln!(
-                "Serving {} on http://{addr} (loaded in {:.0?}; Ctrl-C to stop)",
-                artifact.display(),
-                started.elapsed()
-            );
-            let mut handler = FunctionHandler::new(function, !self.no_function_logs);
-            if let Some(dir) = &self.record {
-                let options = RecordOptions { secrets };
-                let recorder =
-                    Recorder::new(dir, self.record_when, options).with_context(|| {
-                        format!("cannot create the recording directory {}", dir.display())
-                    })?;
+            let recorder = self.recorder(secrets)?;
+            let function_logs = !self.no_function_logs;
+            let handler = move |function| {
+                let handler = FunctionHandler::new(function, function_logs);
+                match &recorder {
+                    Some(recorder) => handler.with_recorder(recorder.clone()),
+                    None => handler,
+                }
+            };
+            let serving = || {
                 eprintln!(
-                    "Recording {} calls into {} (replay one with `cargo fn replay FILE`)",
-                    match self.record_when {
-                        RecordWhen::All => "all".to_owned(),
-                        RecordWhen::Errors => "failed".to_owned(),
-                        RecordWhen::Sample(rate) => format!("{:.3}% of the", rate * 100.0),
-                    },
-                    dir.display()
-                );
-                handler = handler.with_recorder(recorder);
+                    "Serving {} on http://{addr} (loaded in {:.0?}; Ctrl-C to stop)",
+                    artifact.display(),
+                    started.elapsed()
+                )
+            };
+            match opts.filter(|_| self.watch) {
+                None => {
+                    serving();
+                    server::serve(listener, handler(function), server::shutdown_signal()).await;
+                }
+                Some(opts) => {
+                    let current = Swappable(Arc::new(RwLock::new(handler(function))));
+                    let package = fn_pipeline::cargo::locate(&opts)?;
+                    let dirs = watch::watched_dirs(&package);
+                    let (watcher, changes) = watch::watch(&dirs, &package.target_dir)?;
+                    let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+                    eprintln!(
+                        "Watching {} for changes: each one rebuilds and swaps the new build in",
+                        shown.join(", ")
+                    );
+                    let rebuild = Rebuild {
+                        opts,
+                        run: self.run.clone(),
+                        runtime,
+                        current: current.clone(),
+                        handler: Box::new(handler),
+                    };
+                    std::thread::spawn(move || rebuild.each(&changes));
+                    // Only now: a change made once this line is out is seen.
+                    serving();
+                    server::serve(listener, current, server::shutdown_signal()).await;
+                    drop(watcher);
+                }
             }
-            server::serve(listener, handler, server::shutdown_signal()).await;
             eprintln!("Stopped.");
             anyhow::Ok(())
         })
     }
+
+    /// The recorder `--record` asks for, withholding `secrets`.
+    fn recorder(&self, secrets: BTreeSet<String>) -> anyhow::Result<Option<Recorder>> {
+        let Some(dir) = &self.record else {
+            return Ok(None);
+        };
+        let options = RecordOptions { secrets };
+        let recorder = Recorder::new(dir, self.record_when, options)
+            .with_context(|| format!("cannot create the recording directory {}", dir.display()))?;
+        eprintln!(
+            "Recording {} calls into {} (replay one with `cargo fn replay FILE`)",
+            match self.record_when {
+                RecordWhen::All => "all".to_owned(),
+                RecordWhen::Errors => "failed".to_owned(),
+                RecordWhen::Sample(rate) => format!("{:.3}% of the", rate * 100.0),
+            },
+            dir.display()
+        );
+        Ok(Some(recorder))
+    }
+}
+
+/// The handler of the build being served; `--watch` swaps in the next.
+/// Each request takes the current one when it starts, so requests in
+/// flight during a swap finish on the build they started on.
+#[derive(Clone)]
+struct Swappable(Arc<RwLock<FunctionHandler>>);
+
+impl Swappable {
+    fn current(&self) -> FunctionHandler {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn swap(&self, handler: FunctionHandler) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = handler;
+    }
+}
+
+impl Handler for Swappable {
+    fn handle(
+        self,
+        request: http::Request<hyper::body::Incoming>,
+    ) -> impl Future<Output = server::Response> + Send {
+        self.current().handle(request)
+    }
+}
+
+/// The rebuild loop of `--watch`.
+struct Rebuild {
+    opts: fn_pipeline::BuildOptions,
+    run: RunArgs,
+    runtime: fn_runtime::Runtime,
+    current: Swappable,
+    handler: Box<dyn Fn(Function) -> FunctionHandler + Send>,
+}
+
+impl Rebuild {
+    /// Rebuilds on every change until the watcher stops; a build that fails
+    /// (or does not load) is reported and never served.
+    fn each(self, changes: &std::sync::mpsc::Receiver<PathBuf>) {
+        while let Some(path) = watch::next_change(changes, Duration::from_millis(300)) {
+            eprintln!("Changed: {}; rebuilding...", path.display());
+            let started = Instant::now();
+            match self.build() {
+                Ok(function) => {
+                    let digest = function.digest().to_owned();
+                    self.current.swap((self.handler)(function));
+                    eprintln!(
+                        "Rebuilt in {:.1?}: serving the new build ({}) from now on",
+                        started.elapsed(),
+                        &digest[..digest.len().min(19)]
+                    );
+                }
+                Err(err) => eprintln!(
+                    "Build failed; still serving the last good build. {}",
+                    error_chain(&err)
+                ),
+            }
+        }
+    }
+
+    /// The new build, loaded as the first was, with the running build's
+    /// key-value stores (what earlier requests stored stays).
+    fn build(&self) -> anyhow::Result<Function> {
+        let built = fn_pipeline::build(&self.opts).context("building the function")?;
+        let function = self.run.load(&self.runtime, &built.artifact)?;
+        let kv = self.current.current().function().kv().clone();
+        Ok(function.with_key_value(kv))
+    }
+}
+
+fn error_chain(err: &anyhow::Error) -> String {
+    let causes: Vec<String> = err.chain().map(ToString::to_string).collect();
+    causes.join(": ")
 }
