@@ -25,5 +25,6 @@ pub mod package;
 pub mod publish;
 pub mod run;
 pub mod runner;
+pub mod schedule;
 pub mod sign;
 pub mod watch;

@@ -637,6 +637,57 @@ fn watch_swaps_in_each_good_build_without_failing_a_request() {
 }
 
 #[test]
+fn schedules_fire_locally_as_the_clouds_fire_them() {
+    let (_tmp, project) = common::scaffold("ticking", "http");
+    // A function that answers with the body it got, on a schedule of one
+    // tick a minute.
+    common::edit(
+        &project.join("src/lib.rs"),
+        "format!(\"Hello, {name}!\")",
+        "format!(\"{name}: {}\", String::from_utf8_lossy(req.body()))",
+    );
+    let manifest = project.join("Cargo.toml");
+    let mut toml = std::fs::read_to_string(&manifest).unwrap();
+    toml.push_str("\n[package.metadata.fn]\nroute = \"/jobs/...\"\nschedule = \"* * * * *\"\n");
+    std::fs::write(&manifest, toml).unwrap();
+
+    // One tick now.
+    let out = common::cargo_fn(&project, &["invoke", "--schedule"]);
+    let stdout = common::success(&out);
+    assert!(stdout.starts_with("HTTP 200"), "{stdout}");
+    let event: serde_json::Value =
+        serde_json::from_str(stdout.split_once("world: ").unwrap().1.trim()).unwrap();
+    assert_eq!(event["type"], "dev.cargo-fn.schedule", "{event}");
+    assert_eq!(event["specversion"], "1.0");
+    assert_eq!(event["source"], "/cargo-fn/serve/ticking");
+    assert_eq!(event["data"]["cron"], "* * * * *");
+    assert!(event["time"].as_str().unwrap().ends_with('Z'), "{event}");
+
+    // The server delivers the next minute's tick to the route.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.args(["fn", "serve"]).current_dir(&project);
+    common::offline(&mut cmd);
+    let server = Server::spawn(cmd, &[], Duration::from_secs(600));
+    assert!(
+        server.log().contains("Schedule \"* * * * *\" (UTC)"),
+        "{}",
+        server.log()
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let tick = loop {
+        if let Some(line) = server.log_line_with(&["POST /jobs (schedule tick", ":00Z) 200"]) {
+            break line;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no tick within 90 s:\n{}",
+            server.log()
+        );
+    };
+    assert!(tick.starts_with("POST /jobs"), "{tick}");
+}
+
+#[test]
 fn serving_line_is_parsed() {
     let line = "Serving /x/y.wasm on http://127.0.0.1:4321 (loaded in 3ms; Ctrl-C to stop)";
     assert_eq!(

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use fn_runtime::CallResult;
 use fnsdk::CloudEvent;
 
+use cargo_fn::package::FnPackage;
 use cargo_fn::run::RunArgs;
+use cargo_fn::schedule::Schedule;
 
 /// Call the function once on the embedded runtime and print the result
 ///
@@ -19,6 +21,7 @@ use cargo_fn::run::RunArgs;
 ///   cargo fn invoke target/fn/hello.wasm --path '/?name=Ferris'
 ///   cargo fn invoke -X POST --data '{"sku":"A-1"}' -H 'content-type: application/json'
 ///   cargo fn invoke --event com.example.user.registered --data '{"email":"a@b.c"}'
+///   cargo fn invoke --schedule
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -45,6 +48,11 @@ pub struct Args {
     /// Send the CloudEvent in structured mode instead of binary mode
     #[arg(long, requires = "event")]
     pub structured: bool,
+    /// Send one tick of the package's `schedule` now, as `cargo fn serve`
+    /// and the clouds deliver it (a `dev.cargo-fn.schedule` CloudEvent
+    /// POSTed to the function's route)
+    #[arg(long, conflicts_with_all = ["event", "data", "method", "path", "headers"])]
+    pub schedule: bool,
 }
 
 fn parse_header(s: &str) -> Result<(String, String), String> {
@@ -109,9 +117,32 @@ impl Args {
         Ok(request)
     }
 
+    /// A tick of the package's schedule, at the current time.
+    fn schedule_tick(&self) -> anyhow::Result<http::Request<Bytes>> {
+        let Some(opts) = self.run.build_options()? else {
+            bail!(
+                "--schedule sends a tick of the schedule in the package's [package.metadata.fn]: \
+                 give the package (or run in its folder), not a .wasm file"
+            );
+        };
+        let package = FnPackage::load(&opts)?;
+        let Some(schedule) = Schedule::of(package.name(), &package.metadata)? else {
+            bail!(
+                "{} declares no schedule; add `schedule = \"*/5 * * * *\"` (or @daily, ...) to its \
+                 [package.metadata.fn]",
+                package.name()
+            );
+        };
+        Ok(schedule.tick(chrono::Utc::now()))
+    }
+
     /// Runs `cargo fn invoke`.
     pub fn run(self) -> anyhow::Result<()> {
-        let request = self.request()?;
+        let request = if self.schedule {
+            self.schedule_tick()?
+        } else {
+            self.request()?
+        };
         let artifact = self.run.artifact()?;
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -13,7 +13,9 @@ use fn_runtime::recording::{RecordOptions, RecordWhen, Recorder};
 use fn_runtime::server::{self, FunctionHandler, Handler};
 use tokio::net::TcpListener;
 
+use cargo_fn::package::FnPackage;
 use cargo_fn::run::RunArgs;
+use cargo_fn::schedule::{SCHEDULE_TYPE, Schedule};
 use cargo_fn::watch;
 
 /// Serve the function over HTTP on the embedded runtime
@@ -24,12 +26,11 @@ use cargo_fn::watch;
 /// POSTed as CloudEvents (binary or structured mode). Ctrl-C stops accepting
 /// connections and lets in-flight requests finish.
 ///
-/// With --watch, a change to the package's files rebuilds it and the new
-/// build is swapped in without dropping requests in flight. With --record
-/// DIR, calls are written down one file each, so a failure can be replayed
-/// exactly with `cargo fn replay FILE`.
+/// A function whose `[package.metadata.fn]` declares a `schedule` gets its
+/// ticks as the clouds deliver them: a `dev.cargo-fn.schedule` CloudEvent
+/// POSTed to its route (UTC).
 ///
-/// With --watch, a change to the package's files rebuilds it and the new
+/// With --watch, a change to the package's files rebuilds it, and the new
 /// build is swapped in without dropping requests in flight. With --record
 /// DIR, calls are written down one file each, so a failure can be replayed
 /// exactly with `cargo fn replay FILE`.
@@ -117,13 +118,23 @@ impl Args {
                     started.elapsed()
                 )
             };
+            let current = Swappable(Arc::new(RwLock::new(handler(function))));
+            if let Some(opts) = &opts {
+                let package = FnPackage::load(opts)?;
+                if let Some(schedule) = Schedule::of(package.name(), &package.metadata)? {
+                    eprintln!(
+                        "Schedule {:?} (UTC): each tick is POSTed to {} as a {} CloudEvent",
+                        schedule.cron, schedule.route, SCHEDULE_TYPE
+                    );
+                    tokio::spawn(fire_ticks(schedule, current.clone()));
+                }
+            }
             match opts.filter(|_| self.watch) {
                 None => {
                     serving();
-                    server::serve(listener, handler(function), server::shutdown_signal()).await;
+                    server::serve(listener, current, server::shutdown_signal()).await;
                 }
                 Some(opts) => {
-                    let current = Swappable(Arc::new(RwLock::new(handler(function))));
                     let package = fn_pipeline::cargo::locate(&opts)?;
                     let dirs = watch::watched_dirs(&package);
                     let (watcher, changes) = watch::watch(&dirs, &package.target_dir)?;
@@ -169,6 +180,30 @@ impl Args {
             dir.display()
         );
         Ok(Some(recorder))
+    }
+}
+
+/// Delivers the ticks of `schedule` to the build being served, each on its
+/// own task, so a slow tick does not delay the next.
+async fn fire_ticks(schedule: Schedule, current: Swappable) {
+    loop {
+        let now = chrono::Utc::now();
+        let next = match schedule.next_after(now) {
+            Ok(next) => next,
+            Err(err) => {
+                eprintln!("schedule: {err:#}; no more ticks");
+                return;
+            }
+        };
+        tokio::time::sleep((next - now).to_std().unwrap_or_default()).await;
+        let label = format!(
+            "{} (schedule tick {})",
+            schedule.route,
+            next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        let request = schedule.tick(next);
+        let handler = current.current();
+        tokio::spawn(async move { handler.call_as(&label, request).await });
     }
 }
 
