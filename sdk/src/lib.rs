@@ -63,6 +63,7 @@ pub mod router;
 pub mod task;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+pub mod trace;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

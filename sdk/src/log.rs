@@ -79,8 +79,18 @@ impl Record {
     }
 
     /// Writes the record as one JSON line to stderr.
+    ///
+    /// Inside a traced call ([`trace`](crate::trace)) the line carries
+    /// `trace_id` and `span_id`.
     pub fn emit(self) {
         let mut line = self.line;
+        if let Some(trace) = crate::trace::current() {
+            line.push_str(",\"trace_id\":\"");
+            line.push_str(&trace.trace_id());
+            line.push_str("\",\"span_id\":\"");
+            line.push_str(&trace.span_id());
+            line.push('"');
+        }
         line.push('}');
         #[cfg(not(target_arch = "wasm32"))]
         crate::testing::record_log(&line);

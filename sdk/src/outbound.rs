@@ -48,13 +48,23 @@ pub fn send(req: Request) -> Result<Response, Error> {
 /// Sends `req`; the future resolves to the whole response. Requests awaited
 /// together ([`task::join`](crate::task::join), `futures::join!`) are in
 /// flight at the same time.
-pub async fn fetch(req: Request) -> Result<Response, Error> {
+///
+/// Inside a traced call ([`trace`](crate::trace)), the request carries a
+/// `traceparent` with the call's trace id and a span id of its own, unless
+/// it has one already.
+pub async fn fetch(mut req: Request) -> Result<Response, Error> {
     if req.uri().scheme().is_none() || req.uri().authority().is_none() {
         return Err(Error::InvalidRequest(format!(
             "URL {} must be absolute, like https://api.example.com{}",
             req.uri(),
             req.uri().path()
         )));
+    }
+    if let Some(trace) = crate::trace::current()
+        && !req.headers().contains_key("traceparent")
+        && let Ok(value) = http::HeaderValue::from_str(&trace.child().traceparent())
+    {
+        req.headers_mut().insert("traceparent", value);
     }
     imp::fetch(req).await
 }

@@ -116,3 +116,31 @@ fn an_event_whose_time_is_not_rfc3339_is_rejected_with_400_in_both_modes() {
     let res = f.send_event(&event);
     assert_eq!(res.status(), 204, "{}", res.describe());
 }
+
+#[test]
+fn a_cloudevents_traceparent_extension_puts_the_trace_ids_on_every_log_line() {
+    let f = load("event");
+    let event = CloudEvent::new(TYPE, "/users", json!({"email": "tia@example.com"}))
+        .with_extension(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        );
+    for res in [f.send_event(&event), f.send_event_structured(&event)] {
+        assert_eq!(res.status(), 204, "{}", res.describe());
+        let line: serde_json::Value = serde_json::from_str(
+            res.logs
+                .stderr_str()
+                .lines()
+                .find(|l| l.contains("welcomed"))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            line["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736",
+            "{line}"
+        );
+        assert_eq!(line["span_id"], "00f067aa0ba902b7", "{line}");
+    }
+    let untraced = f.send_event(&CloudEvent::new(TYPE, "/users", json!({"email": "u@v.w"})));
+    assert!(!untraced.logs.stderr_str().contains("trace_id"));
+}

@@ -106,3 +106,42 @@ fn a_failed_async_request_is_the_handlers_error() {
     assert!(!res.text().contains("b.test"), "{}", res.text());
     assert_eq!(res.unmatched_outbound().count(), 1);
 }
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+#[test]
+fn the_incoming_trace_is_continued_on_outbound_requests_with_a_span_of_their_own() {
+    let f = load("outbound");
+    f.mock_http(Method::POST, "https://pay.test/charge", created("charged"));
+    let traced = http::Request::post("/?url=https://pay.test/charge")
+        .header("traceparent", TRACEPARENT)
+        .body("amount=3")
+        .unwrap();
+    let res = f.call(traced);
+    assert_eq!(res.status(), 200, "{}", res.describe());
+    let sent = res.outbound[0].headers["traceparent"].to_str().unwrap();
+    let fields: Vec<&str> = sent.split('-').collect();
+    assert_eq!(fields.len(), 4, "{sent}");
+    assert_eq!(fields[0], "00");
+    assert_eq!(
+        fields[1], "4bf92f3577b34da6a3ce929d0e0e4736",
+        "the same trace"
+    );
+    assert_eq!(fields[2].len(), 16, "{sent}");
+    assert_ne!(fields[2], "00f067aa0ba902b7", "a span of its own");
+    assert_ne!(fields[2], "0000000000000000");
+    assert_eq!(fields[3], "01", "the caller's sampling decision");
+
+    // Two calls, two different outbound span ids.
+    let again = f.call(
+        http::Request::post("/?url=https://pay.test/charge")
+            .header("traceparent", TRACEPARENT)
+            .body("amount=3")
+            .unwrap(),
+    );
+    assert_ne!(again.outbound[0].headers["traceparent"], sent);
+
+    // Without an incoming trace, nothing is added.
+    let untraced = f.post("/?url=https://pay.test/charge", "amount=3");
+    assert!(!untraced.outbound[0].headers.contains_key("traceparent"));
+}

@@ -19,7 +19,10 @@ pub(crate) const READ_CHUNK: u64 = 64 * 1024;
 /// the response.
 pub fn serve<H: Export>(request: IncomingRequest, out: ResponseOutparam) {
     let response = match read_request(request) {
-        Ok(req) => H::handle(req),
+        Ok(req) => {
+            let _trace = crate::trace::enter(crate::trace::of_request(&req));
+            H::handle(req)
+        }
         Err(reason) => {
             crate::log::warn(&format!("bad request: {reason}"));
             response::error(StatusCode::BAD_REQUEST, &reason)
