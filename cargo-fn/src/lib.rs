@@ -21,6 +21,7 @@ pub mod keys;
 pub mod metadata;
 pub mod new;
 pub mod oci;
+pub mod otlp;
 pub mod package;
 pub mod publish;
 pub mod run;

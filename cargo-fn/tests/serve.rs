@@ -435,6 +435,8 @@ fn a_client_that_stops_sending_its_body_gets_408_and_the_server_stays_up() {
 struct Upstream {
     addr: SocketAddr,
     stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Every request received, raw.
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Upstream {
@@ -443,6 +445,8 @@ impl Upstream {
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopped = stop.clone();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let log = received.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stopped.load(std::sync::atomic::Ordering::SeqCst) {
@@ -464,10 +468,29 @@ impl Upstream {
                         break;
                     }
                 }
+                log.lock().unwrap().push(seen);
                 let _ = stream.write_all(response);
             }
         });
-        Upstream { addr, stop }
+        Upstream {
+            addr,
+            stop,
+            received,
+        }
+    }
+
+    /// Waits up to `within` for a request; returns its text.
+    fn wait_for_request(&self, within: Duration) -> Option<String> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(first) = self.received.lock().unwrap().first() {
+                return Some(String::from_utf8_lossy(first).into_owned());
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -685,6 +708,63 @@ fn schedules_fire_locally_as_the_clouds_fire_them() {
         );
     };
     assert!(tick.starts_with("POST /jobs"), "{tick}");
+}
+
+#[test]
+fn otlp_export_shows_a_call_and_its_outbound_request_as_one_trace() {
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const CALLER: &str = "00f067aa0ba902b7";
+    let wasm = fixture("fixture-outbound");
+    let upstream = Upstream::start(
+        b"HTTP/1.1 201 Created\r\ncontent-length: 7\r\nconnection: close\r\n\r\ncharged",
+    );
+    let collector = Upstream::start(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+    );
+    let otlp = format!("http://{}", collector.addr);
+    let server = Server::start_with(&wasm, &["--otlp", &otlp]);
+    let url = format!("http://{}/charge", upstream.addr);
+    let response = server.send(
+        format!(
+            "POST /?url={url} HTTP/1.1\r\nHost: test\r\ntraceparent: 00-{TRACE}-{CALLER}-01\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx"
+        )
+        .as_bytes(),
+    );
+    assert_eq!(response.status, 200, "{}", server.log());
+
+    // The upstream was called within the trace, from a span of its own.
+    let sent = upstream.wait_for_request(Duration::from_secs(5)).unwrap();
+    let traceparent = sent
+        .lines()
+        .find_map(|l| l.strip_prefix("traceparent: "))
+        .unwrap_or_else(|| panic!("no traceparent sent upstream:\n{sent}"));
+    let fields: Vec<&str> = traceparent.trim().split('-').collect();
+    assert_eq!(fields[1], TRACE, "{traceparent}");
+    let client_span = fields[2];
+
+    // The collector got the call's span and the outbound request's.
+    let export = collector
+        .wait_for_request(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("nothing exported:\n{}", server.log()));
+    assert!(export.starts_with("POST /v1/traces "), "{export}");
+    let body = export.split_once("\r\n\r\n").unwrap().1;
+    let json: serde_json::Value = serde_json::from_str(body).unwrap();
+    let spans = json["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        .as_array()
+        .unwrap();
+    let kind = |k: i64| spans.iter().find(|s| s["kind"] == k).unwrap();
+    let (call, outbound) = (kind(2), kind(3));
+    assert_eq!(call["traceId"], TRACE);
+    assert_eq!(call["parentSpanId"], CALLER);
+    assert_ne!(call["spanId"], CALLER);
+    assert_eq!(outbound["traceId"], TRACE);
+    assert_eq!(outbound["parentSpanId"], call["spanId"]);
+    assert_eq!(outbound["spanId"], client_span);
+    assert_eq!(call["name"], "POST /");
+    assert_eq!(
+        json["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"],
+        "fixture-outbound"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 /// How a mock's URL is compared with the request's.
@@ -148,6 +148,14 @@ impl HttpMocks {
     }
 }
 
+/// How long a mock waits before answering.
+fn delay_of(lookup: &Lookup) -> Duration {
+    match lookup {
+        Lookup::Mock(_, delay) => *delay,
+        _ => Duration::ZERO,
+    }
+}
+
 enum Lookup {
     Mock(http::Response<Bytes>, Duration),
     Network,
@@ -167,6 +175,10 @@ pub struct RecordedRequest {
     pub body: Bytes,
     /// How the request was answered.
     pub outcome: Outcome,
+    /// When the guest sent it.
+    pub sent_at: SystemTime,
+    /// How long the answer's head took to arrive (a mock's delay included).
+    pub duration: Duration,
 }
 
 impl RecordedRequest {
@@ -244,7 +256,9 @@ async fn taped_request(
     let done = || -> Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send> {
         Box::new(async { Ok(()) })
     };
-    let note = |outcome: Outcome| {
+    let sent_at = SystemTime::now();
+    let started = Instant::now();
+    let note = |outcome: Outcome, delay: Duration| {
         recorded
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -254,6 +268,8 @@ async fn taped_request(
                 headers: parts.headers.clone(),
                 body: body.clone(),
                 outcome,
+                sent_at,
+                duration: started.elapsed() + delay,
             });
     };
     let request_body = RecordedBody::new(&body);
@@ -269,11 +285,11 @@ async fn taped_request(
         });
         return match response {
             Ok(response) => {
-                note(Outcome::Replayed(Some(response.status())));
+                note(Outcome::Replayed(Some(response.status())), Duration::ZERO);
                 Ok((response.map(full_body), done()))
             }
             Err(message) => {
-                note(Outcome::Replayed(None));
+                note(Outcome::Replayed(None), Duration::ZERO);
                 Err(wasmtime_wasi_http::Error::InternalError(Some(message)))
             }
         };
@@ -322,14 +338,14 @@ async fn taped_request(
     });
     match answer {
         Ok((response, delay, outcome)) => {
-            note(outcome);
+            note(outcome, delay);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             Ok((response.map(full_body), done()))
         }
         Err(message) => {
-            note(Outcome::Unmatched);
+            note(Outcome::Unmatched, Duration::ZERO);
             Err(wasmtime_wasi_http::Error::InternalError(Some(message)))
         }
     }
@@ -352,8 +368,11 @@ impl WasiHttpHooks for OutboundHooks {
                 return taped_request(tape, mocks, recorded, request, options).await;
             }
             let lookup = mocks.find(&method, &url);
+            let sent_at = SystemTime::now();
+            let started = Instant::now();
             if let Lookup::Network = lookup {
                 let headers = request.headers().clone();
+                let sent = wasmtime_wasi_http::default_send_request(request, options).await;
                 recorded
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -363,9 +382,10 @@ impl WasiHttpHooks for OutboundHooks {
                         headers,
                         body: Bytes::new(),
                         outcome: Outcome::Network,
+                        sent_at,
+                        duration: started.elapsed(),
                     });
-                let (response, io) =
-                    wasmtime_wasi_http::default_send_request(request, options).await?;
+                let (response, io) = sent?;
                 let io: Box<dyn Future<Output = _> + Send> = Box::new(io);
                 return Ok((response.map(BodyExt::boxed_unsync), io));
             }
@@ -385,6 +405,8 @@ impl WasiHttpHooks for OutboundHooks {
                     headers: parts.headers,
                     body,
                     outcome,
+                    sent_at,
+                    duration: started.elapsed() + delay_of(&lookup),
                 });
             match lookup {
                 Lookup::Mock(response, delay) => {

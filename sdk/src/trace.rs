@@ -85,6 +85,20 @@ impl TraceContext {
         })
     }
 
+    /// The start of a new trace: random trace and span ids, sampled.
+    pub fn root() -> TraceContext {
+        let mut trace_id = [0; 16];
+        while trace_id == [0; 16] {
+            crate::random::fill(&mut trace_id);
+        }
+        TraceContext {
+            trace_id,
+            span_id: [0; 8],
+            flags: 1,
+        }
+        .child()
+    }
+
     /// The trace id, 32 hex digits.
     pub fn trace_id(&self) -> String {
         hex(&self.trace_id)
@@ -147,14 +161,17 @@ pub fn of_request(request: &Request) -> Option<TraceContext> {
     TraceContext::parse(&attributes.traceparent?)
 }
 
-/// Makes `context` the current one until the guard drops.
-pub(crate) fn enter(context: Option<TraceContext>) -> Entered {
+/// Makes `context` the current one until the guard drops. The generated
+/// export does this for every request; a native test of a handler can do it
+/// to check what the handler sends or logs inside a trace.
+pub fn enter(context: Option<TraceContext>) -> Entered {
     let previous = CURRENT.with(|c| c.replace(context));
     Entered { previous }
 }
 
 /// Restores the previous trace context when dropped.
-pub(crate) struct Entered {
+#[must_use = "the context is current only while the guard lives"]
+pub struct Entered {
     previous: Option<TraceContext>,
 }
 

@@ -13,6 +13,7 @@ use fn_runtime::recording::{RecordOptions, RecordWhen, Recorder};
 use fn_runtime::server::{self, FunctionHandler, Handler};
 use tokio::net::TcpListener;
 
+use cargo_fn::otlp::{CallSpan, Exporter};
 use cargo_fn::package::FnPackage;
 use cargo_fn::run::RunArgs;
 use cargo_fn::schedule::{SCHEDULE_TYPE, Schedule};
@@ -62,6 +63,11 @@ pub struct Args {
     /// the code declares secret (`fnsdk::config!`) are withheld anyway
     #[arg(long = "redact", value_name = "KEY", requires = "record")]
     pub redact: Vec<String>,
+    /// Export a span per call, and one per outbound request, to this
+    /// OpenTelemetry collector (OTLP/HTTP, e.g. http://localhost:4318);
+    /// each call continues the request's W3C `traceparent`
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
     /// Rebuild when the package's files change and serve the new build
     /// (requests in flight finish on the old one); a build that fails is
     /// shown and the last good build keeps serving
@@ -129,10 +135,22 @@ impl Args {
                     tokio::spawn(fire_ticks(schedule, current.clone()));
                 }
             }
+            let exporter = match &self.otlp {
+                Some(url) => {
+                    let name = artifact
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "function".into());
+                    let exporter = Exporter::start(url, &name, Duration::from_millis(500))?;
+                    eprintln!("Exporting a span per call and per outbound request to {url}");
+                    Some(exporter)
+                }
+                None => None,
+            };
             match opts.filter(|_| self.watch) {
                 None => {
                     serving();
-                    server::serve(listener, current, server::shutdown_signal()).await;
+                    run_server(listener, current, exporter).await;
                 }
                 Some(opts) => {
                     let package = fn_pipeline::cargo::locate(&opts)?;
@@ -153,7 +171,7 @@ impl Args {
                     std::thread::spawn(move || rebuild.each(&changes));
                     // Only now: a change made once this line is out is seen.
                     serving();
-                    server::serve(listener, current, server::shutdown_signal()).await;
+                    run_server(listener, current, exporter).await;
                     drop(watcher);
                 }
             }
@@ -180,6 +198,56 @@ impl Args {
             dir.display()
         );
         Ok(Some(recorder))
+    }
+}
+
+/// Serves until Ctrl-C, tracing each call when `exporter` is set.
+async fn run_server(listener: TcpListener, current: Swappable, exporter: Option<Exporter>) {
+    match exporter {
+        None => server::serve(listener, current, server::shutdown_signal()).await,
+        Some(exporter) => {
+            let traced = Traced {
+                inner: current,
+                exporter,
+            };
+            server::serve(listener, traced, server::shutdown_signal()).await;
+        }
+    }
+}
+
+/// Each call as a span continuing the request's `traceparent`: the
+/// function is handed a `traceparent` naming the call's span, so its
+/// outbound requests become the span's children.
+#[derive(Clone)]
+struct Traced {
+    inner: Swappable,
+    exporter: Exporter,
+}
+
+impl Handler for Traced {
+    fn handle(
+        self,
+        mut request: http::Request<hyper::body::Incoming>,
+    ) -> impl Future<Output = server::Response> + Send {
+        async move {
+            let incoming = request
+                .headers()
+                .get("traceparent")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let span = CallSpan::start(incoming.as_deref());
+            if let Ok(value) = http::HeaderValue::from_str(&span.context.traceparent()) {
+                request.headers_mut().insert("traceparent", value);
+            }
+            let method = request.method().clone();
+            let target = request
+                .uri()
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+            let result = self.inner.current().call(request).await;
+            self.exporter.export(span.finish(&method, &target, &result));
+            result.response.map(http_body_util::Full::new)
+        }
     }
 }
 
