@@ -225,29 +225,24 @@ struct Traced {
 }
 
 impl Handler for Traced {
-    fn handle(
-        self,
-        mut request: http::Request<hyper::body::Incoming>,
-    ) -> impl Future<Output = server::Response> + Send {
-        async move {
-            let incoming = request
-                .headers()
-                .get("traceparent")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let span = CallSpan::start(incoming.as_deref());
-            if let Ok(value) = http::HeaderValue::from_str(&span.context.traceparent()) {
-                request.headers_mut().insert("traceparent", value);
-            }
-            let method = request.method().clone();
-            let target = request
-                .uri()
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-            let result = self.inner.current().call(request).await;
-            self.exporter.export(span.finish(&method, &target, &result));
-            result.response.map(http_body_util::Full::new)
+    async fn handle(self, mut request: http::Request<hyper::body::Incoming>) -> server::Response {
+        let incoming = request
+            .headers()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let span = CallSpan::start(incoming.as_deref());
+        if let Ok(value) = http::HeaderValue::from_str(&span.context.traceparent()) {
+            request.headers_mut().insert("traceparent", value);
         }
+        let method = request.method().clone();
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let result = self.inner.current().call(request).await;
+        self.exporter.export(span.finish(&method, &target, &result));
+        result.response.map(http_body_util::Full::new)
     }
 }
 
