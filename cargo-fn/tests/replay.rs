@@ -21,6 +21,15 @@ fn checkout_manifest() -> PathBuf {
 /// A declined card on the checkout example, recorded into `dir`; returns
 /// the file and the artifact.
 fn record_declined_card(dir: &Path) -> (PathBuf, PathBuf) {
+    let declined =
+        json!({"error": {"code": "card_declined", "message": "Your card was declined."}});
+    record_order(dir, 402, &declined, "declined")
+}
+
+/// An order on the checkout example whose payment provider answers
+/// `status` and `answer`, recorded into `dir/<name>.jsonl`; returns the file
+/// and the artifact.
+fn record_order(dir: &Path, status: u16, answer: &Value, name: &str) -> (PathBuf, PathBuf) {
     let artifact = fn_host_test::build_package(checkout_manifest()).unwrap();
     let f = TestFunction::load(&artifact).unwrap();
     f.set_config("payment_api_key", "sk_test_123")
@@ -36,12 +45,9 @@ fn record_declined_card(dir: &Path) -> (PathBuf, PathBuf) {
         Method::POST,
         INTENTS,
         http::Response::builder()
-            .status(402)
+            .status(status)
             .header("content-type", "application/json")
-            .body(
-                json!({"error": {"code": "card_declined", "message": "Your card was declined."}})
-                    .to_string(),
-            )
+            .body(answer.to_string())
             .unwrap(),
     );
     let order = json!({
@@ -57,8 +63,8 @@ fn record_declined_card(dir: &Path) -> (PathBuf, PathBuf) {
         secrets: ["payment_api_key".to_owned()].into(),
     };
     let (res, recording) = f.record(request, &options);
-    assert_eq!(res.status(), 402, "{}", res.describe());
-    let file = dir.join("declined.jsonl");
+    assert!(res.status().is_client_error() || res.status().is_server_error());
+    let file = dir.join(format!("{name}.jsonl"));
     recording.write(&file).unwrap();
     (file, artifact)
 }
@@ -213,6 +219,28 @@ fn a_declined_card_replays_identically_and_a_changed_build_is_caught_at_the_char
     // The charge got the recorded answer, so the rest ran as recorded.
     assert_eq!(json["status"], 402);
     assert_eq!(json["recorded_status"], 402);
+
+    // A provider outage, recorded on the shipped build, is caught at the
+    // same call on the changed one.
+    let (outage, _) = record_order(
+        dir.path(),
+        500,
+        &json!({"error": {"message": "db shard 7 on fire"}}),
+        "outage",
+    );
+    let (ok, json, _) = replay_json(
+        dir.path(),
+        &outage,
+        &changed,
+        &["--config", "payment_api_key=sk_test_123"],
+    );
+    assert!(!ok, "{json}");
+    assert_eq!(
+        json["divergences"][0]["at"],
+        format!("outbound request 1 (POST {INTENTS})"),
+        "{json}"
+    );
+    assert_eq!(json["status"], 502, "{json}");
 }
 
 #[test]

@@ -24,6 +24,7 @@ pub fn default_addr(port: Option<String>) -> anyhow::Result<SocketAddr> {
 /// Serves until SIGTERM or Ctrl-C.
 pub async fn run(args: &Args) -> anyhow::Result<()> {
     let loaded = crate::start::load(args.bundle.as_ref(), args.max_instances)?;
+    let handler = crate::start::handler(loaded.function, &loaded.manifest, args)?;
     let addr = match args.addr {
         Some(addr) => addr,
         None => default_addr(std::env::var("PORT").ok())?,
@@ -32,7 +33,6 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     eprintln!("fn-runner: serving on http://{}", listener.local_addr()?);
-    let handler = crate::start::handler(loaded.function, &loaded.manifest, args)?;
     server::serve(listener, handler, server::shutdown_signal()).await;
     Ok(())
 }
