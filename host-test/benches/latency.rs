@@ -4,7 +4,9 @@
 //! calls (fresh instance, request in, response body out), of their
 //! instantiate and handler parts, and the same for a few values of
 //! `RuntimeConfig::keep_resident`, and of a call that increments an
-//! in-memory key-value counter (kv-counter). Variants are measured in interleaved
+//! in-memory key-value counter (kv-counter), and hello recorded
+//! (`Function::handle_recorded`) and replayed (`Function::replay`). Variants
+//! are measured in interleaved
 //! rounds so that load from other processes affects them alike.
 
 #[path = "../tests/it/common.rs"]
@@ -12,7 +14,7 @@
 mod common;
 
 use bytes::Bytes;
-use fn_host_test::{Function, Runtime, RuntimeConfig, TestFunction};
+use fn_host_test::{Function, RecordOptions, Recording, Runtime, RuntimeConfig, TestFunction};
 use std::time::{Duration, Instant};
 
 const WARMUP: usize = 2_000;
@@ -54,6 +56,10 @@ enum Caller {
     Async(Function),
     /// `TestFunction::call`, which blocks on its own tokio runtime.
     Blocking(TestFunction),
+    /// `Function::handle_recorded`, the recording built and dropped.
+    Recorded(Function),
+    /// `Function::replay` of one recording of the same request.
+    Replayed(Function, Recording),
 }
 
 /// `count` back-to-back calls.
@@ -63,6 +69,17 @@ fn measure(tokio: &tokio::runtime::Runtime, caller: &Caller, count: usize, sampl
         let res = match caller {
             Caller::Async(function) => tokio.block_on(function.handle(request())),
             Caller::Blocking(harness) => harness.call(request()),
+            Caller::Recorded(function) => {
+                let options = RecordOptions::default();
+                tokio
+                    .block_on(function.handle_recorded(request(), &options))
+                    .0
+            }
+            Caller::Replayed(function, recording) => {
+                let replay = tokio.block_on(function.replay(recording)).expect("replay");
+                assert!(replay.is_identical(), "{:?}", replay.divergences);
+                replay.result
+            }
         };
         samples.total.push(started.elapsed());
         assert_eq!(res.status(), 200, "{}", res.describe());
@@ -98,10 +115,12 @@ fn main() {
         let label = format!("hello, keep_resident {} KiB", keep >> 10);
         variants.push((label, Caller::Async(function), Samples::default()));
     }
-    let harness = match &variants[0].1 {
-        Caller::Async(function) => TestFunction::new(function.clone()).expect("harness"),
-        Caller::Blocking(_) => unreachable!(),
+    let Caller::Async(hello) = &variants[0].1 else {
+        unreachable!()
     };
+    let hello = hello.clone();
+    let harness = TestFunction::new(hello.clone()).expect("harness");
+    let recording = harness.record(request(), &RecordOptions::default()).1;
     let label = "  via TestFunction::call (blocking)".to_owned();
     variants.push((label, Caller::Blocking(harness), Samples::default()));
     if let Some(raw) = &raw_path {
@@ -115,6 +134,15 @@ fn main() {
     let function = runtime(default).load(&kv_path).expect("load kv-counter");
     let label = "kv-counter (open + increment, in memory)".to_owned();
     variants.push((label, Caller::Async(function), Samples::default()));
+    // Recording every import and feeding them back.
+    let label = "hello, recorded (handle_recorded)".to_owned();
+    variants.push((label, Caller::Recorded(hello.clone()), Samples::default()));
+    let label = "hello, replayed (replay)".to_owned();
+    variants.push((
+        label,
+        Caller::Replayed(hello, recording),
+        Samples::default(),
+    ));
 
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()

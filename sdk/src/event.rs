@@ -143,7 +143,14 @@ impl<T: DeserializeOwned> CloudEvent<T> {
                     .to_ascii_lowercase()
             });
         match content_type.as_deref() {
-            Some(STRUCTURED) => Self::from_structured(req.body()),
+            Some(STRUCTURED) => {
+                let event = Self::from_structured(req.body())?;
+                // A structured event carries its trace as an attribute.
+                if let Some(traceparent) = event.extensions.get("traceparent") {
+                    crate::trace::adopt(traceparent);
+                }
+                Ok(event)
+            }
             Some(BATCH) => Err(EventError::Batch),
             _ if req.headers().contains_key("ce-specversion") => Self::from_binary(req),
             _ => Err(EventError::NotAnEvent),

@@ -69,6 +69,16 @@ pub fn assemble(raw: RawRequest) -> Result<Request, String> {
 }
 
 /// Appends the valid fields of `fields` to `headers`.
+/// The raw `traceparent` value among a request's header fields (or a
+/// binary-mode CloudEvent's `ce-traceparent`): found while the fields are at
+/// hand, parsed only if the call ever needs it (see `trace`).
+pub(crate) fn traceparent(fields: &[(String, Vec<u8>)]) -> Option<String> {
+    fields
+        .iter()
+        .find(|(name, _)| name == "traceparent" || name == "ce-traceparent")
+        .and_then(|(_, value)| String::from_utf8(value.clone()).ok())
+}
+
 pub(crate) fn append_headers(
     fields: impl IntoIterator<Item = (String, Vec<u8>)>,
     headers: &mut http::HeaderMap,

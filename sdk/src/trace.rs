@@ -16,7 +16,7 @@
 //! --otlp URL` gives every call a span of its own and exports it with the
 //! outbound requests' spans.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
 use crate::Request;
 
@@ -29,8 +29,17 @@ pub struct TraceContext {
     flags: u8,
 }
 
+/// The trace of the call being handled: the raw `traceparent` value the
+/// request carried, parsed on first use, so a call that never logs or calls
+/// out pays nothing for it.
+#[derive(Clone, Default)]
+struct State {
+    raw: Option<String>,
+    parsed: Option<Option<TraceContext>>,
+}
+
 thread_local! {
-    static CURRENT: Cell<Option<TraceContext>> = const { Cell::new(None) };
+    static CURRENT: RefCell<State> = RefCell::default();
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -137,7 +146,35 @@ impl TraceContext {
 
 /// The trace context of the call being handled, if the request carried one.
 pub fn current() -> Option<TraceContext> {
-    CURRENT.with(Cell::get)
+    CURRENT.with(|state| {
+        let mut state = state.borrow_mut();
+        if state.parsed.is_none() {
+            let parsed = state.raw.as_deref().and_then(TraceContext::parse);
+            state.parsed = Some(parsed);
+        }
+        state.parsed.flatten()
+    })
+}
+
+/// Makes the raw `traceparent` value of the call's request current (the
+/// generated export does this from the request's headers).
+pub(crate) fn enter_raw(raw: Option<String>) -> Entered {
+    let previous = CURRENT.with(|state| state.replace(State { raw, parsed: None }));
+    Entered { previous }
+}
+
+/// A structured CloudEvent's `traceparent` attribute, when the request had
+/// no `traceparent` header of its own.
+pub(crate) fn adopt(raw: &str) {
+    CURRENT.with(|state| {
+        let mut state = state.borrow_mut();
+        if state.raw.is_none() {
+            *state = State {
+                raw: Some(raw.to_owned()),
+                parsed: None,
+            };
+        }
+    });
 }
 
 /// The trace context `request` carries: its `traceparent` header, else a
@@ -162,22 +199,27 @@ pub fn of_request(request: &Request) -> Option<TraceContext> {
 }
 
 /// Makes `context` the current one until the guard drops. The generated
-/// export does this for every request; a native test of a handler can do it
-/// to check what the handler sends or logs inside a trace.
+/// export does the same for every request; a native test of a handler can
+/// do it to check what the handler sends or logs inside a trace.
 pub fn enter(context: Option<TraceContext>) -> Entered {
-    let previous = CURRENT.with(|c| c.replace(context));
+    let state = State {
+        raw: None,
+        parsed: Some(context),
+    };
+    let previous = CURRENT.with(|c| c.replace(state));
     Entered { previous }
 }
 
 /// Restores the previous trace context when dropped.
 #[must_use = "the context is current only while the guard lives"]
 pub struct Entered {
-    previous: Option<TraceContext>,
+    previous: State,
 }
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.previous));
+        let previous = std::mem::take(&mut self.previous);
+        CURRENT.with(|c| c.replace(previous));
     }
 }
 
@@ -240,6 +282,23 @@ mod tests {
         assert_eq!(of_request(&structured).unwrap().traceparent(), PARENT);
         let plain = http::Request::get("/").body(bytes::Bytes::new()).unwrap();
         assert_eq!(of_request(&plain), None);
+    }
+
+    #[test]
+    fn a_raw_header_is_parsed_on_first_use_and_an_event_fills_in_only_a_missing_one() {
+        {
+            let _entered = enter_raw(Some(PARENT.to_owned()));
+            adopt("00-11111111111111111111111111111111-2222222222222222-01");
+            assert_eq!(current().unwrap().traceparent(), PARENT);
+        }
+        {
+            let _entered = enter_raw(None);
+            assert_eq!(current(), None);
+            adopt(PARENT);
+            assert_eq!(current().unwrap().traceparent(), PARENT);
+        }
+        let _entered = enter_raw(Some("garbage".to_owned()));
+        assert_eq!(current(), None);
     }
 
     #[test]

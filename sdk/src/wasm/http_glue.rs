@@ -19,8 +19,8 @@ pub(crate) const READ_CHUNK: u64 = 64 * 1024;
 /// the response.
 pub fn serve<H: Export>(request: IncomingRequest, out: ResponseOutparam) {
     let response = match read_request(request) {
-        Ok(req) => {
-            let _trace = crate::trace::enter(crate::trace::of_request(&req));
+        Ok((req, traceparent)) => {
+            let _trace = crate::trace::enter_raw(traceparent);
             H::handle(req)
         }
         Err(reason) => {
@@ -146,12 +146,15 @@ pub(crate) fn write_stream(stream: &OutputStream, bytes: &[u8]) -> Result<(), St
     Ok(())
 }
 
-fn read_request(request: IncomingRequest) -> Result<Request, String> {
+/// The request, and its raw `traceparent` (or `ce-traceparent`) value.
+fn read_request(request: IncomingRequest) -> Result<(Request, Option<String>), String> {
     let body = match request.consume() {
         Ok(body) => read_body(body)?,
         Err(()) => Bytes::new(),
     };
-    crate::glue::assemble(RawRequest {
+    let headers = request.headers().entries();
+    let traceparent = crate::glue::traceparent(&headers);
+    let request = crate::glue::assemble(RawRequest {
         method: from_wasi_method(request.method())?,
         path_with_query: request.path_with_query(),
         scheme: request.scheme().map(|scheme| match scheme {
@@ -160,9 +163,10 @@ fn read_request(request: IncomingRequest) -> Result<Request, String> {
             Scheme::Other(other) => RawScheme::Other(other),
         }),
         authority: request.authority(),
-        headers: request.headers().entries(),
+        headers,
         body,
-    })
+    })?;
+    Ok((request, traceparent))
 }
 
 fn write_response(out: ResponseOutparam, response: Response) -> Result<(), String> {
