@@ -72,6 +72,7 @@ pub fn assemble(raw: RawRequest) -> Result<Request, String> {
 /// The raw `traceparent` value among a request's header fields (or a
 /// binary-mode CloudEvent's `ce-traceparent`): found while the fields are at
 /// hand, parsed only if the call ever needs it (see `trace`).
+#[cfg(any(target_arch = "wasm32", test))]
 pub(crate) fn traceparent(fields: &[(String, Vec<u8>)]) -> Option<String> {
     fields
         .iter()
@@ -96,6 +97,14 @@ pub(crate) fn append_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_traceparent_is_found_among_the_fields() {
+        let field = |name: &str, value: &str| (name.to_owned(), value.as_bytes().to_vec());
+        let fields = [field("host", "x"), field("ce-traceparent", "00-a-b-01")];
+        assert_eq!(traceparent(&fields).as_deref(), Some("00-a-b-01"));
+        assert_eq!(traceparent(&fields[..1]), None);
+    }
 
     fn raw(path: &str, authority: Option<&str>, scheme: Option<RawScheme>) -> RawRequest {
         RawRequest {

@@ -158,6 +158,7 @@ pub fn current() -> Option<TraceContext> {
 
 /// Makes the raw `traceparent` value of the call's request current (the
 /// generated export does this from the request's headers).
+#[cfg(any(target_arch = "wasm32", test))]
 pub(crate) fn enter_raw(raw: Option<String>) -> Entered {
     let previous = CURRENT.with(|state| state.replace(State { raw, parsed: None }));
     Entered { previous }
