@@ -1,8 +1,9 @@
-//! `cargo fn replay` end to end, on the checkout example: a declined card
-//! recorded with the test harness replays identically on the same artifact,
-//! diverges where a secret is missing, and, on a changed build of the
-//! example, is reported at the outbound request the change altered. Bad
-//! recordings are refused before anything runs.
+//! `cargo fn replay` end to end, on the checkout and mfa examples: failed
+//! calls (a declined card, a provider outage, a wrong MFA code) recorded
+//! with the test harness replay identically on the same artifact, diverge
+//! where a secret is missing, and, on a changed build of the example, are
+//! reported at the outbound request or key-value call the change altered.
+//! Bad recordings are refused before anything runs.
 
 mod common;
 
@@ -72,8 +73,16 @@ fn record_order(dir: &Path, status: u16, answer: &Value, name: &str) -> (PathBuf
 /// The checkout example copied into `dir` as a package of its own (as a
 /// user's clone of it would be), with `edit` applied to `src/payment.rs`.
 fn changed_checkout(dir: &Path, edit: (&str, &str)) -> PathBuf {
-    let source = common::workspace().join("examples/checkout");
-    let package = dir.join("checkout");
+    let deps = "serde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n\
+                form_urlencoded = \"1\"\n";
+    changed_example(dir, "checkout", deps, "src/payment.rs", edit)
+}
+
+/// The example `name` copied into `dir` as a package of its own, depending
+/// on the SDK by path and on `deps`, with `edit` applied to `file`.
+fn changed_example(dir: &Path, name: &str, deps: &str, file: &str, edit: (&str, &str)) -> PathBuf {
+    let source = common::workspace().join("examples").join(name);
+    let package = dir.join(name);
     std::fs::create_dir_all(package.join("src")).unwrap();
     for entry in std::fs::read_dir(source.join("src")).unwrap() {
         let entry = entry.unwrap();
@@ -81,12 +90,13 @@ fn changed_checkout(dir: &Path, edit: (&str, &str)) -> PathBuf {
     }
     let original = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
     let metadata = &original[original.find("[package.metadata.fn]").unwrap()..];
+    let metadata = &metadata[..metadata.find("[lints]").unwrap_or(metadata.len())];
     let sdk = common::workspace().join("sdk");
     std::fs::write(
         package.join("Cargo.toml"),
         format!(
             r#"[package]
-name = "checkout"
+name = "{name}"
 version = "0.1.0"
 edition = "2024"
 publish = false
@@ -96,10 +106,7 @@ crate-type = ["cdylib", "rlib"]
 
 [dependencies]
 fnsdk = {{ path = {sdk:?} }}
-serde = {{ version = "1", features = ["derive"] }}
-serde_json = "1"
-form_urlencoded = "1"
-
+{deps}
 [profile.release]
 opt-level = "s"
 lto = true
@@ -113,7 +120,7 @@ strip = true
         ),
     )
     .unwrap();
-    common::edit(&package.join("src/payment.rs"), edit.0, edit.1);
+    common::edit(&package.join(file), edit.0, edit.1);
     package
 }
 
@@ -280,4 +287,104 @@ fn truncated_newer_and_foreign_recordings_are_refused() {
 
     let stderr = replay(&dir.path().join("missing.jsonl"), &artifact);
     assert!(stderr.contains("could not read the recording"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_mfa_code_replayed_on_a_changed_build_diverges_at_the_key_value_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact =
+        fn_host_test::build_package(common::workspace().join("examples/mfa/Cargo.toml")).unwrap();
+    let f = TestFunction::load(&artifact).unwrap();
+    for (key, value) in [
+        ("mfa_secret", "test-secret-0123456789abcdef"),
+        ("sms_api_url", "https://sms.test"),
+        ("sms_account_sid", "AC123"),
+        ("sms_api_key", "sms-key"),
+        ("sms_from", "+15550000000"),
+        ("email_api_url", "https://mail.test/"),
+        ("email_api_key", "re_test"),
+        ("email_from", "auth@example.com"),
+    ] {
+        f.set_config(key, value);
+    }
+    f.mock_http(
+        Method::POST,
+        "https://sms.test/2010-04-01/Accounts/AC123/Messages.json",
+        http::Response::builder()
+            .status(201)
+            .body(r#"{"sid":"SM1"}"#)
+            .unwrap(),
+    );
+    let post = |path: &str, body: Value| {
+        http::Request::post(path)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .unwrap()
+    };
+    let sent = f.call(post(
+        "/mfa/send",
+        json!({"user": "erin", "channel": "sms", "to": "+15551234567"}),
+    ));
+    assert_eq!(sent.status(), 202, "{}", sent.describe());
+    // A wrong code: of two neighbours at most one can be the sent code.
+    let options = RecordOptions {
+        secrets: ["mfa_secret", "sms_api_key", "email_api_key"]
+            .map(str::to_owned)
+            .into(),
+    };
+    let (wrong, recording) = ["000000", "000001"]
+        .iter()
+        .map(|code| {
+            f.record(
+                post("/mfa/verify", json!({"user": "erin", "code": code})),
+                &options,
+            )
+        })
+        .find(|(res, _)| res.status() == 401)
+        .expect("one of the two codes is wrong");
+    assert!(
+        wrong.text().contains("attempts_left"),
+        "{}",
+        wrong.describe()
+    );
+    let file = dir.path().join("wrong-code.jsonl");
+    recording.write(&file).unwrap();
+
+    // A build that keeps its codes under another key.
+    let deps = "serde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n\
+                base64 = \"0.22\"\nform_urlencoded = \"1\"\nhex = \"0.4\"\nhmac = \"0.12\"\n\
+                sha2 = \"0.10\"\nsubtle = \"2\"\n";
+    let package = changed_example(
+        dir.path(),
+        "mfa",
+        deps,
+        "src/record.rs",
+        ("format!(\"mfa:{user}\")", "format!(\"otp:{user}\")"),
+    );
+    let changed = common::artifact(&common::build_json(&package, &[]));
+    let secrets = [
+        "--config",
+        "mfa_secret=test-secret-0123456789abcdef",
+        "--config",
+        "sms_api_key=sms-key",
+        "--config",
+        "email_api_key=re_test",
+    ];
+    let (ok, json, _) = replay_json(dir.path(), &file, &artifact, &secrets);
+    assert!(ok, "the shipped build replays identically: {json}");
+    let (ok, json, _) = replay_json(dir.path(), &file, &changed, &secrets);
+    assert!(!ok, "{json}");
+    let first = &json["divergences"][0];
+    assert!(
+        first["at"].as_str().unwrap().starts_with("key-value call "),
+        "{json}"
+    );
+    assert!(
+        first["recorded"].as_str().unwrap().contains("`mfa:erin`"),
+        "{json}"
+    );
+    assert!(
+        first["replayed"].as_str().unwrap().contains("`otp:erin`"),
+        "{json}"
+    );
 }
