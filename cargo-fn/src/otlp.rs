@@ -82,15 +82,21 @@ impl CallSpan {
     pub fn finish(&self, method: &http::Method, target: &str, result: &CallResult) -> Vec<Span> {
         let trace_id = self.context.trace_id();
         let status = result.status().as_u16();
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (target, None),
+        };
         let mut attributes = vec![
             ("http.request.method", json!(method.as_str())),
-            ("url.path", json!(target)),
+            ("url.path", json!(path)),
             ("http.response.status_code", json!(status)),
         ];
+        if let Some(query) = query {
+            attributes.push(("url.query", json!(query)));
+        }
         if let Some(error) = &result.error {
             attributes.push(("error.message", json!(error.to_string())));
         }
-        let path = target.split('?').next().unwrap_or(target);
         let mut spans = vec![Span {
             trace_id: trace_id.clone(),
             span_id: self.context.span_id(),

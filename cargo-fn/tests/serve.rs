@@ -761,6 +761,30 @@ fn otlp_export_shows_a_call_and_its_outbound_request_as_one_trace() {
     assert_eq!(outbound["parentSpanId"], call["spanId"]);
     assert_eq!(outbound["spanId"], client_span);
     assert_eq!(call["name"], "POST /");
+    let attribute = |span: &serde_json::Value, key: &str| {
+        span["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .map(|a| a["value"].clone())
+    };
+    assert_eq!(
+        attribute(call, "url.path"),
+        Some(serde_json::json!({"stringValue": "/"}))
+    );
+    assert_eq!(
+        attribute(call, "url.query"),
+        Some(serde_json::json!({"stringValue": format!("url={url}")}))
+    );
+    assert_eq!(
+        attribute(call, "http.response.status_code"),
+        Some(serde_json::json!({"intValue": "200"}))
+    );
+    assert_eq!(
+        attribute(outbound, "url.full"),
+        Some(serde_json::json!({"stringValue": url}))
+    );
     assert_eq!(
         json["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"],
         "fixture-outbound"
