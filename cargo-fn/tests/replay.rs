@@ -388,3 +388,59 @@ fn a_wrong_mfa_code_replayed_on_a_changed_build_diverges_at_the_key_value_call()
         "{json}"
     );
 }
+
+#[test]
+fn a_folder_of_recordings_replays_as_a_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("recordings");
+    std::fs::create_dir(&suite).unwrap();
+    let (declined, artifact) = record_declined_card(&suite);
+    record_order(
+        &suite,
+        500,
+        &json!({"error": {"message": "db shard 7 on fire"}}),
+        "outage",
+    );
+    let key = ["--config", "payment_api_key=sk_test_123"];
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "replay",
+            suite.to_str().unwrap(),
+            "--wasm",
+            artifact.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        common::cargo_fn(dir.path(), &args)
+    };
+
+    let stdout = common::success(&run(&key));
+    assert!(stdout.contains("declined.jsonl: identical"), "{stdout}");
+    assert!(stdout.contains("outage.jsonl: identical"), "{stdout}");
+    assert!(
+        stdout.contains("2 replayed: 2 identical, 0 diverged, 0 refused"),
+        "{stdout}"
+    );
+
+    // A cut file fails the suite, the others still run.
+    let text = std::fs::read_to_string(&declined).unwrap();
+    std::fs::write(suite.join("cut.jsonl"), &text[..text.len() / 2]).unwrap();
+    let out = run(&key);
+    let stderr = common::failure(&out);
+    let (stdout, _) = common::text(&out);
+    assert!(stdout.contains("cut.jsonl: refused: "), "{stdout}");
+    assert!(
+        stdout.contains("3 replayed: 2 identical, 0 diverged, 1 refused"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 were refused"), "{stderr}");
+
+    // Without the key both recorded calls diverge.
+    std::fs::remove_file(suite.join("cut.jsonl")).unwrap();
+    let out = run(&["--json"]);
+    common::failure(&out);
+    let (stdout, _) = common::text(&out);
+    let results: Value = serde_json::from_str(&stdout).unwrap();
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|r| r["identical"] == false), "{stdout}");
+}

@@ -25,11 +25,13 @@ use cargo_fn::args::BuildArgs;
 /// Examples:
 ///   cargo fn replay recordings/20261204T101500.123Z-000007-POST-502.jsonl
 ///   cargo fn replay failed.jsonl --wasm target/fn/checkout.wasm --config payment_api_key=sk_test
+///   cargo fn replay tests/recordings/      # every recording in the folder, one line each
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// The recording (`*.jsonl`)
-    #[arg(value_name = "FILE")]
+    /// The recording (`*.jsonl`), or a directory of them to replay each
+    /// (one line per file, and a summary)
+    #[arg(value_name = "FILE|DIR")]
     pub recording: PathBuf,
     /// Replay on this component instead of building the package
     #[arg(long, value_name = "FILE", conflicts_with_all = ["package", "manifest_path"])]
@@ -55,7 +57,12 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 impl Args {
     /// Runs `cargo fn replay`.
     pub fn run(self) -> anyhow::Result<()> {
-        let recording = Recording::from_file(&self.recording)?;
+        // A missing file is reported as such before anything is built.
+        let recording = if self.recording.is_dir() {
+            None
+        } else {
+            Some(Recording::from_file(&self.recording)?)
+        };
         let artifact = match &self.wasm {
             Some(path) => {
                 if !path.is_file() {
@@ -76,6 +83,9 @@ impl Args {
         for (key, value) in &self.config {
             function.set_config(key.clone(), value.clone());
         }
+        let Some(recording) = recording else {
+            return self.run_dir(&function);
+        };
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -104,6 +114,75 @@ impl Args {
                 first.at
             ),
         }
+    }
+}
+
+impl Args {
+    /// Replays every `*.jsonl` in the directory, one line each, and fails
+    /// when any diverged or was refused: a folder of recorded failures as a
+    /// regression suite.
+    fn run_dir(&self, function: &fn_runtime::Function) -> anyhow::Result<()> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.recording)
+            .with_context(|| format!("reading {}", self.recording.display()))?
+            .filter_map(|entry| Some(entry.ok()?.path()))
+            .filter(|path| path.extension().is_some_and(|e| e == "jsonl"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            bail!("{} holds no recordings (*.jsonl)", self.recording.display());
+        }
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (mut identical, mut diverged, mut refused) = (0, 0, 0);
+        let mut results = Vec::new();
+        for file in &files {
+            let name = file.file_name().unwrap_or_default().to_string_lossy();
+            let outcome = Recording::from_file(file).and_then(|recording| {
+                let replay = tokio.block_on(function.replay(&recording))?;
+                Ok((recording, replay))
+            });
+            let line = match &outcome {
+                Ok((_, replay)) if replay.is_identical() => {
+                    identical += 1;
+                    "identical".to_owned()
+                }
+                Ok((_, replay)) => {
+                    diverged += 1;
+                    let first = replay.first_divergence().expect("not identical");
+                    format!("diverged at {}", first.at)
+                }
+                Err(err) => {
+                    refused += 1;
+                    format!("refused: {err}")
+                }
+            };
+            if self.json {
+                let mut result = match &outcome {
+                    Ok((recording, replay)) => json(recording, replay),
+                    Err(err) => serde_json::json!({"error": err.to_string()}),
+                };
+                result["file"] = serde_json::json!(file);
+                results.push(result);
+            } else {
+                println!("{name}: {line}");
+            }
+        }
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&results)?);
+        } else {
+            println!(
+                "{} replayed: {identical} identical, {diverged} diverged, {refused} refused",
+                files.len()
+            );
+        }
+        if diverged + refused > 0 {
+            bail!(
+                "{diverged} of {} recordings diverged and {refused} were refused",
+                files.len()
+            );
+        }
+        Ok(())
     }
 }
 
