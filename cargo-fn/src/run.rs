@@ -70,7 +70,8 @@ pub struct RunArgs {
     pub trusted_keys: Vec<PathBuf>,
 }
 
-fn parse_pair(s: &str) -> Result<(String, String), String> {
+/// A `KEY=VALUE` argument (`--config`, `--kv`).
+pub fn parse_pair(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("expected KEY=VALUE, got {s:?}")),

@@ -9,6 +9,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use fn_runtime::bundle::event_route;
+
 use crate::metadata::FnMetadata;
 
 /// The type of a schedule tick, the same on every cloud's runner.
@@ -72,17 +74,6 @@ impl Schedule {
             .header(http::header::CONTENT_LENGTH, body.len())
             .body(body)
             .expect("a POST with valid headers")
-    }
-}
-
-/// The path events are POSTed to for a route: `/orders/...` → `/orders`,
-/// `/...` → `/` (what the runners do).
-fn event_route(route: &str) -> String {
-    let trimmed = route.trim_end_matches("...").trim_end_matches('/');
-    if trimmed.is_empty() {
-        "/".to_owned()
-    } else {
-        trimmed.to_owned()
     }
 }
 

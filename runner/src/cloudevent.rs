@@ -78,16 +78,7 @@ pub fn request(route: &str, event: &Value) -> http::Request<Bytes> {
         .expect("a POST with valid headers")
 }
 
-/// The route events go to: the function's route, with a trailing wildcard
-/// (`/orders/...`) cut to its prefix.
-pub fn event_route(route: &str) -> String {
-    let trimmed = route.trim_end_matches("...").trim_end_matches('/');
-    if trimmed.is_empty() {
-        "/".to_owned()
-    } else {
-        trimmed.to_owned()
-    }
-}
+pub use fn_runtime::bundle::event_route;
 
 /// An id for an event whose trigger gave none: unique within the process.
 pub fn fresh_id() -> String {

@@ -132,6 +132,18 @@ pub struct EventTrigger {
     pub route: String,
 }
 
+/// The path events are POSTed to for a function's route: a trailing
+/// wildcard (`/orders/...`) cut to its prefix, `/...` to `/`. What every
+/// runner, and `cargo fn serve`'s schedule, deliver events to.
+pub fn event_route(route: &str) -> String {
+    let trimmed = route.trim_end_matches("...").trim_end_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
 /// Why a bundle cannot be opened or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {

@@ -7,6 +7,7 @@ use fn_runtime::recording::{Event, Recording};
 use fn_runtime::{Replay, Runtime, RuntimeConfig};
 
 use cargo_fn::args::BuildArgs;
+use cargo_fn::run::parse_pair;
 
 /// Replay a recorded call on the embedded runtime and say where it diverges
 ///
@@ -45,13 +46,6 @@ pub struct Args {
     /// Print the outcome as JSON
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_pair(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
-    }
 }
 
 impl Args {

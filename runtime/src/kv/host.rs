@@ -8,7 +8,7 @@
 use super::redis::RedisBucket;
 use super::{Backend, KeyValue, PAGE, Store, lock};
 use crate::recording::tape::Tape;
-use crate::recording::{Body, KvCall, KvResult as Recorded};
+use crate::recording::{Body, Event, KvCall, KvResult as Recorded};
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
@@ -23,10 +23,16 @@ use bindings::wasi::keyvalue::{atomics, store};
 /// The host-side value behind a guest's `bucket` handle: an open store,
 /// and the call's tape when the call is recorded or replayed.
 pub struct BucketResource {
-    name: String,
     /// `None` when a replay answers instead of the store.
     backend: Option<Bucket>,
-    tape: Option<Arc<Tape>>,
+    taped: Option<Taped>,
+}
+
+/// The tape of a recorded or replayed call, and the store's name its
+/// events carry.
+struct Taped {
+    tape: Arc<Tape>,
+    store: String,
 }
 
 enum Bucket {
@@ -71,38 +77,38 @@ impl KvHost<'_> {
 }
 
 /// The store a guest opens as `name`, if it exists (as recorded, when
-/// replaying). Takes the pieces of a [`KvHost`] it needs, so its future is
-/// `Send`.
-pub(crate) async fn open(
-    kv: &KeyValue,
-    tape: Option<&Arc<Tape>>,
-    name: &str,
-) -> Option<BucketResource> {
-    let open = |backend| BucketResource {
-        name: name.to_owned(),
-        backend,
-        tape: tape.cloned(),
-    };
+/// replaying).
+pub(crate) fn open(kv: &KeyValue, tape: Option<&Arc<Tape>>, name: &str) -> Option<BucketResource> {
     let Some(tape) = tape else {
-        return kv.open(name).map(|b| open(Some(b)));
+        return kv.open(name).map(|backend| BucketResource {
+            backend: Some(backend),
+            taped: None,
+        });
     };
-    let mut found = None;
-    let live = (!tape.is_replay()).then(|| {
-        found = kv.open(name);
-        let result = if found.is_some() {
-            Recorded::Ok
-        } else {
-            Recorded::NoSuchStore
-        };
-        std::future::ready(result)
-    });
     let call = KvCall::Open {
         store: name.to_owned(),
     };
-    match tape.kv(call, live).await {
-        Recorded::Ok => Some(open(found)),
-        _ => None,
-    }
+    let backend = if tape.is_replay() {
+        match tape.replay_kv(call) {
+            Recorded::Ok => None,
+            _ => return None,
+        }
+    } else {
+        let found = kv.open(name);
+        let result = match found {
+            Some(_) => Recorded::Ok,
+            None => Recorded::NoSuchStore,
+        };
+        tape.push(Event::Kv { call, result });
+        Some(found?)
+    };
+    Some(BucketResource {
+        backend,
+        taped: Some(Taped {
+            tape: tape.clone(),
+            store: name.to_owned(),
+        }),
+    })
 }
 
 impl KeyValue {
@@ -121,7 +127,7 @@ impl KeyValue {
 
 impl store::Host for KvHost<'_> {
     async fn open(&mut self, identifier: String) -> KvResult<Resource<BucketResource>> {
-        match open(self.kv, self.tape, &identifier).await {
+        match open(self.kv, self.tape, &identifier) {
             Some(bucket) => Ok(Ok(self.table.push(bucket)?)),
             None => Ok(Err(store::Error::NoSuchStore)),
         }
@@ -132,11 +138,11 @@ const NOT_OPEN: &str = "the store was not open when the call was recorded";
 
 impl BucketResource {
     /// Runs `live` on the store, recording it, or answers from the
-    /// recording; `to`/`from` convert the answer to and from its recorded
-    /// form.
+    /// recording; `call` describes the call for the tape (given the store's
+    /// name), `to`/`from` convert the answer to and from its recorded form.
     async fn taped<T, F>(
         &self,
-        call: impl FnOnce() -> KvCall,
+        call: impl FnOnce(String) -> KvCall,
         live: Option<F>,
         to: impl FnOnce(&T) -> Recorded,
         from: impl FnOnce(Recorded) -> Option<T>,
@@ -144,12 +150,13 @@ impl BucketResource {
     where
         F: Future<Output = Result<T, String>>,
     {
-        let Some(tape) = &self.tape else {
+        let Some(Taped { tape, store }) = &self.taped else {
             return match live {
                 Some(live) => live.await,
                 None => Err(NOT_OPEN.into()),
             };
         };
+        let call = call(store.clone());
         match live {
             Some(live) if !tape.is_replay() => {
                 let result = live.await;
@@ -157,10 +164,13 @@ impl BucketResource {
                     Ok(value) => to(value),
                     Err(err) => Recorded::Error(err.clone()),
                 };
-                tape.kv(call(), Some(std::future::ready(recorded))).await;
+                tape.push(Event::Kv {
+                    call,
+                    result: recorded,
+                });
                 result
             }
-            _ => match tape.kv(call(), None::<std::future::Ready<Recorded>>).await {
+            _ => match tape.replay_kv(call) {
                 Recorded::Error(err) => Err(err),
                 other => from(other).ok_or_else(|| {
                     "replay: the recorded answer does not fit this key-value call".to_owned()
@@ -169,15 +179,11 @@ impl BucketResource {
         }
     }
 
-    fn key(&self, key: &str) -> (String, String) {
-        (self.name.clone(), key.to_owned())
-    }
-
     pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         self.taped(
-            || {
-                let (store, key) = self.key(key);
-                KvCall::Get { store, key }
+            |store| KvCall::Get {
+                store,
+                key: key.to_owned(),
             },
             self.backend.as_ref().map(|backend| async move {
                 match backend {
@@ -196,12 +202,12 @@ impl BucketResource {
     }
 
     pub(crate) async fn set(&self, key: &str, value: Vec<u8>) -> Result<(), String> {
-        let body = self.tape.as_ref().map(|_| Body::new(&value));
+        let body = self.taped.as_ref().map(|_| Body::new(&value));
         self.taped(
-            || {
-                let (store, key) = self.key(key);
-                let value = body.unwrap_or_else(|| Body::new(&[]));
-                KvCall::Set { store, key, value }
+            |store| KvCall::Set {
+                store,
+                key: key.to_owned(),
+                value: body.unwrap_or_else(|| Body::new(&[])),
             },
             self.backend.as_ref().map(|backend| async move {
                 match backend {
@@ -220,9 +226,9 @@ impl BucketResource {
 
     pub(crate) async fn delete(&self, key: &str) -> Result<(), String> {
         self.taped(
-            || {
-                let (store, key) = self.key(key);
-                KvCall::Delete { store, key }
+            |store| KvCall::Delete {
+                store,
+                key: key.to_owned(),
             },
             self.backend.as_ref().map(|backend| async move {
                 match backend {
@@ -241,9 +247,9 @@ impl BucketResource {
 
     pub(crate) async fn exists(&self, key: &str) -> Result<bool, String> {
         self.taped(
-            || {
-                let (store, key) = self.key(key);
-                KvCall::Exists { store, key }
+            |store| KvCall::Exists {
+                store,
+                key: key.to_owned(),
             },
             self.backend.as_ref().map(|backend| async move {
                 match backend {
@@ -267,10 +273,7 @@ impl BucketResource {
         cursor: Option<u64>,
     ) -> Result<(Vec<String>, Option<u64>), String> {
         self.taped(
-            || KvCall::ListKeys {
-                store: self.name.clone(),
-                cursor,
-            },
+            |store| KvCall::ListKeys { store, cursor },
             self.backend.as_ref().map(|backend| async move {
                 match backend {
                     Bucket::Memory(store) => Ok(memory_page(store, cursor)),
@@ -291,9 +294,10 @@ impl BucketResource {
 
     pub(crate) async fn increment(&self, key: &str, delta: u64) -> Result<u64, String> {
         self.taped(
-            || {
-                let (store, key) = self.key(key);
-                KvCall::Increment { store, key, delta }
+            |store| KvCall::Increment {
+                store,
+                key: key.to_owned(),
+                delta,
             },
             self.backend.as_ref().map(|backend| async move {
                 match backend {

@@ -56,7 +56,7 @@ type KvResult<T> = wasmtime::Result<Result<T, store::Error>>;
 
 impl store::Host for KvHost<'_> {
     async fn open(&mut self, identifier: String) -> KvResult<Resource<BucketResource>> {
-        match super::host::open(self.kv, self.tape, &identifier).await {
+        match super::host::open(self.kv, self.tape, &identifier) {
             Some(bucket) => Ok(Ok(self.table.push(bucket)?)),
             None => Ok(Err(store::Error::NoSuchStore)),
         }

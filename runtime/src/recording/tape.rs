@@ -137,18 +137,15 @@ impl Tape {
             match event {
                 Event::Outbound { .. } => feed.outbound.push_back(event.clone()),
                 Event::Kv { call, result } => feed.kv.push_back((call.clone(), result.clone())),
-                Event::WallClock { ns } => {
-                    feed.wall.push_back(*ns);
-                    feed.last_wall = feed.last_wall.max(*ns);
-                }
+                Event::WallClock { ns } => feed.wall.push_back(*ns),
                 Event::MonotonicClock { ns } => feed.monotonic.push_back(*ns),
                 Event::Random { .. } => seeds = seeds.or_else(|| Seeds::from_event(event)),
                 _ => {}
             }
         }
-        // Reads beyond the recorded ones continue from the first recorded
-        // value, never going back.
-        feed.last_wall = feed.wall.front().copied().unwrap_or(feed.last_wall);
+        // A run that reads the clock before any recorded reading was
+        // replayed sees the first one (or the epoch, when none was recorded).
+        feed.last_wall = feed.wall.front().copied().unwrap_or(0);
         let seeds = seeds.unwrap_or_else(|| {
             feed.notes.push(
                 "the recording has no random seeds: this run draws fresh random numbers".into(),
@@ -207,24 +204,11 @@ impl Tape {
         }
     }
 
-    /// A key-value call: performed by `live` and recorded, or answered from
-    /// the recording (`live` is then never polled).
-    pub(crate) async fn kv<F>(&self, call: KvCall, live: Option<F>) -> KvResult
-    where
-        F: Future<Output = KvResult>,
-    {
+    /// The recorded answer to a key-value call (replaying; recording,
+    /// calls go on the tape with [`Tape::push`]).
+    pub(crate) fn replay_kv(&self, call: KvCall) -> KvResult {
         match self {
-            Tape::Record(events) => {
-                let result = match live {
-                    Some(live) => live.await,
-                    None => KvResult::Error("the store is not open".into()),
-                };
-                lock(events).push(Event::Kv {
-                    call,
-                    result: result.clone(),
-                });
-                result
-            }
+            Tape::Record(_) => KvResult::Error("not replaying".into()),
             Tape::Replay(feed) => lock(feed).next_kv(call),
         }
     }
