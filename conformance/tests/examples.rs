@@ -295,7 +295,7 @@ fn welcome_email() {
         } else {
             event.to_binary_request()
         };
-        Step::new(name, request.expect("an event request"))
+        Step::new(name, request.expect("an event request").into_http())
     };
     let scenario = Scenario::new("examples/welcome-email")
         .config("email_api_url", providers.url())

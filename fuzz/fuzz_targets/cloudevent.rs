@@ -39,7 +39,7 @@ struct Input {
     body: Vec<u8>,
 }
 
-fn request(input: Input) -> http::Request<fnsdk::Bytes> {
+fn request(input: Input) -> fnsdk::Request {
     let mut builder = http::Request::post("/");
     for header in input.headers {
         let (name, value): (String, Vec<u8>) = match header {
@@ -72,7 +72,7 @@ fn request(input: Input) -> http::Request<fnsdk::Bytes> {
             builder = builder.header(n, v);
         }
     }
-    builder.body(input.body.into()).expect("valid parts")
+    builder.body(input.body.into()).expect("valid parts").into()
 }
 
 /// Equal, except that numbers may differ in the last bit: serde_json
@@ -101,12 +101,7 @@ fn same_data(a: &Value, b: &Value) -> bool {
 }
 
 /// Reads `written` back and compares it with `event`.
-fn read_back(
-    mode: &str,
-    req: &http::Request<fnsdk::Bytes>,
-    event: &CloudEvent,
-    written: &http::Request<fnsdk::Bytes>,
-) {
+fn read_back(mode: &str, req: &fnsdk::Request, event: &CloudEvent, written: &fnsdk::Request) {
     let again = CloudEvent::<Value>::from_request(written)
         .unwrap_or_else(|e| panic!("{mode} round trip of {req:?}: {event:?} is refused: {e}"));
     let data_ok = same_data(&event.data, &again.data);

@@ -1,6 +1,7 @@
-//! The request glue of the SDK (`wasi:http` parts to an `http::Request`):
+//! The request glue of the SDK (`wasi:http` parts to an `fnsdk::Request`):
 //! any parts the host could hand over give a request that keeps them, or an
-//! error; never a panic.
+//! error; never a panic, and none from the views built later (`uri()`,
+//! `headers()`, the conversion to `http::Request`).
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -53,19 +54,30 @@ fuzz_target!(|input: Input| {
     };
     assert_eq!(req.method(), method);
     assert_eq!(req.body(), &input.body[..]);
+    assert_eq!(req.fields().count(), header_count, "every field is kept");
     assert!(req.headers().len() <= header_count);
-    // A request target has no fragment; `http` drops one, and reads an
-    // empty path as `/`.
-    let path = input.path_with_query.as_deref().unwrap_or("/");
-    let path = path.split('#').next().unwrap_or_default();
-    let path = if path.is_empty() { "/" } else { path };
-    let kept = req.uri().path_and_query().map(|p| p.as_str());
-    assert_eq!(kept, Some(path), "the path and query are kept as given");
-    match input.authority.as_deref() {
-        Some(a) if !a.is_empty() => {
-            assert_eq!(req.uri().authority().map(|a| a.as_str()), Some(a));
-            assert!(req.uri().scheme().is_some());
-        }
-        _ => assert!(req.uri().authority().is_none()),
+    // A request target has no fragment; an empty one reads as `/`.
+    let target = input.path_with_query.as_deref().unwrap_or("/");
+    let target = target.split('#').next().unwrap_or_default();
+    let target = if target.is_empty() { "/" } else { target };
+    assert_eq!(req.path_and_query(), target, "the target is kept as given");
+    assert_eq!(
+        format!(
+            "{}{}",
+            req.path(),
+            req.query_str().map(|q| format!("?{q}")).unwrap_or_default()
+        ),
+        target
+    );
+    // The URI always exists; its authority is the host's when the `http`
+    // crate accepts it, and then it has a scheme.
+    let uri = req.uri();
+    assert!(uri.path_and_query().is_some());
+    if let Some(authority) = uri.authority() {
+        assert_eq!(Some(authority.as_str()), input.authority.as_deref());
+        assert!(uri.scheme().is_some());
     }
+    let http_req = req.clone().into_http();
+    assert_eq!(http_req.uri(), uri);
+    assert_eq!(http_req.headers(), req.headers());
 });

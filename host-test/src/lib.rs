@@ -21,7 +21,7 @@ pub mod redis;
 mod test_function;
 
 pub use build::{build_package, build_package_for};
-pub use test_function::TestFunction;
+pub use test_function::{IntoRequest, TestFunction};
 
 pub use fn_runtime::recording;
 pub use fn_runtime::{

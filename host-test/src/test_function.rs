@@ -100,8 +100,11 @@ impl TestFunction {
     }
 
     /// Calls the function with `request`.
-    pub fn call<B: Into<Bytes>>(&self, request: http::Request<B>) -> CallResult {
-        let request = request.map(Into::into);
+    /// `request` is an `http::Request` with any body that converts to
+    /// `Bytes`, or one of `fnsdk::testing`'s (`get("/")`, `post_json(..)`),
+    /// so native and component tests build requests the same way.
+    pub fn call(&self, request: impl IntoRequest) -> CallResult {
+        let request = request.into_request();
         self.tokio.block_on(self.function.handle(request))
     }
 
@@ -111,12 +114,12 @@ impl TestFunction {
     /// `options.secrets` are withheld from the recording.
     ///
     /// `recording.write(path)` keeps it; [`Self::replay`] runs it again.
-    pub fn record<B: Into<Bytes>>(
+    pub fn record(
         &self,
-        request: http::Request<B>,
+        request: impl IntoRequest,
         options: &RecordOptions,
     ) -> (CallResult, Recording) {
-        let request = request.map(Into::into);
+        let request = request.into_request();
         self.tokio
             .block_on(self.function.handle_recorded(request, options))
     }
@@ -284,4 +287,23 @@ fn request(method: Method, path: &str, body: Bytes) -> http::Request<Bytes> {
         .uri(path)
         .body(body)
         .unwrap_or_else(|err| panic!("invalid request path {path:?}: {err}"))
+}
+
+/// What [`TestFunction::call`] takes: an `http::Request` whose body converts
+/// to `Bytes` (`String`, `&str`, `Vec<u8>`, ...), or an `fnsdk::Request`.
+pub trait IntoRequest {
+    /// The request the runtime hands the component.
+    fn into_request(self) -> http::Request<Bytes>;
+}
+
+impl<B: Into<Bytes>> IntoRequest for http::Request<B> {
+    fn into_request(self) -> http::Request<Bytes> {
+        self.map(Into::into)
+    }
+}
+
+impl IntoRequest for fnsdk::Request {
+    fn into_request(self) -> http::Request<Bytes> {
+        self.into_http()
+    }
 }

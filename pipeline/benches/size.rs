@@ -12,8 +12,9 @@
 //! unstripped to list its biggest functions from the name section.
 //!
 //! Run with `cargo bench -p fn-pipeline --bench size` (add
-//! `--features wasm-opt` for binaryen). Prints a table; exits 1 when an
-//! artifact is over its budget.
+//! `--features wasm-opt` for binaryen). Prints a table, each fixture's
+//! biggest functions (`FN_SIZE_TOP=N` for more than 12) and the code by
+//! crate; exits 1 when an artifact is over its budget.
 
 use std::path::{Path, PathBuf};
 
@@ -100,14 +101,51 @@ fn main() {
         // Unstripped, for the names: the same code, with its name section.
         let named = build(project, &target.join("named"), WasmOpt::Off, true);
         let wasm = std::fs::read(&named.raw_artifact).expect("read the unstripped build");
-        breakdowns.push((*name, biggest(&wasm, 12)));
+        breakdowns.push((*name, functions(&wasm)));
     }
-    for (name, rows) in breakdowns {
+    for (name, rows) in &breakdowns {
         println!("\n{name}: biggest functions (before binaryen)");
-        for (size, function) in rows {
-            println!("  {size:>7} B  {function}");
+        let top = std::env::var("FN_SIZE_TOP")
+            .ok()
+            .and_then(|n| n.parse().ok());
+        for (size, function) in rows.iter().take(top.unwrap_or(12)) {
+            println!("  {size:>7} B  {}", rustc_demangle::demangle(function));
         }
     }
+    println!("\ncode by crate (bytes of function bodies, before binaryen)\n");
+    let tables: Vec<_> = breakdowns
+        .iter()
+        .map(|(name, rows)| (*name, by_crate(rows)))
+        .collect();
+    let mut crates: Vec<&str> = tables
+        .iter()
+        .flat_map(|(_, t)| t.keys().map(String::as_str))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    crates.sort_by_key(|c| {
+        std::cmp::Reverse(
+            tables
+                .iter()
+                .map(|(_, t)| t.get(*c).copied().unwrap_or(0))
+                .max(),
+        )
+    });
+    let header: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
+    println!("| crate | {} |", header.join(" | "));
+    println!("|---|{}", "---|".repeat(header.len()));
+    for krate in crates {
+        let cells: Vec<String> = tables
+            .iter()
+            .map(|(_, t)| t.get(krate).map_or("-".to_owned(), |b| human_size(*b)))
+            .collect();
+        println!("| {krate} | {} |", cells.join(" | "));
+    }
+    let totals: Vec<String> = tables
+        .iter()
+        .map(|(_, t)| human_size(t.values().sum()))
+        .collect();
+    println!("| total | {} |", totals.join(" | "));
     if over {
         std::process::exit(1);
     }
@@ -176,9 +214,46 @@ fn raw_project(workspace: &Path, dir: &Path) -> PathBuf {
     project
 }
 
-/// The `count` biggest function bodies of the component's main core module,
-/// named from its name section.
-fn biggest(component: &[u8], count: usize) -> Vec<(u64, String)> {
+/// Code bytes per crate: the first path segment of each demangled name
+/// (`<http::HeaderName as ..>::fmt` is `http`'s); names that are not Rust
+/// (dlmalloc, wasi-libc, the bindings' exports) are `C and exports`.
+fn by_crate(rows: &[(u64, String)]) -> std::collections::BTreeMap<String, u64> {
+    let mut table = std::collections::BTreeMap::new();
+    for (size, name) in rows {
+        let krate = match rustc_demangle::try_demangle(name) {
+            Ok(demangled) => crate_of(&format!("{demangled:#}")),
+            Err(_) => "C and exports".to_owned(),
+        };
+        *table.entry(krate).or_insert(0) += size;
+    }
+    table
+}
+
+/// The crate a demangled path belongs to: its first segment; for an impl
+/// on a type without a path (`<u64 as core::fmt::Display>::fmt`,
+/// `<[T] as ..>`), the trait's crate.
+fn crate_of(path: &str) -> String {
+    let first = |text: &str| {
+        let text = text.trim_start_matches(['<', '&', '*', '[', '(', ' ']);
+        let text = text
+            .strip_prefix("mut ")
+            .or_else(|| text.strip_prefix("dyn "))
+            .unwrap_or(text);
+        let end = text
+            .find([':', ' ', '<', '>', ';', ']'])
+            .unwrap_or(text.len());
+        (text[..end].to_owned(), text[end..].starts_with("::"))
+    };
+    let (krate, is_path) = first(path);
+    if !is_path && let Some((_, rest)) = path.split_once(" as ") {
+        return first(rest).0;
+    }
+    krate
+}
+
+/// Every function body of the component's main core module, biggest
+/// first, named from its name section (mangled).
+fn functions(component: &[u8]) -> Vec<(u64, String)> {
     use wasmparser::{Name, Parser, Payload, TypeRef};
     let module = fn_pipeline::sections::main_module(component).expect("a main module");
     let mut imported = 0u32;
@@ -226,6 +301,5 @@ fn biggest(component: &[u8], count: usize) -> Vec<(u64, String)> {
         })
         .collect();
     rows.sort_by(|a, b| b.cmp(a));
-    rows.truncate(count);
     rows
 }

@@ -37,6 +37,7 @@
 //! | [`Bytes`] | the body | never |
 //! | `String` | the body as UTF-8 text | 400 |
 //! | [`Request`] (last only) | the whole request | never |
+//! | `http::Request<Bytes>` (last only) | the whole request, as the `http` crate's type | never |
 //!
 //! The body is read into memory before the handler runs (a body over the
 //! host's limit is answered 413 without running it), so body extractors may
@@ -44,10 +45,9 @@
 //! takes the request itself, must come last.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Uri, header};
+use http::{HeaderMap, Method, Uri};
 use serde::de::{self, DeserializeOwned, Visitor};
 
-use crate::router::PathParams;
 use crate::{Error, Request, RequestExt, StatusCode};
 
 pub use crate::response::Json;
@@ -87,6 +87,8 @@ pub mod private {
     pub enum ViaRequest {}
     /// Marks [`FromRequest`](super::FromRequest) for [`FromRequestRef`](super::FromRequestRef) types.
     pub enum ViaRef {}
+    /// Marks [`FromRequest`](super::FromRequest) for `http::Request<Bytes>`.
+    pub enum ViaHttp {}
 }
 
 impl<T: FromRequestRef> FromRequest<private::ViaRef> for T {
@@ -101,16 +103,26 @@ impl FromRequest<private::ViaRequest> for Request {
     }
 }
 
+/// For handlers written against the `http` crate (`lambda_http`, axum): the
+/// request converted, its headers parsed into a `HeaderMap`.
+impl FromRequest<private::ViaHttp> for http::Request<Bytes> {
+    fn from_request(request: Request) -> Result<Self, Error> {
+        Ok(request.into_http())
+    }
+}
+
 impl<T: DeserializeOwned> FromRequestRef for Json<T> {
     /// A body that is not JSON, or whose values do not fit `T`, is a 400
     /// naming the path of the bad value; a `Content-Type` that is present
     /// and not JSON (`application/json`, `*/*+json`) is a 415. A missing
     /// `Content-Type` is accepted.
     fn from_request_ref(request: &Request) -> Result<Self, Error> {
-        if let Some(ty) = request.headers().get(header::CONTENT_TYPE) {
+        if let Some((_, ty)) = request
+            .fields()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
+            let ty = String::from_utf8_lossy(ty);
             let essence = ty
-                .to_str()
-                .unwrap_or("")
                 .split(';')
                 .next()
                 .unwrap_or("")
@@ -162,7 +174,7 @@ pub struct Path<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequestRef for Path<T> {
     fn from_request_ref(request: &Request) -> Result<Self, Error> {
-        let Some(params) = request.extensions().get::<PathParams>() else {
+        let Some(params) = request.path_params() else {
             return Err(Error::internal(
                 "`Path<T>` is only filled in by a Router: this handler was not called by one",
             ));
@@ -540,11 +552,12 @@ impl<'de> de::Deserializer<'de> for Value<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::router::PathParams;
     use serde::Deserialize;
 
     fn with_params(params: &[(&str, &str)]) -> Request {
-        let mut req = http::Request::get("/").body(Bytes::new()).unwrap();
-        req.extensions_mut().insert(PathParams(
+        let mut req = Request::new(Method::GET, "/");
+        req.set_path_params(PathParams(
             params
                 .iter()
                 .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
@@ -611,7 +624,7 @@ mod tests {
             path::<u64>(&[("a", "1"), ("b", "2")]).err().unwrap(),
             path::<(u64, u64)>(&[("a", "1")]).err().unwrap(),
             path::<Post>(&[("user", "ada")]).err().unwrap(),
-            Path::<u64>::from_request_ref(&http::Request::get("/").body(Bytes::new()).unwrap())
+            Path::<u64>::from_request_ref(&Request::new(Method::GET, "/"))
                 .err()
                 .unwrap(),
         ] {
@@ -628,11 +641,11 @@ mod tests {
     #[test]
     fn json_checks_the_content_type_and_names_the_bad_field() {
         let req = |ty: Option<&str>, body: &'static str| {
-            let mut b = http::Request::post("/");
+            let mut b = Request::new(Method::POST, "/");
             if let Some(ty) = ty {
-                b = b.header("content-type", ty);
+                b = b.with_header("content-type", ty);
             }
-            b.body(Bytes::from_static(body.as_bytes())).unwrap()
+            b.with_body(body)
         };
         assert!(Json::<Order>::from_request_ref(&req(None, r#"{"qty":1}"#)).is_ok());
         assert!(
@@ -662,10 +675,9 @@ mod tests {
 
     #[test]
     fn parts_and_bodies() {
-        let req = http::Request::post("/x?a=1")
-            .header("x-k", "v")
-            .body(Bytes::from_static(b"hi"))
-            .unwrap();
+        let req = Request::new(Method::POST, "/x?a=1")
+            .with_header("x-k", "v")
+            .with_body("hi");
         assert_eq!(HeaderMap::from_request_ref(&req).unwrap()["x-k"], "v");
         assert_eq!(Method::from_request_ref(&req).unwrap(), Method::POST);
         assert_eq!(Uri::from_request_ref(&req).unwrap().path(), "/x");
@@ -676,14 +688,14 @@ mod tests {
             a: u8,
         }
         assert_eq!(Query::<Q>::from_request_ref(&req).unwrap().0.a, 1);
-        let bad = http::Request::post("/")
-            .body(Bytes::from_static(b"\xff"))
-            .unwrap();
+        let bad = Request::new(Method::POST, "/").with_body(&b"\xff"[..]);
         assert_eq!(
             String::from_request_ref(&bad).err().unwrap().status(),
             StatusCode::BAD_REQUEST
         );
-        let owned = <Request as FromRequest<_>>::from_request(req).unwrap();
+        let owned = <Request as FromRequest<_>>::from_request(req.clone()).unwrap();
         assert_eq!(owned.uri().path(), "/x");
+        let as_http = <http::Request<Bytes> as FromRequest<_>>::from_request(req).unwrap();
+        assert_eq!(as_http.headers()["x-k"], "v");
     }
 }

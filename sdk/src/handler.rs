@@ -162,9 +162,7 @@ mod tests {
     }
 
     fn req(uri: &str, body: &'static str) -> Request {
-        http::Request::post(uri)
-            .body(Bytes::from_static(body.as_bytes()))
-            .unwrap()
+        Request::new(Method::POST, uri).with_body(body)
     }
 
     fn text(r: &Response) -> &str {

@@ -15,8 +15,7 @@
 //! }
 //!
 //! // The handler is a plain function: unit-test it natively.
-//! let req = fnsdk::http::Request::get("/?name=Ferris").body(Default::default()).unwrap();
-//! assert_eq!(hello(req), "Hello, Ferris!");
+//! assert_eq!(hello(fnsdk::testing::get("/?name=Ferris")), "Hello, Ferris!");
 //! ```
 //!
 //! Events (queue messages, storage notifications, ...) arrive as CloudEvents
@@ -50,6 +49,7 @@ mod event;
 mod glue;
 mod json;
 mod request;
+mod request_type;
 mod response;
 
 pub mod config;
@@ -77,10 +77,8 @@ pub use event::{CloudEvent, EventError};
 pub use fnsdk_macros::function;
 pub use http::{self, StatusCode};
 pub use request::RequestExt;
+pub use request_type::Request;
 pub use response::{IntoResponse, Json, error, json, redirect, text};
-
-/// An incoming HTTP request, its body fully read into memory.
-pub type Request = http::Request<Bytes>;
 
 /// An HTTP response with an in-memory body.
 pub type Response = http::Response<Bytes>;

@@ -16,7 +16,14 @@
 //! [`testing::mock_outbound`](crate::testing::mock_outbound); with no mock
 //! installed, `send` fails.
 
-use crate::{Request, Response};
+use bytes::Bytes;
+
+use crate::Response;
+
+/// A request to send: the `http` crate's, so it is built with its builder
+/// (`http::Request::post(url).header(..).body(..)`). A [`Request`](crate::Request)
+/// converts into one, so an incoming request can be forwarded.
+pub type OutboundRequest = http::Request<Bytes>;
 
 /// Why an outbound request failed. A response with a 4xx or 5xx status is
 /// not an error: check `status()`.
@@ -41,7 +48,7 @@ pub enum Error {
 ///
 /// The URL must be absolute (`https://host/path`). In an `async` handler,
 /// [`fetch`] lets other requests run meanwhile.
-pub fn send(req: Request) -> Result<Response, Error> {
+pub fn send(req: impl Into<OutboundRequest>) -> Result<Response, Error> {
     crate::task::block_on(fetch(req))
 }
 
@@ -52,7 +59,8 @@ pub fn send(req: Request) -> Result<Response, Error> {
 /// Inside a traced call ([`trace`](crate::trace)), the request carries a
 /// `traceparent` with the call's trace id and a span id of its own, unless
 /// it has one already.
-pub async fn fetch(mut req: Request) -> Result<Response, Error> {
+pub async fn fetch(req: impl Into<OutboundRequest>) -> Result<Response, Error> {
+    let mut req = req.into();
     if req.uri().scheme().is_none() || req.uri().authority().is_none() {
         return Err(Error::InvalidRequest(format!(
             "URL {} must be absolute, like https://api.example.com{}",
@@ -76,7 +84,7 @@ use crate::wasm::outbound as imp;
 mod imp {
     use super::*;
 
-    pub(super) async fn fetch(req: Request) -> Result<Response, Error> {
+    pub(super) async fn fetch(req: OutboundRequest) -> Result<Response, Error> {
         crate::testing::dispatch_outbound(req)
     }
 }

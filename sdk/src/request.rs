@@ -66,20 +66,18 @@ impl RequestExt for Request {
     }
 
     fn query<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_urlencoded::from_str(self.uri().query().unwrap_or(""))
+        serde_urlencoded::from_str(self.query_str().unwrap_or(""))
             .map_err(|e| Error::bad_request(format!("invalid query string: {e}")))
     }
 
     fn query_param(&self, name: &str) -> Option<String> {
-        form_urlencoded::parse(self.uri().query()?.as_bytes())
+        form_urlencoded::parse(self.query_str()?.as_bytes())
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     }
 
     fn param(&self, name: &str) -> Option<&str> {
-        self.extensions()
-            .get::<crate::router::PathParams>()?
-            .get(name)
+        self.path_params()?.get(name)
     }
 
     fn path_param<T>(&self, name: &str) -> Result<T, Error>
@@ -112,9 +110,7 @@ mod tests {
     }
 
     fn req(uri: &str, body: &str) -> Request {
-        http::Request::post(uri)
-            .body(bytes::Bytes::from(body.to_owned()))
-            .unwrap()
+        Request::new(http::Method::POST, uri).with_body(body.to_owned())
     }
 
     #[test]
@@ -181,9 +177,7 @@ mod tests {
 
     #[test]
     fn text_rejects_invalid_utf8() {
-        let r = http::Request::post("/")
-            .body(bytes::Bytes::from_static(&[0xff, 0xfe]))
-            .unwrap();
+        let r = Request::new(http::Method::POST, "/").with_body(&[0xff, 0xfe][..]);
         assert_eq!(r.text().unwrap_err().status(), 400);
     }
 }

@@ -173,7 +173,7 @@ impl MethodRouter {
 }
 
 /// The path parameters a [`Router`] matched, percent-decoded, in the order
-/// of the pattern; kept in the request's extensions.
+/// of the pattern ([`Request::path_params`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PathParams(pub(crate) Vec<(String, String)>);
 
@@ -240,9 +240,9 @@ impl Router {
     }
 
     /// Runs the handler of the route `req` matches, with its path
-    /// parameters in the request's extensions; 404 or 405 otherwise.
+    /// parameters set ([`Request::path_params`]); 404 or 405 otherwise.
     pub fn handle(&self, mut req: Request) -> Response {
-        let path = req.uri().path().to_owned();
+        let path = req.path().to_owned();
         let Ok(matched) = self.table.at(&path) else {
             return match &self.fallback {
                 Some(fallback) => fallback(req),
@@ -262,7 +262,7 @@ impl Router {
                 }
             }
         }
-        req.extensions_mut().insert(PathParams(params));
+        req.set_path_params(PathParams(params));
         let method = req.method().clone();
         if let Some(handler) = methods.find(&method) {
             return handler(req);
@@ -293,11 +293,7 @@ mod tests {
     use crate::RequestExt;
 
     fn req(method: &str, uri: &str) -> Request {
-        http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .body(Default::default())
-            .unwrap()
+        Request::new(Method::from_bytes(method.as_bytes()).unwrap(), uri)
     }
 
     fn body(response: &Response) -> &str {
@@ -314,7 +310,7 @@ mod tests {
             .route(
                 "/users/{id}/posts/{post}",
                 get(|r: Request| {
-                    let params = r.extensions().get::<PathParams>().unwrap().clone();
+                    let params = r.path_params().unwrap().clone();
                     params
                         .iter()
                         .map(|(n, v)| format!("{n}={v}"))

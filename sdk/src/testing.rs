@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use serde::Serialize;
 
+use crate::outbound::OutboundRequest;
 use crate::{Request, Response};
 
 pub use crate::handler::call;
@@ -68,26 +69,17 @@ pub fn post(uri: &str, body: impl Into<Bytes>) -> Request {
 /// Panics on a URI that does not parse: it is a test's literal.
 #[track_caller]
 pub fn request(method: http::Method, uri: &str, body: impl Into<Bytes>) -> Request {
-    http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .body(body.into())
-        .unwrap_or_else(|e| panic!("invalid test request URI {uri:?}: {e}"))
+    Request::new(method, uri).with_body(body)
 }
 
 #[track_caller]
 fn json_request<T: Serialize + ?Sized>(method: http::Method, uri: &str, body: &T) -> Request {
     let body = serde_json::to_vec(body)
         .unwrap_or_else(|e| panic!("the test body does not serialise as JSON: {e}"));
-    let mut req = request(method, uri, body);
-    req.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    req
+    request(method, uri, body).with_header("content-type", "application/json")
 }
 
-type Mock = Box<dyn FnMut(&Request) -> Response>;
+type Mock = Box<dyn FnMut(&OutboundRequest) -> Response>;
 
 #[derive(Default)]
 struct State {
@@ -96,7 +88,7 @@ struct State {
     mock: Option<Mock>,
     /// Canned answers by method and URL, tried before `mock`.
     canned: Vec<Canned>,
-    outbound: Vec<Request>,
+    outbound: Vec<OutboundRequest>,
     logs: Vec<String>,
 }
 
@@ -134,12 +126,12 @@ pub fn kv_get(store: &str, key: &str) -> Option<Vec<u8>> {
 
 /// Installs the outbound-HTTP mock for this thread; it answers every
 /// [`outbound::send`](crate::outbound::send).
-pub fn mock_outbound(mock: impl FnMut(&Request) -> Response + 'static) {
+pub fn mock_outbound(mock: impl FnMut(&OutboundRequest) -> Response + 'static) {
     with(|s| s.mock = Some(Box::new(mock)));
 }
 
 /// The outbound requests sent on this thread so far.
-pub fn outbound_requests() -> Vec<Request> {
+pub fn outbound_requests() -> Vec<OutboundRequest> {
     with(|s| s.outbound.clone())
 }
 
@@ -260,7 +252,7 @@ impl Store {
     }
 }
 
-pub(crate) fn dispatch_outbound(req: Request) -> Result<Response, crate::outbound::Error> {
+pub(crate) fn dispatch_outbound(req: OutboundRequest) -> Result<Response, crate::outbound::Error> {
     let url = req.uri().to_string();
     let canned = with(|s| {
         s.outbound.push(req.clone());

@@ -52,9 +52,7 @@ fn charge(req: Request) -> fnsdk::Result<(StatusCode, Json<Receipt>)> {
 }
 
 fn request(body: &str) -> Request {
-    http::Request::post("/charge")
-        .body(Bytes::from(body.to_owned()))
-        .unwrap()
+    Request::new(http::Method::POST, "/charge").with_body(body.to_owned())
 }
 
 fn configure() {

@@ -88,7 +88,8 @@ impl BenchRequest {
             let source = event.source.as_deref().unwrap_or("/cargo-fn/bench");
             let mut request = fnsdk::CloudEvent::new(&event.ty, source, event.data.clone())
                 .to_binary_request()
-                .context("serializing the event")?;
+                .context("serializing the event")?
+                .into_http();
             *request.uri_mut() = path
                 .parse()
                 .with_context(|| format!("invalid path {path:?}"))?;

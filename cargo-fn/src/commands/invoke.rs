@@ -88,7 +88,8 @@ impl Args {
                 event.to_structured_request()?
             } else {
                 event.to_binary_request()?
-            };
+            }
+            .into_http();
             *req.uri_mut() = self.path.parse().context("invalid --path")?;
             req
         } else {

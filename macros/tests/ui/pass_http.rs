@@ -6,8 +6,10 @@ fn hello(req: Request) -> String {
 }
 
 fn main() {
-    let req = fnsdk::http::Request::get("/x")
+    assert_eq!(hello(fnsdk::testing::get("/x")), "hello /x");
+    // An `http::Request` converts.
+    let req = fnsdk::http::Request::get("/y")
         .body(Default::default())
         .unwrap();
-    assert_eq!(hello(req), "hello /x");
+    assert_eq!(hello(req.into()), "hello /y");
 }

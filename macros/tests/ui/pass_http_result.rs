@@ -17,7 +17,8 @@ fn create(mut req: Request) -> Result<(StatusCode, Json<Order>), fnsdk::Error> {
 fn main() {
     let req = fnsdk::http::Request::post("/")
         .body(r#"{"id":7}"#.into())
-        .unwrap();
+        .unwrap()
+        .into();
     let (status, Json(order)) = create(req).unwrap();
     assert_eq!((status, order.id), (StatusCode::CREATED, 7));
 }

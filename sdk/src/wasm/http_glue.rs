@@ -182,7 +182,8 @@ fn write_response(out: ResponseOutparam, response: Response) -> Result<(), Strin
     // A new response is 200 already: one host call fewer for most.
     if parts.status != StatusCode::OK {
         resp.set_status_code(parts.status.as_u16())
-            .map_err(|()| format!("invalid status {}", parts.status))?;
+            // `as_u16`: `StatusCode`'s Display brings its reason phrases.
+            .map_err(|()| format!("invalid status {}", parts.status.as_u16()))?;
     }
     let outgoing = resp
         .body()

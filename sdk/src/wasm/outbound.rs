@@ -7,15 +7,16 @@ use super::bindings::wasi::io::streams::StreamError;
 use super::http_glue::{
     READ_CHUNK, copy_headers, to_fields, to_wasi_method, to_wasi_scheme, write_stream,
 };
+use crate::Response;
 use crate::outbound::Error;
+use crate::outbound::OutboundRequest;
 use crate::task::reactor::Wait;
-use crate::{Request, Response};
 use std::future::poll_fn;
 use std::task::Poll;
 
 /// Sends `req`; the response and its body are awaited on `wasi:io/poll`,
 /// so other futures (other requests) make progress meanwhile.
-pub(crate) async fn fetch(req: Request) -> Result<Response, Error> {
+pub(crate) async fn fetch(req: OutboundRequest) -> Result<Response, Error> {
     let url = req.uri().to_string();
     let failed = |reason: String| Error::Failed {
         url: url.clone(),

@@ -1,0 +1,480 @@
+//! [`Request`]: the incoming request as the host hands it over, read lazily.
+//!
+//! The host gives the method, the path with its query, the header fields as
+//! a list of name/value pairs, and the body. `Request` keeps them as they
+//! came and builds the `http` crate's views ([`Request::headers`] as a
+//! `HeaderMap`, [`Request::uri`] as a `Uri`) only when a handler asks for
+//! them. A handler that reads a query parameter and answers therefore runs
+//! none of the header-name parsing, hashing or URI parsing, and a function
+//! that never asks for them does not even contain that code: it is most of
+//! the `http` crate's share of a component's size and of its per-request
+//! instructions.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Uri};
+
+use crate::glue::RawScheme;
+use crate::router::PathParams;
+
+/// An incoming HTTP request, its body fully read into memory.
+///
+/// Its accessors are named as `http::Request`'s are (`method`, `uri`,
+/// `headers`, `body`, `extensions`), plus cheap ones that need no parsing:
+/// [`path`](Self::path), [`query_str`](Self::query_str),
+/// [`header`](Self::header) and [`fields`](Self::fields). Convert to and from
+/// `http::Request<Bytes>` with `From`/[`into_http`](Self::into_http); a
+/// handler may also take `http::Request<Bytes>` itself as its last parameter.
+///
+/// ```
+/// use fnsdk::Request;
+///
+/// let req = Request::new(fnsdk::http::Method::GET, "/orders/7?verbose=1")
+///     .with_header("accept", "application/json");
+/// assert_eq!(req.path(), "/orders/7");
+/// assert_eq!(req.query_str(), Some("verbose=1"));
+/// assert_eq!(req.header("Accept"), Some("application/json"));
+/// assert_eq!(req.headers()["accept"], "application/json");
+/// ```
+pub struct Request {
+    method: Method,
+    /// The request target: a path with its query, without a fragment.
+    target: String,
+    scheme: Option<RawScheme>,
+    authority: Option<String>,
+    headers: Headers,
+    body: Bytes,
+    uri: OnceLock<Uri>,
+    params: Option<PathParams>,
+    extensions: http::Extensions,
+}
+
+/// The header fields: the host's list, with the `HeaderMap` built from it
+/// on first use; or a `HeaderMap` alone once a caller asked to change it.
+enum Headers {
+    Fields(Vec<(String, Vec<u8>)>, OnceLock<HeaderMap>),
+    Map(HeaderMap),
+}
+
+impl Request {
+    /// A request without headers or body. `target` is a path with an
+    /// optional query (`/orders?limit=2`) or an absolute URL
+    /// (`https://example.com/orders`).
+    ///
+    /// Panics when an absolute URL does not parse: this builds test and
+    /// example requests from literals.
+    #[track_caller]
+    pub fn new(method: Method, target: &str) -> Self {
+        if target.starts_with('/') || target == "*" {
+            return Self::from_target(method, strip_fragment(target).to_owned(), None, None);
+        }
+        let uri: Uri = target
+            .parse()
+            .unwrap_or_else(|e| panic!("invalid request URI {target:?}: {e}"));
+        Self::from_uri(method, uri)
+    }
+
+    fn from_uri(method: Method, uri: Uri) -> Self {
+        let target = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+        let scheme = uri.scheme().map(|s| match s.as_str() {
+            "http" => RawScheme::Http,
+            "https" => RawScheme::Https,
+            other => RawScheme::Other(other.to_owned()),
+        });
+        let authority = uri.authority().map(|a| a.as_str().to_owned());
+        let request = Self::from_target(method, target, scheme, authority);
+        let _ = request.uri.set(uri);
+        request
+    }
+
+    fn from_target(
+        method: Method,
+        target: String,
+        scheme: Option<RawScheme>,
+        authority: Option<String>,
+    ) -> Self {
+        Self {
+            method,
+            target,
+            scheme,
+            authority,
+            headers: Headers::Fields(Vec::new(), OnceLock::new()),
+            body: Bytes::new(),
+            uri: OnceLock::new(),
+            params: None,
+            extensions: http::Extensions::new(),
+        }
+    }
+
+    /// The request as the host described it. `target` was checked by the
+    /// caller (`glue::assemble`).
+    pub(crate) fn from_host(
+        method: Method,
+        target: String,
+        scheme: Option<RawScheme>,
+        authority: Option<String>,
+        fields: Vec<(String, Vec<u8>)>,
+        body: Bytes,
+    ) -> Self {
+        Self {
+            headers: Headers::Fields(fields, OnceLock::new()),
+            body,
+            ..Self::from_target(method, target, scheme, authority)
+        }
+    }
+
+    /// Adds a header field (builder style, for tests and examples).
+    pub fn with_header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+        let value = value.as_ref();
+        match &mut self.headers {
+            Headers::Fields(fields, map) => {
+                fields.push((name.to_ascii_lowercase(), value.to_vec()));
+                *map = OnceLock::new();
+            }
+            Headers::Map(map) => {
+                if let (Ok(n), Ok(v)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    http::HeaderValue::from_bytes(value),
+                ) {
+                    map.append(n, v);
+                }
+            }
+        }
+        self
+    }
+
+    /// Replaces the body (builder style, for tests and examples).
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path, without the query: `/orders/7`.
+    pub fn path(&self) -> &str {
+        match self.target.split_once('?') {
+            Some((path, _)) => path,
+            None => &self.target,
+        }
+    }
+
+    /// The query string without the `?`, as sent (not decoded); `None`
+    /// when there is no `?`. [`RequestExt::query`](crate::RequestExt::query)
+    /// and [`query_param`](crate::RequestExt::query_param) decode it.
+    pub fn query_str(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, query)| query)
+    }
+
+    /// The path with its query, as sent: `/orders/7?verbose=1`.
+    pub fn path_and_query(&self) -> &str {
+        &self.target
+    }
+
+    /// The request URI, with the scheme and authority when the host gave
+    /// them. Parsed on first use. Bytes the `http` crate does not accept in
+    /// a URI (hosts pass some, such as `<` or a space in a query) are
+    /// percent-encoded; an authority it does not accept is left out.
+    pub fn uri(&self) -> &Uri {
+        self.uri.get_or_init(|| {
+            let path_and_query = http::uri::PathAndQuery::try_from(self.target.as_str())
+                .or_else(|_| http::uri::PathAndQuery::try_from(escape_target(&self.target)))
+                .unwrap_or_else(|_| http::uri::PathAndQuery::from_static("/"));
+            let mut parts = http::uri::Parts::default();
+            parts.path_and_query = Some(path_and_query.clone());
+            if let Some(Ok(authority)) = self
+                .authority
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .map(http::uri::Authority::try_from)
+            {
+                let scheme = match &self.scheme {
+                    Some(RawScheme::Http) => Some(http::uri::Scheme::HTTP),
+                    Some(RawScheme::Https) | None => Some(http::uri::Scheme::HTTPS),
+                    Some(RawScheme::Other(s)) => http::uri::Scheme::try_from(s.as_str()).ok(),
+                };
+                if let Some(scheme) = scheme {
+                    parts.authority = Some(authority);
+                    parts.scheme = Some(scheme);
+                }
+            }
+            Uri::from_parts(parts).unwrap_or_else(|_| Uri::from(path_and_query))
+        })
+    }
+
+    /// The header fields as a `HeaderMap`, built on first use. Fields that
+    /// are not valid HTTP are left out (hosts validate them already).
+    /// [`header`](Self::header) reads one field without building the map.
+    pub fn headers(&self) -> &HeaderMap {
+        match &self.headers {
+            Headers::Fields(fields, map) => map.get_or_init(|| {
+                let mut map = HeaderMap::with_capacity(fields.len());
+                crate::glue::append_headers(fields.iter().map(|(n, v)| (n, v)), &mut map);
+                map
+            }),
+            Headers::Map(map) => map,
+        }
+    }
+
+    /// The header fields, to change them.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        if let Headers::Fields(..) = self.headers {
+            let map = self.headers().clone();
+            self.headers = Headers::Map(map);
+        }
+        match &mut self.headers {
+            Headers::Map(map) => map,
+            Headers::Fields(..) => unreachable!("replaced above"),
+        }
+    }
+
+    /// The first value of header `name` (any case), when it is UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.fields()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+
+    /// Every header field, `(name, value)` in the order received. Names are
+    /// lower-case, as hosts give them.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let (list, map) = match &self.headers {
+            Headers::Fields(fields, _) => (Some(fields), None),
+            Headers::Map(map) => (None, Some(map)),
+        };
+        let list = list
+            .into_iter()
+            .flatten()
+            .map(|(n, v)| (n.as_str(), v.as_slice()));
+        let map = map
+            .into_iter()
+            .flat_map(|m| m.iter())
+            .map(|(n, v)| (n.as_str(), v.as_bytes()));
+        list.chain(map)
+    }
+
+    /// The whole body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body, to change it.
+    pub fn body_mut(&mut self) -> &mut Bytes {
+        &mut self.body
+    }
+
+    /// The body, taking the request apart.
+    pub fn into_body(self) -> Bytes {
+        self.body
+    }
+
+    /// Typed values middleware and handlers attach to the request.
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
+    }
+
+    /// The extensions, to change them.
+    pub fn extensions_mut(&mut self) -> &mut http::Extensions {
+        &mut self.extensions
+    }
+
+    /// The path parameters a [`Router`](crate::router::Router) matched.
+    pub fn path_params(&self) -> Option<&PathParams> {
+        self.params.as_ref()
+    }
+
+    pub(crate) fn set_path_params(&mut self, params: PathParams) {
+        self.params = Some(params);
+    }
+
+    /// The same request as an `http::Request<Bytes>` (its URI, headers,
+    /// body and extensions).
+    pub fn into_http(self) -> http::Request<Bytes> {
+        let uri = self.uri().clone();
+        let headers = match self.headers {
+            Headers::Map(map) => map,
+            Headers::Fields(fields, map) => map.into_inner().unwrap_or_else(|| {
+                let mut map = HeaderMap::with_capacity(fields.len());
+                crate::glue::append_headers(fields, &mut map);
+                map
+            }),
+        };
+        let mut req = http::Request::new(self.body);
+        *req.method_mut() = self.method;
+        *req.uri_mut() = uri;
+        *req.headers_mut() = headers;
+        *req.extensions_mut() = self.extensions;
+        if let Some(params) = self.params {
+            req.extensions_mut().insert(params);
+        }
+        req
+    }
+}
+
+impl From<http::Request<Bytes>> for Request {
+    fn from(req: http::Request<Bytes>) -> Self {
+        let (mut parts, body) = req.into_parts();
+        let params = parts.extensions.remove::<PathParams>();
+        let mut request = Self::from_uri(parts.method, parts.uri);
+        request.headers = Headers::Map(parts.headers);
+        request.body = body;
+        request.params = params;
+        request.extensions = parts.extensions;
+        request
+    }
+}
+
+impl From<Request> for http::Request<Bytes> {
+    fn from(req: Request) -> Self {
+        req.into_http()
+    }
+}
+
+impl Clone for Request {
+    fn clone(&self) -> Self {
+        let headers = match &self.headers {
+            Headers::Fields(fields, map) => Headers::Fields(fields.clone(), map.clone()),
+            Headers::Map(map) => Headers::Map(map.clone()),
+        };
+        Self {
+            method: self.method.clone(),
+            target: self.target.clone(),
+            scheme: self.scheme.clone(),
+            authority: self.authority.clone(),
+            headers,
+            body: self.body.clone(),
+            uri: self.uri.clone(),
+            params: self.params.clone(),
+            extensions: self.extensions.clone(),
+        }
+    }
+}
+
+impl Default for Request {
+    /// `GET /`.
+    fn default() -> Self {
+        Self::new(Method::GET, "/")
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("authority", &self.authority)
+            .field(
+                "headers",
+                &self
+                    .fields()
+                    .map(|(n, v)| (n, String::from_utf8_lossy(v)))
+                    .collect::<Vec<_>>(),
+            )
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
+}
+
+fn strip_fragment(target: &str) -> &str {
+    target.split_once('#').map_or(target, |(before, _)| before)
+}
+
+/// `target` with every byte outside the URI's unreserved, reserved and `%`
+/// characters percent-encoded.
+fn escape_target(target: &str) -> String {
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    const ESCAPED: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'<')
+        .add(b'>')
+        .add(b'`')
+        .add(b'\\')
+        .add(b'^')
+        .add(b'{')
+        .add(b'}')
+        .add(b'|')
+        .add(b'#');
+    utf8_percent_encode(target, ESCAPED).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_parts_without_parsing() {
+        let req = Request::from_host(
+            Method::POST,
+            "/a/b?x=1&y=2".into(),
+            Some(RawScheme::Http),
+            Some("h:8080".into()),
+            vec![
+                ("x-one".into(), b"1".to_vec()),
+                ("bad name".into(), b"kept raw, left out of the map".to_vec()),
+                ("x-one".into(), b"2".to_vec()),
+            ],
+            Bytes::from_static(b"body"),
+        );
+        assert_eq!(req.path(), "/a/b");
+        assert_eq!(req.query_str(), Some("x=1&y=2"));
+        assert_eq!(req.header("X-One"), Some("1"));
+        assert_eq!(req.fields().count(), 3);
+        assert_eq!(req.uri(), "http://h:8080/a/b?x=1&y=2");
+        let ones: Vec<_> = req.headers().get_all("x-one").iter().collect();
+        assert_eq!(ones, ["1", "2"]);
+        assert_eq!(req.headers().len(), 2);
+        assert_eq!(req.body(), "body");
+    }
+
+    #[test]
+    fn a_target_the_http_crate_refuses_is_escaped_in_the_uri() {
+        let req = Request::new(Method::GET, "/a<b>?q=\"x y\"");
+        assert_eq!(req.path(), "/a<b>");
+        assert_eq!(req.uri().path(), "/a%3Cb%3E");
+        assert_eq!(req.uri().query(), Some("q=%22x%20y%22"));
+        let bad_authority = Request::from_host(
+            Method::GET,
+            "/".into(),
+            None,
+            Some("a b".into()),
+            vec![],
+            Bytes::new(),
+        );
+        assert_eq!(bad_authority.uri(), "/");
+    }
+
+    #[test]
+    fn converts_to_and_from_http() {
+        let mut req = Request::new(Method::PUT, "https://example.com/x?y=1")
+            .with_header("content-type", "text/plain")
+            .with_body("hi");
+        req.set_path_params(PathParams(vec![("id".into(), "7".into())]));
+        let http_req = req.clone().into_http();
+        assert_eq!(http_req.uri(), "https://example.com/x?y=1");
+        assert_eq!(http_req.headers()["content-type"], "text/plain");
+        assert_eq!(http_req.body(), "hi");
+        let back = Request::from(http_req);
+        assert_eq!(back.method(), Method::PUT);
+        assert_eq!(back.path_and_query(), "/x?y=1");
+        assert_eq!(back.header("content-type"), Some("text/plain"));
+        assert_eq!(back.path_params().and_then(|p| p.get("id")), Some("7"));
+    }
+
+    #[test]
+    fn changed_headers_are_what_every_accessor_sees() {
+        let mut req = Request::new(Method::GET, "/").with_header("a", "1");
+        req.headers_mut()
+            .insert("b", http::HeaderValue::from_static("2"));
+        let req = req.with_header("c", "3");
+        assert_eq!(req.header("a"), Some("1"));
+        assert_eq!(req.header("b"), Some("2"));
+        assert_eq!(req.header("c"), Some("3"));
+        assert_eq!(req.fields().count(), 3);
+    }
+}
