@@ -76,6 +76,9 @@ pub enum EventError {
     /// `data` does not deserialise into the handler's type.
     #[error("CloudEvent data does not match the expected type: {0}")]
     Data(String),
+    /// The request body could not be read.
+    #[error("the request body could not be read: {0}")]
+    Body(String),
 }
 
 impl<T> CloudEvent<T> {
@@ -121,6 +124,12 @@ impl<T> CloudEvent<T> {
     }
 }
 
+fn body(req: &Request) -> Result<&[u8], EventError> {
+    req.body_or_reason()
+        .map(|body| &body[..])
+        .map_err(|reason| EventError::Body(reason.to_owned()))
+}
+
 fn next_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -139,7 +148,7 @@ impl<T: DeserializeOwned> CloudEvent<T> {
         });
         match content_type.as_deref() {
             Some(STRUCTURED) => {
-                let event = Self::from_structured(req.body())?;
+                let event = Self::from_structured(body(req)?)?;
                 // A structured event carries its trace as an attribute.
                 if let Some(traceparent) = event.extensions.get("traceparent") {
                     crate::trace::adopt(traceparent);
@@ -185,7 +194,7 @@ impl<T: DeserializeOwned> CloudEvent<T> {
             }
         }
         let datacontenttype = req.header("content-type").map(str::to_owned);
-        let data = decode_data(req.body(), datacontenttype.as_deref())?;
+        let data = decode_data(body(req)?, datacontenttype.as_deref())?;
         Self::from_attributes(attrs, datacontenttype, data)
     }
 

@@ -203,7 +203,13 @@ cloned_parts! {
     HeaderMap => headers,
     Method => method,
     Uri => uri,
-    Bytes => body,
+}
+
+impl FromRequestRef for Bytes {
+    /// The body; 400 when it could not be read.
+    fn from_request_ref(request: &Request) -> Result<Self, Error> {
+        request.try_body().cloned()
+    }
 }
 
 impl FromRequestRef for String {

@@ -41,7 +41,19 @@ pub struct RawRequest {
 /// path (`/...` or `*`), or holds a control character or a space, is an
 /// error, answered 400; a fragment is dropped.
 pub fn assemble(raw: RawRequest) -> Result<Request, String> {
-    let mut target = raw.path_with_query.unwrap_or_default();
+    Ok(Request::from_host(
+        raw.method,
+        target(raw.path_with_query)?,
+        raw.scheme,
+        raw.authority,
+        raw.headers,
+        raw.body,
+    ))
+}
+
+/// The request target a handler sees, from `path-with-query`.
+pub(crate) fn target(path_with_query: Option<String>) -> Result<String, String> {
+    let mut target = path_with_query.unwrap_or_default();
     if let Some(at) = target.find('#') {
         target.truncate(at);
     }
@@ -52,14 +64,7 @@ pub fn assemble(raw: RawRequest) -> Result<Request, String> {
     if !(target.starts_with('/') || target == "*") || !printable || target.len() > MAX_TARGET {
         return Err(format!("invalid request path {target:?}"));
     }
-    Ok(Request::from_host(
-        raw.method,
-        target,
-        raw.scheme,
-        raw.authority,
-        raw.headers,
-        raw.body,
-    ))
+    Ok(target)
 }
 
 /// The longest request target accepted (the `http` crate's limit).
@@ -67,8 +72,8 @@ const MAX_TARGET: usize = u16::MAX as usize - 1;
 
 /// Appends the valid fields of `fields` to `headers`.
 /// The raw `traceparent` value among a request's header fields (or a
-/// binary-mode CloudEvent's `ce-traceparent`): found while the fields are at
-/// hand, parsed only if the call ever needs it (see `trace`).
+/// binary-mode CloudEvent's `ce-traceparent`): looked for, and parsed, only
+/// if the call ever needs it (see `trace`).
 #[cfg(any(target_arch = "wasm32", test))]
 pub(crate) fn traceparent(fields: &[(String, Vec<u8>)]) -> Option<String> {
     fields

@@ -36,7 +36,7 @@ impl RequestExt for Request {
         let invalid = |at: String, why: &dyn std::fmt::Display| {
             Error::bad_request(format!("invalid JSON body{at}: {why}"))
         };
-        let mut de = serde_json::Deserializer::from_slice(self.body());
+        let mut de = serde_json::Deserializer::from_slice(self.try_body()?);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             // The path of the value that did not fit (`items[0].quantity`);
             // not for a document that is not JSON at all (syntax, end of
@@ -56,12 +56,12 @@ impl RequestExt for Request {
     }
 
     fn text(&self) -> Result<&str, Error> {
-        std::str::from_utf8(self.body())
+        std::str::from_utf8(self.try_body()?)
             .map_err(|e| Error::bad_request(format!("body is not valid UTF-8: {e}")))
     }
 
     fn form<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_urlencoded::from_bytes(self.body())
+        serde_urlencoded::from_bytes(self.try_body()?)
             .map_err(|e| Error::bad_request(format!("invalid form body: {e}")))
     }
 

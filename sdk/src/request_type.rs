@@ -11,7 +11,7 @@
 //! instructions.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};
@@ -42,20 +42,96 @@ pub struct Request {
     method: Method,
     /// The request target: a path with its query, without a fragment.
     target: String,
-    scheme: Option<RawScheme>,
-    authority: Option<String>,
+    /// The header fields, scheme and authority, read on first use.
+    parts: Arc<Parts>,
     headers: Headers,
-    body: Bytes,
+    /// The body: given, or read from the host on first use (`Parts`).
+    body: OnceLock<Bytes>,
     uri: OnceLock<Uri>,
     params: Option<PathParams>,
     extensions: http::Extensions,
 }
 
-/// The header fields: the host's list, with the `HeaderMap` built from it
-/// on first use; or a `HeaderMap` alone once a caller asked to change it.
+/// The `HeaderMap` view: built from the fields on first use; or a
+/// `HeaderMap` alone once a caller asked to change it.
 enum Headers {
-    Fields(Vec<(String, Vec<u8>)>, OnceLock<HeaderMap>),
+    Fields(OnceLock<HeaderMap>),
     Map(HeaderMap),
+}
+
+/// The scheme and authority, as the host gave them.
+#[derive(Clone, Default)]
+struct Origin {
+    scheme: Option<RawScheme>,
+    authority: Option<String>,
+}
+
+/// What is read from the host only when asked for: the header fields (a
+/// call that reads no header makes none of the three host calls, nor the
+/// copies of every name and value), the scheme and authority (two more) and
+/// the body (five). Shared with `trace`, which looks for a `traceparent`
+/// only when the call logs or sends a request.
+pub(crate) struct Parts {
+    fields: OnceLock<Vec<(String, Vec<u8>)>>,
+    origin: OnceLock<Origin>,
+    body: OnceLock<Result<Bytes, String>>,
+    #[cfg(target_arch = "wasm32")]
+    host: Option<crate::wasm::bindings::wasi::http::types::IncomingRequest>,
+}
+
+impl Parts {
+    fn given(fields: Vec<(String, Vec<u8>)>, origin: Origin) -> Self {
+        Self {
+            fields: OnceLock::from(fields),
+            origin: OnceLock::from(origin),
+            body: OnceLock::new(),
+            #[cfg(target_arch = "wasm32")]
+            host: None,
+        }
+    }
+
+    /// The parts of `request`, read from it when first asked for.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn host(request: crate::wasm::bindings::wasi::http::types::IncomingRequest) -> Self {
+        Self {
+            fields: OnceLock::new(),
+            origin: OnceLock::new(),
+            body: OnceLock::new(),
+            host: Some(request),
+        }
+    }
+
+    pub(crate) fn fields(&self) -> &[(String, Vec<u8>)] {
+        self.fields.get_or_init(|| {
+            #[cfg(target_arch = "wasm32")]
+            if let Some(host) = &self.host {
+                return crate::wasm::http_glue::read_fields(host);
+            }
+            Vec::new()
+        })
+    }
+
+    /// The body, read whole; or why it could not be.
+    fn body(&self) -> &Result<Bytes, String> {
+        self.body.get_or_init(|| {
+            #[cfg(target_arch = "wasm32")]
+            if let Some(host) = &self.host {
+                return crate::wasm::http_glue::read_request_body(host);
+            }
+            Ok(Bytes::new())
+        })
+    }
+
+    fn origin(&self) -> &Origin {
+        self.origin.get_or_init(|| {
+            #[cfg(target_arch = "wasm32")]
+            if let Some(host) = &self.host {
+                let (scheme, authority) = crate::wasm::http_glue::read_origin(host);
+                return Origin { scheme, authority };
+            }
+            Origin::default()
+        })
+    }
 }
 
 impl Request {
@@ -68,7 +144,7 @@ impl Request {
     #[track_caller]
     pub fn new(method: Method, target: &str) -> Self {
         if target.starts_with('/') || target == "*" {
-            return Self::from_target(method, strip_fragment(target).to_owned(), None, None);
+            return Self::from_target(method, strip_fragment(target).to_owned());
         }
         let uri: Uri = target
             .parse()
@@ -84,32 +160,33 @@ impl Request {
             other => RawScheme::Other(other.to_owned()),
         });
         let authority = uri.authority().map(|a| a.as_str().to_owned());
-        let request = Self::from_target(method, target, scheme, authority);
+        let parts = Parts::given(Vec::new(), Origin { scheme, authority });
+        let request = Self::from_parts(method, target, Arc::new(parts));
         let _ = request.uri.set(uri);
         request
     }
 
-    fn from_target(
-        method: Method,
-        target: String,
-        scheme: Option<RawScheme>,
-        authority: Option<String>,
-    ) -> Self {
+    fn from_target(method: Method, target: String) -> Self {
+        let parts = Parts::given(Vec::new(), Origin::default());
+        Self::from_parts(method, target, Arc::new(parts))
+    }
+
+    /// A request whose fields, origin and body come from `parts`. `target`
+    /// was checked by the caller (`glue::target`).
+    pub(crate) fn from_parts(method: Method, target: String, parts: Arc<Parts>) -> Self {
         Self {
             method,
             target,
-            scheme,
-            authority,
-            headers: Headers::Fields(Vec::new(), OnceLock::new()),
-            body: Bytes::new(),
+            parts,
+            headers: Headers::Fields(OnceLock::new()),
+            body: OnceLock::new(),
             uri: OnceLock::new(),
             params: None,
             extensions: http::Extensions::new(),
         }
     }
 
-    /// The request as the host described it. `target` was checked by the
-    /// caller (`glue::assemble`).
+    /// The request as a host described it, every part given.
     pub(crate) fn from_host(
         method: Method,
         target: String,
@@ -118,19 +195,18 @@ impl Request {
         fields: Vec<(String, Vec<u8>)>,
         body: Bytes,
     ) -> Self {
-        Self {
-            headers: Headers::Fields(fields, OnceLock::new()),
-            body,
-            ..Self::from_target(method, target, scheme, authority)
-        }
+        let parts = Parts::given(fields, Origin { scheme, authority });
+        Self::from_parts(method, target, Arc::new(parts)).with_body(body)
     }
 
     /// Adds a header field (builder style, for tests and examples).
     pub fn with_header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
         let value = value.as_ref();
         match &mut self.headers {
-            Headers::Fields(fields, map) => {
+            Headers::Fields(map) => {
+                let mut fields = self.parts.fields().to_vec();
                 fields.push((name.to_ascii_lowercase(), value.to_vec()));
+                self.parts = Arc::new(Parts::given(fields, self.parts.origin().clone()));
                 *map = OnceLock::new();
             }
             Headers::Map(map) => {
@@ -147,7 +223,7 @@ impl Request {
 
     /// Replaces the body (builder style, for tests and examples).
     pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
-        self.body = body.into();
+        self.body = OnceLock::from(body.into());
         self
     }
 
@@ -185,15 +261,16 @@ impl Request {
             let path_and_query = http::uri::PathAndQuery::try_from(self.target.as_str())
                 .or_else(|_| http::uri::PathAndQuery::try_from(escape_target(&self.target)))
                 .unwrap_or_else(|_| http::uri::PathAndQuery::from_static("/"));
+            let origin = self.parts.origin();
             let mut parts = http::uri::Parts::default();
             parts.path_and_query = Some(path_and_query.clone());
-            if let Some(Ok(authority)) = self
+            if let Some(Ok(authority)) = origin
                 .authority
                 .as_deref()
                 .filter(|a| !a.is_empty())
                 .map(http::uri::Authority::try_from)
             {
-                let scheme = match &self.scheme {
+                let scheme = match &origin.scheme {
                     Some(RawScheme::Http) => Some(http::uri::Scheme::HTTP),
                     Some(RawScheme::Https) | None => Some(http::uri::Scheme::HTTPS),
                     Some(RawScheme::Other(s)) => http::uri::Scheme::try_from(s.as_str()).ok(),
@@ -212,7 +289,8 @@ impl Request {
     /// [`header`](Self::header) reads one field without building the map.
     pub fn headers(&self) -> &HeaderMap {
         match &self.headers {
-            Headers::Fields(fields, map) => map.get_or_init(|| {
+            Headers::Fields(map) => map.get_or_init(|| {
+                let fields = self.parts.fields();
                 let mut map = HeaderMap::with_capacity(fields.len());
                 crate::glue::append_headers(fields.iter().map(|(n, v)| (n, v)), &mut map);
                 map
@@ -233,18 +311,24 @@ impl Request {
         }
     }
 
-    /// The first value of header `name` (any case), when it is UTF-8.
+    /// The first value of header `name` (any case), when it is UTF-8
+    /// ([`header_bytes`](Self::header_bytes) otherwise).
     pub fn header(&self, name: &str) -> Option<&str> {
+        std::str::from_utf8(self.header_bytes(name)?).ok()
+    }
+
+    /// The first value of header `name` (any case), as sent.
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
         self.fields()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+            .map(|(_, v)| v)
     }
 
     /// Every header field, `(name, value)` in the order received. Names are
     /// lower-case, as hosts give them.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
         let (list, map) = match &self.headers {
-            Headers::Fields(fields, _) => (Some(fields), None),
+            Headers::Fields(_) => (Some(self.parts.fields()), None),
             Headers::Map(map) => (None, Some(map)),
         };
         let list = list
@@ -258,19 +342,49 @@ impl Request {
         list.chain(map)
     }
 
-    /// The whole body.
+    /// The whole body, read from the host on first use.
+    ///
+    /// A body that cannot be read (the client went away mid-upload, a host
+    /// limit) reads as empty here, with a warning logged; the extractors,
+    /// [`RequestExt`](crate::RequestExt)'s readers and
+    /// [`try_body`](Self::try_body) answer 400 instead.
     pub fn body(&self) -> &Bytes {
-        &self.body
+        self.body.get_or_init(|| match self.parts.body() {
+            Ok(body) => body.clone(),
+            Err(reason) => {
+                crate::log::warn(&format!("the request body could not be read: {reason}"));
+                Bytes::new()
+            }
+        })
+    }
+
+    /// The whole body, or a 400 naming why it could not be read.
+    pub fn try_body(&self) -> Result<&Bytes, crate::Error> {
+        self.body_or_reason().map_err(|reason| {
+            crate::Error::bad_request(format!("the request body could not be read: {reason}"))
+        })
+    }
+
+    /// The body, or why the host could not give it.
+    pub(crate) fn body_or_reason(&self) -> Result<&Bytes, &str> {
+        if self.body.get().is_none()
+            && let Err(reason) = self.parts.body()
+        {
+            return Err(reason);
+        }
+        Ok(self.body())
     }
 
     /// The body, to change it.
     pub fn body_mut(&mut self) -> &mut Bytes {
-        &mut self.body
+        self.body();
+        self.body.get_mut().expect("read just now")
     }
 
     /// The body, taking the request apart.
     pub fn into_body(self) -> Bytes {
-        self.body
+        self.body();
+        self.body.into_inner().expect("read just now")
     }
 
     /// Typed values middleware and handlers attach to the request.
@@ -296,15 +410,18 @@ impl Request {
     /// body and extensions).
     pub fn into_http(self) -> http::Request<Bytes> {
         let uri = self.uri().clone();
+        self.body();
+        let body = self.body.into_inner().expect("read just now");
         let headers = match self.headers {
             Headers::Map(map) => map,
-            Headers::Fields(fields, map) => map.into_inner().unwrap_or_else(|| {
+            Headers::Fields(map) => map.into_inner().unwrap_or_else(|| {
+                let fields = self.parts.fields();
                 let mut map = HeaderMap::with_capacity(fields.len());
-                crate::glue::append_headers(fields, &mut map);
+                crate::glue::append_headers(fields.iter().map(|(n, v)| (n, v)), &mut map);
                 map
             }),
         };
-        let mut req = http::Request::new(self.body);
+        let mut req = http::Request::new(body);
         *req.method_mut() = self.method;
         *req.uri_mut() = uri;
         *req.headers_mut() = headers;
@@ -320,9 +437,8 @@ impl From<http::Request<Bytes>> for Request {
     fn from(req: http::Request<Bytes>) -> Self {
         let (mut parts, body) = req.into_parts();
         let params = parts.extensions.remove::<PathParams>();
-        let mut request = Self::from_uri(parts.method, parts.uri);
+        let mut request = Self::from_uri(parts.method, parts.uri).with_body(body);
         request.headers = Headers::Map(parts.headers);
-        request.body = body;
         request.params = params;
         request.extensions = parts.extensions;
         request
@@ -338,14 +454,13 @@ impl From<Request> for http::Request<Bytes> {
 impl Clone for Request {
     fn clone(&self) -> Self {
         let headers = match &self.headers {
-            Headers::Fields(fields, map) => Headers::Fields(fields.clone(), map.clone()),
+            Headers::Fields(map) => Headers::Fields(map.clone()),
             Headers::Map(map) => Headers::Map(map.clone()),
         };
         Self {
             method: self.method.clone(),
             target: self.target.clone(),
-            scheme: self.scheme.clone(),
-            authority: self.authority.clone(),
+            parts: Arc::clone(&self.parts),
             headers,
             body: self.body.clone(),
             uri: self.uri.clone(),
@@ -367,7 +482,7 @@ impl fmt::Debug for Request {
         f.debug_struct("Request")
             .field("method", &self.method)
             .field("target", &self.target)
-            .field("authority", &self.authority)
+            .field("authority", &self.parts.origin().authority)
             .field(
                 "headers",
                 &self
@@ -375,7 +490,7 @@ impl fmt::Debug for Request {
                     .map(|(n, v)| (n, String::from_utf8_lossy(v)))
                     .collect::<Vec<_>>(),
             )
-            .field("body", &self.body)
+            .field("body", &self.body.get())
             .finish_non_exhaustive()
     }
 }
@@ -464,6 +579,40 @@ mod tests {
         assert_eq!(back.path_and_query(), "/x?y=1");
         assert_eq!(back.header("content-type"), Some("text/plain"));
         assert_eq!(back.path_params().and_then(|p| p.get("id")), Some("7"));
+    }
+
+    #[test]
+    fn a_body_the_host_could_not_give_is_a_400_where_it_can_be() {
+        let failing = |fields: Vec<(String, Vec<u8>)>| {
+            let parts = Parts::given(fields, Origin::default());
+            parts.body.set(Err("the client went away".into())).unwrap();
+            Request::from_parts(Method::POST, "/".into(), Arc::new(parts))
+        };
+        let req = failing(Vec::new());
+        let err = req.try_body().unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(err.message().ends_with("the client went away"), "{err}");
+        use crate::RequestExt;
+        assert_eq!(req.json::<serde_json::Value>().unwrap_err().status(), 400);
+        assert_eq!(req.text().unwrap_err().status(), 400);
+        use crate::extract::FromRequestRef;
+        assert_eq!(Bytes::from_request_ref(&req).unwrap_err().status(), 400);
+        let structured = failing(vec![(
+            "content-type".into(),
+            b"application/cloudevents+json".to_vec(),
+        )]);
+        let event = crate::CloudEvent::<serde_json::Value>::from_request(&structured);
+        assert_eq!(
+            event.unwrap_err(),
+            crate::EventError::Body("the client went away".into())
+        );
+        // `body()` reads as empty; a body set afterwards is what it is.
+        assert!(req.body().is_empty());
+        assert!(req.try_body().is_ok());
+        assert_eq!(
+            failing(Vec::new()).with_body("given").try_body().unwrap(),
+            "given"
+        );
     }
 
     #[test]

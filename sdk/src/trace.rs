@@ -34,8 +34,21 @@ pub struct TraceContext {
 /// out pays nothing for it.
 #[derive(Clone, Default)]
 struct State {
+    /// The request's header fields, not yet looked at.
+    #[cfg(target_arch = "wasm32")]
+    source: Option<std::sync::Arc<crate::request_type::Parts>>,
     raw: Option<String>,
     parsed: Option<Option<TraceContext>>,
+}
+
+impl State {
+    /// Reads the raw value from the request's fields, the first time.
+    fn resolve(&mut self) {
+        #[cfg(target_arch = "wasm32")]
+        if let Some(parts) = self.source.take() {
+            self.raw = crate::glue::traceparent(parts.fields());
+        }
+    }
 }
 
 thread_local! {
@@ -149,6 +162,7 @@ pub fn current() -> Option<TraceContext> {
     CURRENT.with(|state| {
         let mut state = state.borrow_mut();
         if state.parsed.is_none() {
+            state.resolve();
             let parsed = state.raw.as_deref().and_then(TraceContext::parse);
             state.parsed = Some(parsed);
         }
@@ -156,11 +170,26 @@ pub fn current() -> Option<TraceContext> {
     })
 }
 
-/// Makes the raw `traceparent` value of the call's request current (the
-/// generated export does this from the request's headers).
-#[cfg(any(target_arch = "wasm32", test))]
+/// Makes the raw `traceparent` value of the call's request current.
+#[cfg(test)]
 pub(crate) fn enter_raw(raw: Option<String>) -> Entered {
-    let previous = CURRENT.with(|state| state.replace(State { raw, parsed: None }));
+    let state = State {
+        raw,
+        ..State::default()
+    };
+    let previous = CURRENT.with(|c| c.replace(state));
+    Entered { previous }
+}
+
+/// Makes the call's request current: its `traceparent` (or
+/// `ce-traceparent`) field is looked for when the call first needs it.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn enter_lazy(parts: std::sync::Arc<crate::request_type::Parts>) -> Entered {
+    let state = State {
+        source: Some(parts),
+        ..State::default()
+    };
+    let previous = CURRENT.with(|c| c.replace(state));
     Entered { previous }
 }
 
@@ -169,10 +198,11 @@ pub(crate) fn enter_raw(raw: Option<String>) -> Entered {
 pub(crate) fn adopt(raw: &str) {
     CURRENT.with(|state| {
         let mut state = state.borrow_mut();
+        state.resolve();
         if state.raw.is_none() {
             *state = State {
                 raw: Some(raw.to_owned()),
-                parsed: None,
+                ..State::default()
             };
         }
     });
@@ -203,8 +233,8 @@ pub fn of_request(request: &Request) -> Option<TraceContext> {
 /// do it to check what the handler sends or logs inside a trace.
 pub fn enter(context: Option<TraceContext>) -> Entered {
     let state = State {
-        raw: None,
         parsed: Some(context),
+        ..State::default()
     };
     let previous = CURRENT.with(|c| c.replace(state));
     Entered { previous }

@@ -43,11 +43,7 @@ enum Format {
 
 impl Format {
     fn of(req: &Request) -> Result<Self> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let content_type = req.header("content-type").unwrap_or("");
         // `text/csv; charset=utf-8` is text/csv.
         let mime = content_type.split(';').next().unwrap_or("").trim();
         match mime.to_ascii_lowercase().as_str() {

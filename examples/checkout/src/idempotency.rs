@@ -23,10 +23,10 @@ const MAX_KEY_LEN: usize = 255;
 
 /// The request's `Idempotency-Key`, if it sent one; a 400 if it is unusable.
 pub fn key(req: &Request) -> Result<Option<String>, Error> {
-    let Some(value) = req.headers().get("idempotency-key") else {
+    let Some(value) = req.header_bytes("idempotency-key") else {
         return Ok(None);
     };
-    let key = value.to_str().unwrap_or_default().trim();
+    let key = std::str::from_utf8(value).unwrap_or_default().trim();
     if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::bad_request(format!(
             "Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters, e.g. a UUID"

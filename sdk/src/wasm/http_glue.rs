@@ -8,7 +8,10 @@ use super::bindings::wasi::http::types::{
 };
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use crate::__private::Export;
-use crate::glue::{RawRequest, RawScheme};
+use std::sync::Arc;
+
+use crate::glue::RawScheme;
+use crate::request_type::Parts;
 use crate::{Request, Response, StatusCode, response};
 
 /// The most a single `blocking-write-and-flush` may write.
@@ -19,8 +22,8 @@ pub(crate) const READ_CHUNK: u64 = 64 * 1024;
 /// the response.
 pub fn serve<H: Export>(request: IncomingRequest, out: ResponseOutparam) {
     let response = match read_request(request) {
-        Ok((req, traceparent)) => {
-            let _trace = crate::trace::enter_raw(traceparent);
+        Ok((req, parts)) => {
+            let _trace = crate::trace::enter_lazy(parts);
             H::handle(req)
         }
         Err(reason) => {
@@ -146,27 +149,40 @@ pub(crate) fn write_stream(stream: &OutputStream, bytes: &[u8]) -> Result<(), St
     Ok(())
 }
 
-/// The request, and its raw `traceparent` (or `ce-traceparent`) value.
-fn read_request(request: IncomingRequest) -> Result<(Request, Option<String>), String> {
-    let body = match request.consume() {
-        Ok(body) => read_body(body)?,
-        Err(()) => Bytes::new(),
-    };
-    let headers = request.headers().entries();
-    let traceparent = crate::glue::traceparent(&headers);
-    let request = crate::glue::assemble(RawRequest {
-        method: from_wasi_method(request.method())?,
-        path_with_query: request.path_with_query(),
-        scheme: request.scheme().map(|scheme| match scheme {
-            Scheme::Http => RawScheme::Http,
-            Scheme::Https => RawScheme::Https,
-            Scheme::Other(other) => RawScheme::Other(other),
-        }),
-        authority: request.authority(),
-        headers,
-        body,
-    })?;
-    Ok((request, traceparent))
+/// The request, and its parts that are read lazily (shared with `trace`).
+/// The method and the target are read now: a bad target is a 400 before the
+/// handler runs.
+fn read_request(request: IncomingRequest) -> Result<(Request, Arc<Parts>), String> {
+    let method = from_wasi_method(request.method())?;
+    let target = crate::glue::target(request.path_with_query())?;
+    let parts = Arc::new(Parts::host(request));
+    let request = Request::from_parts(method, target, Arc::clone(&parts));
+    Ok((request, parts))
+}
+
+/// The body of `request`, read whole.
+pub(crate) fn read_request_body(request: &IncomingRequest) -> Result<Bytes, String> {
+    match request.consume() {
+        Ok(body) => read_body(body),
+        Err(()) => Ok(Bytes::new()),
+    }
+}
+
+/// The header fields of `request` (three host calls and a copy of each).
+pub(crate) fn read_fields(request: &IncomingRequest) -> Vec<(String, Vec<u8>)> {
+    // The fields are a child of the request: dropped before it is.
+    let fields = request.headers();
+    fields.entries()
+}
+
+/// The scheme and authority of `request`.
+pub(crate) fn read_origin(request: &IncomingRequest) -> (Option<RawScheme>, Option<String>) {
+    let scheme = request.scheme().map(|scheme| match scheme {
+        Scheme::Http => RawScheme::Http,
+        Scheme::Https => RawScheme::Https,
+        Scheme::Other(other) => RawScheme::Other(other),
+    });
+    (scheme, request.authority())
 }
 
 fn write_response(out: ResponseOutparam, response: Response) -> Result<(), String> {
