@@ -86,7 +86,9 @@ impl<T: Serialize> IntoResponse for Json<T> {
 fn with_body(status: StatusCode, content_type: &'static str, body: Bytes) -> Response {
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
+    // `append`, not `insert`, into the empty map: the same result without
+    // `insert`'s removal of earlier values (1.2 KB in every function).
+    resp.headers_mut().append(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static(content_type),
     );
