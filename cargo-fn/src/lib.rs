@@ -15,14 +15,17 @@
 
 pub mod args;
 pub mod bench;
+#[cfg(feature = "deploy")]
 pub mod deploy;
 pub mod fs;
 pub mod keys;
 pub mod metadata;
 pub mod new;
+#[cfg(feature = "deploy")]
 pub mod oci;
 pub mod otlp;
 pub mod package;
+#[cfg(feature = "deploy")]
 pub mod publish;
 pub mod run;
 pub mod runner;

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use commands::{
-    bench, build, deploy, inspect, invoke, keygen, new, publish, pull, replay, serve, sign, verify,
-};
+use commands::{bench, build, inspect, invoke, keygen, new, replay, serve, sign, verify};
+#[cfg(feature = "deploy")]
+use commands::{deploy, publish, pull};
 
 /// cargo's view of us: `cargo fn ...` runs `cargo-fn fn ...`.
 #[derive(Debug, Parser)]
@@ -41,9 +41,17 @@ enum Command {
     Keygen(keygen::Args),
     Sign(sign::Args),
     Verify(verify::Args),
+    #[cfg(feature = "deploy")]
     Publish(publish::Args),
+    #[cfg(feature = "deploy")]
     Pull(pull::Args),
+    #[cfg(feature = "deploy")]
     Deploy(deploy::Args),
+    /// What this build leaves out (`publish`, `pull` and `deploy` without
+    /// the `deploy` feature), answered with how to get it.
+    #[cfg(not(feature = "deploy"))]
+    #[command(external_subcommand)]
+    Other(Vec<String>),
 }
 
 impl Command {
@@ -59,9 +67,25 @@ impl Command {
             Command::Keygen(args) => args.run(),
             Command::Sign(args) => args.run(),
             Command::Verify(args) => args.run(),
+            #[cfg(feature = "deploy")]
             Command::Publish(args) => args.run(),
+            #[cfg(feature = "deploy")]
             Command::Pull(args) => args.run(),
+            #[cfg(feature = "deploy")]
             Command::Deploy(args) => args.run(),
+            #[cfg(not(feature = "deploy"))]
+            Command::Other(args) => {
+                let name = args.first().map(String::as_str).unwrap_or_default();
+                if matches!(name, "publish" | "pull" | "deploy") {
+                    anyhow::bail!(
+                        "`cargo fn {name}` is not in this build of cargo-fn: it was built \
+                         without its `deploy` feature (the quick start does that to build \
+                         faster); `cargo install --path cargo-fn` (or `cargo build -p \
+                         cargo-fn`) includes it"
+                    )
+                }
+                anyhow::bail!("unknown command `cargo fn {name}`; see `cargo fn --help`")
+            }
         }
     }
 }

@@ -558,10 +558,20 @@ impl Server {
     }
 }
 
+/// Without the `deploy` feature there is no Worker to write: an error
+/// saying so, which the bench reports for the workerd host.
+#[cfg(not(feature = "deploy"))]
+pub fn write_worker(_dir: &Path, _wasm: &[u8], _wrangler: &Path) -> anyhow::Result<PathBuf> {
+    bail!(
+        "the workerd host runs the Worker `cargo fn deploy` writes: this cargo-fn was built without its `deploy` feature"
+    )
+}
+
 /// The Worker of `wasm` as `cargo fn deploy --provider cloudflare` writes
 /// it (pinned to a stand-in reference: nothing is pulled), bundled in `dir`
 /// by `wrangler deploy --dry-run` as it would be uploaded, and workerd's
 /// config for it: returns the config's path.
+#[cfg(feature = "deploy")]
 pub fn write_worker(dir: &Path, wasm: &[u8], wrangler: &Path) -> anyhow::Result<PathBuf> {
     use crate::deploy::{Deployment, cloudflare, files};
     let digest = bundle::sha256_digest(wasm);

@@ -66,6 +66,14 @@ impl Args {
 
 /// The layer digest of the current package's last `cargo fn publish`, and
 /// where it comes from; `None` outside a package or before a publish.
+#[cfg(not(feature = "deploy"))]
+fn last_published() -> Option<(String, String)> {
+    None
+}
+
+/// The layer digest of the current package's last `cargo fn publish`, and
+/// where it comes from; `None` outside a package or before a publish.
+#[cfg(feature = "deploy")]
 fn last_published() -> Option<(String, String)> {
     let package = cargo_fn::package::FnPackage::load(&fn_pipeline::BuildOptions::default()).ok()?;
     let path = cargo_fn::publish::Record::path(&package);

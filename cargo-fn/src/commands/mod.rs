@@ -5,12 +5,15 @@
 
 pub mod bench;
 pub mod build;
+#[cfg(feature = "deploy")]
 pub mod deploy;
 pub mod inspect;
 pub mod invoke;
 pub mod keygen;
 pub mod new;
+#[cfg(feature = "deploy")]
 pub mod publish;
+#[cfg(feature = "deploy")]
 pub mod pull;
 pub mod replay;
 pub mod serve;
