@@ -206,7 +206,11 @@ impl Request {
             Headers::Fields(map) => {
                 let mut fields = self.parts.fields().to_vec();
                 fields.push((name.to_ascii_lowercase(), value.to_vec()));
-                self.parts = Arc::new(Parts::given(fields, self.parts.origin().clone()));
+                // The same origin and body (read now, or the reason it
+                // could not be): only the fields change.
+                let parts = Parts::given(fields, self.parts.origin().clone());
+                let _ = parts.body.set(self.parts.body().clone());
+                self.parts = Arc::new(parts);
                 *map = OnceLock::new();
             }
             Headers::Map(map) => {
