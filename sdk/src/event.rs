@@ -156,12 +156,7 @@ impl<T: DeserializeOwned> CloudEvent<T> {
                 Ok(event)
             }
             Some(BATCH) => Err(EventError::Batch),
-            _ if req
-                .fields()
-                .any(|(n, _)| n.eq_ignore_ascii_case("ce-specversion")) =>
-            {
-                Self::from_binary(req)
-            }
+            _ if req.header_bytes("ce-specversion").is_some() => Self::from_binary(req),
             _ => Err(EventError::NotAnEvent),
         }
     }

@@ -117,10 +117,7 @@ impl<T: DeserializeOwned> FromRequestRef for Json<T> {
     /// and not JSON (`application/json`, `*/*+json`) is a 415. A missing
     /// `Content-Type` is accepted.
     fn from_request_ref(request: &Request) -> Result<Self, Error> {
-        if let Some((_, ty)) = request
-            .fields()
-            .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        {
+        if let Some(ty) = request.header_bytes("content-type") {
             let ty = String::from_utf8_lossy(ty);
             let essence = ty
                 .split(';')

@@ -111,6 +111,14 @@ impl Parts {
         })
     }
 
+    /// The fields as a `HeaderMap`, without those that are not valid HTTP.
+    fn header_map(&self) -> HeaderMap {
+        let fields = self.fields();
+        let mut map = HeaderMap::with_capacity(fields.len());
+        crate::glue::append_headers(fields.iter().map(|(n, v)| (n, v)), &mut map);
+        map
+    }
+
     /// The body, read whole; or why it could not be.
     fn body(&self) -> &Result<Bytes, String> {
         self.body.get_or_init(|| {
@@ -293,12 +301,7 @@ impl Request {
     /// [`header`](Self::header) reads one field without building the map.
     pub fn headers(&self) -> &HeaderMap {
         match &self.headers {
-            Headers::Fields(map) => map.get_or_init(|| {
-                let fields = self.parts.fields();
-                let mut map = HeaderMap::with_capacity(fields.len());
-                crate::glue::append_headers(fields.iter().map(|(n, v)| (n, v)), &mut map);
-                map
-            }),
+            Headers::Fields(map) => map.get_or_init(|| self.parts.header_map()),
             Headers::Map(map) => map,
         }
     }
@@ -418,12 +421,7 @@ impl Request {
         let body = self.body.into_inner().expect("read just now");
         let headers = match self.headers {
             Headers::Map(map) => map,
-            Headers::Fields(map) => map.into_inner().unwrap_or_else(|| {
-                let fields = self.parts.fields();
-                let mut map = HeaderMap::with_capacity(fields.len());
-                crate::glue::append_headers(fields.iter().map(|(n, v)| (n, v)), &mut map);
-                map
-            }),
+            Headers::Fields(map) => map.into_inner().unwrap_or_else(|| self.parts.header_map()),
         };
         let mut req = http::Request::new(body);
         *req.method_mut() = self.method;
