@@ -7,10 +7,10 @@
 //!   Worker project is the same bytes twice, `wrangler deploy --dry-run`
 //!   takes it as it is, and `wrangler dev` (workerd, with local KV and
 //!   Durable Objects) serves it.
-//! - Netlify: the same function is refused before anything is written
-//!   (Node.js has no JSPI: no outbound fetch; Netlify Blobs has no atomic
-//!   increment); one with configuration and key-value (on the local Netlify
-//!   Blobs) is served by `netlify functions:serve --offline`.
+//! - Netlify: a function with the same capabilities (key-value and atomic
+//!   increments on the local Netlify Blobs, outbound HTTP through the
+//!   bundle's worker thread: Node.js has no JSPI) and a schedule is served
+//!   by `netlify functions:serve --offline`.
 //!
 //! wrangler, netlify-cli and the WASI shim come from
 //! `<target>/tools/js-hosts`, where `scripts/test` installs
@@ -218,13 +218,27 @@ impl Dev {
 
     /// An HTTP/1.0 request; status and body.
     fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        self.request_typed(method, path, None, body)
+    }
+
+    /// An HTTP/1.0 request with a `Content-Type`; status and body.
+    fn request_typed(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
             .unwrap();
+        let content_type = content_type
+            .map(|t| format!("Content-Type: {t}\r\n"))
+            .unwrap_or_default();
         write!(
             stream,
-            "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.0\r\nHost: {}\r\n{content_type}Content-Length: {}\r\n\r\n",
             self.addr,
             body.len()
         )
@@ -264,16 +278,6 @@ fn the_worker_project_deploys_unchanged_and_serves_on_workerd() {
     let (tmp, project) = function("workers-fn", METADATA, FUNCTION);
     let out = deploy_twice(tmp.path(), &project, &registry);
 
-    // Netlify's Node.js cannot wait for fetch or KV: refused, nothing written.
-    let refused = tmp.path().join("netlify");
-    let image = format!("oci://{}/workers:v1", registry.addr);
-    let stderr = failure(&deploy(&project, "netlify", &image, &refused));
-    assert!(
-        stderr.contains("wasi:http/outgoing-handler") && stderr.contains("JSPI"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("no atomic increment"), "{stderr}");
-    assert!(!refused.exists(), "nothing is written for a refused bundle");
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("wrangler.jsonc")).unwrap()).unwrap();
     assert_eq!(config["triggers"]["crons"][0], "*/5 * * * MON-FRI");
@@ -375,8 +379,8 @@ fn the_worker_project_deploys_unchanged_and_serves_on_workerd() {
     assert_eq!(status, 200, "{body}\n{}", dev.log());
 }
 
-/// A function with configuration and key-value (no atomics, no outbound
-/// HTTP), for Netlify.
+/// A function with configuration, key-value, atomic increments, outbound
+/// HTTP and a schedule, for Netlify.
 const NETLIFY_FUNCTION: &str = r#"
 use fnsdk::{Error, Request, RequestExt, Result, StatusCode, config, function, kv::Store};
 
@@ -410,6 +414,33 @@ fn handle(req: Request) -> Result<String> {
             Ok(format!("{} {:?}", String::from_utf8_lossy(&note), store.keys()?))
         }
         "/secret" => Ok(config::get("token")?.unwrap_or_default().len().to_string()),
+        "/count" => Ok(Store::open_default()?.increment("hits", 1)?.to_string()),
+        "/sleep" => {
+            // A timer the component blocks on (wasi:clocks, then poll).
+            let start = std::time::Instant::now();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            Ok((start.elapsed().as_millis() >= 200).to_string())
+        }
+        "/upstream" => {
+            let upstream = config::get("upstream")?.unwrap_or_default();
+            let sent = req.body().clone();
+            let out = fnsdk::http::Request::post(format!("{upstream}/echo"))
+                .header("x-sent-by", "netlify-fn")
+                .body(sent.clone())
+                .unwrap();
+            let res = fnsdk::outbound::send(out).map_err(|e| Error::new(StatusCode::BAD_GATEWAY, e.to_string()))?;
+            let seen = res.headers().get("x-seen").map(|v| v.to_str().unwrap_or("").to_owned());
+            Ok(format!("{} {} {:?} {}", res.status().as_u16(), String::from_utf8_lossy(res.body()), seen, sent.len()))
+        }
+        "/down" => {
+            // A port nothing listens on.
+            let port = req.query_param("port").unwrap_or_default();
+            let req = fnsdk::http::Request::get(format!("http://127.0.0.1:{port}/")).body(Default::default()).unwrap();
+            match fnsdk::outbound::send(req) {
+                Ok(res) => Ok(format!("answered {}", res.status())),
+                Err(e) => Err(Error::new(StatusCode::BAD_GATEWAY, e.to_string())),
+            }
+        }
         _ => {
             let name = req.query_param("name").unwrap_or_else(|| "world".into());
             Ok(format!("{greeting}, {name}! ({} {})", req.method(), req.uri().path()))
@@ -423,9 +454,11 @@ const NETLIFY_METADATA: &str = r#"
 route = "/..."
 schedule = "@hourly"
 key-value = ["default"]
+allowed-outbound-hosts = ["http://127.0.0.1"]
 [package.metadata.fn.config]
 greeting = { default = "Hello" }
 token = { secret = true }
+upstream = { default = "http://127.0.0.1:9" }
 "#;
 
 /// `netlify functions:serve --offline` on a loopback port, killed on drop.
@@ -516,7 +549,15 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
         );
     }
 
-    let serve = Netlify::start(&hosts, &site, &[("FN_CONFIG_TOKEN", "s3cret")]);
+    let upstream = format!("http://{}", echo_server());
+    let serve = Netlify::start(
+        &hosts,
+        &site,
+        &[
+            ("FN_CONFIG_TOKEN", "s3cret"),
+            ("FN_CONFIG_UPSTREAM", &upstream),
+        ],
+    );
     let client = serve.dev();
     assert_eq!(
         client.get("/hi?name=Netlify"),
@@ -534,6 +575,42 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
         client.log()
     );
     assert_eq!(client.get("/read"), (200, r#"kept ["note"]"#.into()));
+    // Atomic increments: conditional writes to Netlify Blobs, in order.
+    for n in 1..=3 {
+        assert_eq!(
+            client.get("/count"),
+            (200, n.to_string()),
+            "{}",
+            client.log()
+        );
+    }
+    assert_eq!(
+        client.get("/sleep"),
+        (200, "true".into()),
+        "{}",
+        client.log()
+    );
+    // Outbound HTTP, sent by the worker thread while the component waits:
+    // the method, a header and the body arrive; status, body and a header
+    // come back.
+    // (netlify-cli's local server drops the body of a request without a
+    // Content-Type; curl sends one.)
+    assert_eq!(
+        client.request_typed("POST", "/upstream", Some("text/plain"), b"ping"),
+        (200, r#"201 POST netlify-fn ping Some("yes") 4"#.into()),
+        "{}",
+        client.log()
+    );
+    // A refused connection is the component's error to handle: here a 502,
+    // with the wasi:http error code in the function's log.
+    let closed = registry::free_port();
+    let (status, body) = client.get(&format!("/down?port={closed}"));
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        client.log().contains("ErrorCode::ConnectionRefused"),
+        "{}",
+        client.log()
+    );
     let (status, _) = client.get("/trap");
     assert_eq!(status, 500);
     assert_eq!(
@@ -557,6 +634,45 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
     // Over Netlify's 6 MB: 413.
     let (status, _) = client.request("POST", "/", &vec![b'x'; (6 << 20) + 1]);
     assert_eq!(status, 413);
+}
+
+/// An HTTP server on loopback that answers every request with 201, an
+/// `x-seen` header and `<method> <x-sent-by> <body>`.
+fn echo_server() -> String {
+    use std::io::{BufRead as _, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let method = line.split_whitespace().next().unwrap_or("").to_owned();
+            let (mut length, mut sent_by) = (0, String::new());
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).is_err() || header.trim_end().is_empty() {
+                    break;
+                }
+                let (name, value) = header.split_once(':').unwrap_or((&header, ""));
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    "x-sent-by" => sent_by = value.trim().to_owned(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let reply = format!("{method} {sent_by} {}", String::from_utf8_lossy(&body));
+            let _ = write!(
+                stream,
+                "HTTP/1.1 201 Created\r\nx-seen: yes\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    addr
 }
 
 /// The bundles pin the versions the tests run them with.

@@ -43,9 +43,6 @@ pub struct Host {
     pub scope: Scope,
     /// Capabilities (key-value, config) it provides.
     pub capabilities: &'static [Capability],
-    /// Interfaces it cannot provide although its scope has them, and why
-    /// (`ns:pkg/name`, reason).
-    pub lacks: &'static [(&'static str, &'static str)],
     /// An adapter `cargo fn deploy` composes in front of the function for
     /// this host, turning capability versions it lacks into ones it has.
     pub adapter: Option<&'static Adapter>,
@@ -125,7 +122,6 @@ pub const HOSTS: &[Host] = &[
                 how: "built in",
             },
         ],
-        lacks: &[],
         adapter: None,
         source: "workspace Cargo.toml (wasmtime 48.0.8) and the WIT vendored by wasmtime-wasi* 48; Spin's versions from fn-runtime's kv/spin.rs",
     },
@@ -155,7 +151,6 @@ pub const HOSTS: &[Host] = &[
                 how: "run with -S config",
             },
         ],
-        lacks: &[],
         adapter: None,
         source: "wasmtime 48 crates (WIT 0.2.12); strict proxy linking observed (shared/DESIGN.md)",
     },
@@ -185,7 +180,6 @@ pub const HOSTS: &[Host] = &[
                 how: "declare [variables] in spin.toml",
             },
         ],
-        lacks: &[],
         adapter: Some(&SPIN_ADAPTER),
         source: "Spin 4.0.2 observed (shared/DESIGN.md)",
     },
@@ -216,7 +210,6 @@ pub const HOSTS: &[Host] = &[
                 how: "set config in the wadm manifest",
             },
         ],
-        lacks: &[],
         adapter: None,
         source: "wasmcloud-runtime 0.12 wit/host.wit (docs.rs); WASI version assumed",
     },
@@ -250,7 +243,6 @@ pub const HOSTS: &[Host] = &[
                 how: "workload environment (wasi-config plugin)",
             },
         ],
-        lacks: &[],
         adapter: None,
         source: "https://github.com/wasmCloud/wash crates/wash-runtime/src/plugin/{wasi_config.rs,wasi_keyvalue/} (config rc.1, keyvalue 0.2.0-draft); WASI version assumed",
     },
@@ -264,7 +256,6 @@ pub const HOSTS: &[Host] = &[
         semver: true,
         scope: Scope::All,
         capabilities: &[],
-        lacks: &[],
         adapter: None,
         source: "jco book, WASI support / preview2-shim (WASI version assumed)",
     },
@@ -298,15 +289,17 @@ pub const HOSTS: &[Host] = &[
                 how: "config from vars and secrets (wrangler.jsonc, wrangler secret put)",
             },
         ],
-        lacks: &[],
         adapter: None,
         source: "workerd 2026-11-17 and wrangler 4.86.0 observed; preview2-shim 0.26.1 (WASI version assumed)",
     },
     // Netlify Functions: the same transpiled component, run by Node.js. Node 20
     // (netlify-cli 26.2.0's `functions:serve` here) has no JSPI, so a component
-    // cannot wait on a promise: outbound fetch is out. Netlify Blobs (async only)
-    // is reached from a worker thread the component's thread waits for
-    // (Atomics.wait), which the glue of `cargo fn deploy --provider netlify` does.
+    // cannot wait on a promise. The glue of `cargo fn deploy --provider netlify`
+    // does the asynchronous work (Netlify Blobs, fetch) on a worker thread the
+    // component's thread waits for (Atomics.wait), and replaces the shim's
+    // promise-based outbound HTTP, timers and poll. Atomic increments are
+    // compare-and-swap loops on Blobs' conditional writes (`onlyIfMatch`,
+    // `onlyIfNew`; @netlify/blobs 10.7.13, whose local server netlify-cli runs).
     Host {
         id: "netlify",
         name: "Netlify Functions",
@@ -320,23 +313,18 @@ pub const HOSTS: &[Host] = &[
                 how: "a Netlify Blobs store per store, called from a worker thread (in the bundle)",
             },
             Capability {
+                interface: "wasi:keyvalue/atomics",
+                versions: KV_DRAFT,
+                how: "increments as conditional writes to Netlify Blobs (in the bundle)",
+            },
+            Capability {
                 interface: "wasi:config/store",
                 versions: &["0.2.0-rc.1"],
                 how: "config from the site's environment variables",
             },
         ],
-        lacks: &[
-            (
-                "wasi:http/outgoing-handler",
-                "Netlify runs functions on Node.js without JSPI (WebAssembly.Suspending), and a component can only wait for fetch with it",
-            ),
-            (
-                "wasi:keyvalue/atomics",
-                "Netlify Blobs has no atomic increment",
-            ),
-        ],
         adapter: None,
-        source: "netlify-cli 26.2.0 on Node 20 observed; preview2-shim 0.26.1 (WASI version assumed)",
+        source: "netlify-cli 26.2.0 on Node 20 observed; @netlify/blobs 10.7.13 (conditional writes); preview2-shim 0.26.1 (WASI version assumed)",
     },
     // NGINX Unit 1.32+: runs wasi:http/proxy components with WASI 0.2.0
     // (unit.nginx.org, "The WebAssembly Component Model", 2024); its embedded
@@ -348,7 +336,6 @@ pub const HOSTS: &[Host] = &[
         semver: false,
         scope: Scope::Proxy,
         capabilities: &[],
-        lacks: &[],
         adapter: None,
         source: "unit.nginx.org news 2024 (WASI 0.2.0, wasi:http/proxy only)",
     },
@@ -401,10 +388,6 @@ pub fn evaluate(host: &Host, imports: &[Import]) -> Verdict {
             .split_once('/')
             .map(|(p, _)| p)
             .unwrap_or(interface);
-        if let Some((_, why)) = host.lacks.iter().find(|(i, _)| *i == interface) {
-            reasons.push(format!("{}: {why}", import.name));
-            continue;
-        }
         let wasi_02 = package
             .strip_prefix("wasi:")
             .is_some_and(|p| WASI_02_PACKAGES.contains(&p))

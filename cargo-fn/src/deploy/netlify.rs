@@ -14,10 +14,11 @@
 //! - `package.json`: the WASI shim and the Netlify Blobs client, pinned.
 //!
 //! Netlify's Node.js has no JSPI, so the component is transpiled to answer
-//! synchronously. Key-value goes to Netlify Blobs through a worker thread
-//! the function's thread waits for (`blobs.js`); a function that calls out
-//! over HTTP or increments atomically is refused before anything is
-//! written (see the `netlify` host in `fn_pipeline::hosts`).
+//! synchronously. Key-value goes to Netlify Blobs, and outbound HTTP to
+//! fetch, on a worker thread the function's thread waits for (`sync.js`);
+//! atomic increments are compare-and-swap loops on the entry's ETag.
+//! `blocking.js` replaces the WASI shim's outbound HTTP, timers and `poll`,
+//! which would wait on promises, with ones that answer at once.
 
 use anyhow::bail;
 use serde_json::{Map, json};
@@ -107,13 +108,17 @@ fn schedule_entry(name: &str, schedule: &str) -> anyhow::Result<String> {
 const PLATFORM_JS: &str = "\
 // cargo fn: configuration on Netlify comes from the site's environment
 // variables (FN_CONFIG_<KEY>); each key-value store is a Netlify Blobs
-// store, called synchronously (blobs.js): Node.js has no JSPI.
-import { blobStore } from \"./blobs.js\";
+// store, called synchronously (sync.js): Node.js has no JSPI, so the WASI
+// interfaces that would wait on promises are replaced (blocking.js).
+import { blocking } from \"./blocking.js\";
+import { blobStore } from \"./sync.js\";
 import { bundle } from \"./fn-bundle.js\";
 
 export const platform = {
   sync: true,
+  wasi: blocking,
   store: (name) => blobStore(bundle.name, name),
+  increment: (_name, store, key, delta) => store.increment(key, delta),
   variable: (name) => globalThis.Netlify?.env.get(name) ?? process.env[name],
   howToSet: (decl) =>
     `run \\`netlify env:set ${decl.env} VALUE${decl.secret ? \" --secret\" : \"\"}\\``,
@@ -126,8 +131,8 @@ pub fn package(deployment: &Deployment, wasm: &[u8]) -> anyhow::Result<Output> {
     let name = function_name(deployment);
     let transpiled = js::transpile(wasm, false)?;
     let data = js::bundle_data(deployment, MAX_BODY_BYTES, Map::new());
-    // Each module compiled on first use: the Blobs worker thread loads this
-    // module too, and never instantiates the component.
+    // Each module compiled on first use: the worker thread of sync.js loads
+    // this module too, and never instantiates the component.
     let bundle = js::bundle_module(&data, &transpiled, |binding, file| {
         use base64::Engine as _;
         format!(
@@ -146,7 +151,8 @@ pub fn package(deployment: &Deployment, wasm: &[u8]) -> anyhow::Result<Output> {
         Entry::file(format!("{dir}/{name}.mjs"), http_entry(deployment, &name)?),
         Entry::file(format!("{dir}/glue.js"), js::GLUE_JS),
         Entry::file(format!("{dir}/platform.js"), PLATFORM_JS),
-        Entry::file(format!("{dir}/blobs.js"), js::BLOBS_JS),
+        Entry::file(format!("{dir}/sync.js"), js::SYNC_JS),
+        Entry::file(format!("{dir}/blocking.js"), js::BLOCKING_JS),
         // Node resolves the package to its Node.js build, which has no
         // Fetch-based HTTP: the path names the browser build.
         js::wasi_module(

@@ -6,7 +6,8 @@
 // key-value stores when the runtime has them.
 //
 // - WASI comes from @bytecodealliance/preview2-shim, its browser build
-//   (which wasi.js names for the provider); configuration and key-value are
+//   (which wasi.js names for the provider), with the interfaces the
+//   platform replaces (`platform.wasi`); configuration and key-value are
 //   implemented here.
 // - Every request gets a fresh instance of the component, as under
 //   `cargo fn serve`: no state carries over, and after a trap the next
@@ -178,6 +179,8 @@ function imports(bundle, platform) {
   const kv = keyValue(bundle, platform);
   return {
     ...WASI,
+    // A runtime without JSPI replaces what would wait on a promise.
+    ...platform.wasi,
     "wasi:config/store": configStore(bundle, platform),
     "wasi:keyvalue/store": kv.store,
     "wasi:keyvalue/atomics": kv.atomics,

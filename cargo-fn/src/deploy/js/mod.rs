@@ -25,9 +25,13 @@ const NAME: &str = "fn";
 /// The runtime glue, the same for every JavaScript provider.
 pub const GLUE_JS: &str = include_str!("glue.js");
 
-/// Netlify Blobs behind a synchronous interface (a worker thread and
-/// `Atomics.wait`), for Node.js without JSPI.
-pub const BLOBS_JS: &str = include_str!("blobs.js");
+/// Netlify Blobs and fetch behind a synchronous interface (a worker thread
+/// and `Atomics.wait`), for Node.js without JSPI.
+pub const SYNC_JS: &str = include_str!("sync.js");
+
+/// The WASI imports a component blocks on (outbound HTTP, timers, poll),
+/// answering synchronously over `sync.js`, for Node.js without JSPI.
+pub const BLOCKING_JS: &str = include_str!("blocking.js");
 
 /// The Netlify Blobs client the Netlify glue uses. Pinned: the one
 /// netlify-cli 26.2.0 serves locally.
