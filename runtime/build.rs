@@ -20,8 +20,9 @@ fn main() {
 "
         )
     });
-    // Spin's versions of the same interfaces (kv/spin.rs).
-    fn_wit::write_bindings_with_spin("spin_bindings.rs", |wit| {
+    // Other hosts' versions of the same interfaces (kv/versions.rs): Spin's
+    // key-value and config, wasmCloud 1.x's config.
+    fn_wit::write_bindings_with_hosts("host_bindings.rs", |wit| {
         format!(
             "wasmtime::component::bindgen!({{
     path: {wit:?},
@@ -29,6 +30,7 @@ fn main() {
         import wasi:keyvalue/store@0.2.0-draft2;
         import wasi:keyvalue/atomics@0.2.0-draft2;
         import wasi:config/store@0.2.0-draft-2024-09-27;
+        import wasi:config/store@0.2.0-draft;
     \",
     imports: {{ default: async | trappable }},
     with: {{

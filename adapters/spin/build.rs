@@ -3,7 +3,7 @@
 //! the test's host implements Spin's imports and calls the adapter's exports.
 
 fn main() {
-    fn_wit::write_bindings_with_spin("host_bindings.rs", |wit| {
+    fn_wit::write_bindings_with_hosts("host_bindings.rs", |wit| {
         format!(
             "wasmtime::component::bindgen!({{
     path: {wit:?},

@@ -175,8 +175,9 @@ fn component(
         .with_context(|| format!("cannot read {}", built.artifact.display()))
 }
 
-/// The annotation of a Spin application layout whose component is a
-/// composition: the layer digest of the published function inside it.
+/// The annotation of a manifest whose component is a composition (the Spin
+/// application layout, wasmCloud's `TAG-wasmcloud`): the layer digest of
+/// the published function inside it.
 pub const FUNCTION_DIGEST_ANNOTATION: &str = "dev.cargo-fn.function.digest";
 
 /// Pushes the Spin application layout of `package` (the same component
@@ -288,6 +289,7 @@ fn annotations(package: Option<&FnPackage>, wasm: Option<&Path>, image: &ImageRe
             .and_then(|p| git(p.dir(), &["rev-parse", "HEAD"]))
             .filter(|head| head.len() >= 40),
         title,
+        function_digest: None,
     }
 }
 

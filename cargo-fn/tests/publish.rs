@@ -653,6 +653,64 @@ fn handle(_req: Request) -> Result<String, fnsdk::Error> {
         layer.as_str()
     );
     assert_eq!(blob("shop/counter", &sha256(&composed)), composed);
+
+    // wasmCloud 1.x: composed with its own adapter (config at 0.2.0-draft;
+    // key-value as published), pushed as v1-wasmcloud, and wadm.yaml runs
+    // that manifest by digest.
+    let out = f.tmp.path().join("counter-wasmcloud");
+    let deploy_wasmcloud = || {
+        success(&cargo_fn_env(
+            &project,
+            &[
+                "deploy",
+                "--provider",
+                "wasmcloud",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ))
+    };
+    let stdout = deploy_wasmcloud();
+    assert!(stdout.contains("v1-wasmcloud"), "{stdout}");
+    let (body, wasmcloud_manifest, _) = manifest("shop/counter", "v1-wasmcloud");
+    let wadm: serde_json::Value = serde_norway::from_str(&read(&out.join("wadm.yaml"))).unwrap();
+    assert_eq!(
+        wadm["spec"]["components"][0]["properties"]["image"],
+        format!("{}/shop/counter@{}", fixture().registry.addr, sha256(&body))
+    );
+    assert_eq!(
+        wasmcloud_manifest["annotations"]["dev.cargo-fn.function.digest"],
+        layer.as_str()
+    );
+    let pushed = blob(
+        "shop/counter",
+        wasmcloud_manifest["layers"][0]["digest"].as_str().unwrap(),
+    );
+    let report = fn_pipeline::report::inspect(&pushed).unwrap();
+    let capabilities: Vec<&str> = report
+        .imports
+        .iter()
+        .map(|i| i.name.as_str())
+        .filter(|n| n.starts_with("wasi:keyvalue") || n.starts_with("wasi:config"))
+        .collect();
+    assert_eq!(
+        capabilities,
+        [
+            "wasi:keyvalue/store@0.2.0-draft",
+            "wasi:keyvalue/atomics@0.2.0-draft",
+            "wasi:config/store@0.2.0-draft"
+        ],
+        "{:?}",
+        report.imports
+    );
+    assert!(report.nested.iter().any(|n| n.digest == layer));
+    let wasmcloud = report.hosts.iter().find(|h| h.id == "wasmcloud").unwrap();
+    assert!(wasmcloud.runs, "{:?}", wasmcloud.reasons);
+    // The same function composes to the same manifest: a second deploy
+    // pins the same digest.
+    deploy_wasmcloud();
+    let (again, _, _) = manifest("shop/counter", "v1-wasmcloud");
+    assert_eq!(sha256(&again), sha256(&body));
 }
 
 fn read(path: &Path) -> String {

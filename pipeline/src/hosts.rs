@@ -87,9 +87,17 @@ pub const SPIN_ADAPTER: Adapter = Adapter {
     how: "`cargo fn deploy --provider spin|spinkube` composes the Spin adapter in front of the function (wasi:keyvalue@0.2.0-draft2, wasi:config@0.2.0-draft-2024-09-27)",
 };
 
+/// The wasmCloud 1.x adapter (fn-templates `adapters/wasmcloud`): it
+/// exports the function's config version over wasmCloud 1.x's.
+pub const WASMCLOUD_ADAPTER: Adapter = Adapter {
+    name: "wasmcloud",
+    exports: &[("wasi:config/store", "0.2.0-rc.1")],
+    how: "`cargo fn deploy --provider wasmcloud` composes the wasmCloud 1.x adapter in front of the function (wasi:config@0.2.0-draft) and pushes it as TAG-wasmcloud",
+};
+
 const KV_DRAFT: &[&str] = &["0.2.0-draft"];
-/// Our runtime serves Spin's key-value version too (fn-runtime `kv/spin.rs`),
-/// so a component made for Spin runs on it unchanged.
+/// Our runtime serves Spin's key-value version too (fn-runtime
+/// `kv/versions.rs`), so a component made for Spin runs on it unchanged.
 const KV_OURS_AND_SPIN: &[&str] = &["0.2.0-draft", "0.2.0-draft2"];
 
 /// The known hosts. Keep every fact here, with its source.
@@ -98,7 +106,8 @@ pub const HOSTS: &[Host] = &[
     // in the workspace; wasmtime-wasi 48 vendors WASI 0.2.12, wasmtime-wasi-keyvalue
     // 48 `wasi:keyvalue@0.2.0-draft`, wasmtime-wasi-config 48 `wasi:config@0.2.0-rc.1`
     // (read from their crate sources); fn-runtime also serves Spin's versions
-    // (`wasi:keyvalue@0.2.0-draft2`, `wasi:config@0.2.0-draft-2024-09-27`).
+    // (`wasi:keyvalue@0.2.0-draft2`, `wasi:config@0.2.0-draft-2024-09-27`) and
+    // wasmCloud 1.x's config (`wasi:config@0.2.0-draft`), fn-runtime `kv/versions.rs`.
     Host {
         id: "cargo-fn",
         name: "cargo fn serve / fn-runner / fn-host-test",
@@ -118,12 +127,12 @@ pub const HOSTS: &[Host] = &[
             },
             Capability {
                 interface: "wasi:config/store",
-                versions: &["0.2.0-rc.1", "0.2.0-draft-2024-09-27"],
+                versions: &["0.2.0-rc.1", "0.2.0-draft-2024-09-27", "0.2.0-draft"],
                 how: "built in",
             },
         ],
         adapter: None,
-        source: "workspace Cargo.toml (wasmtime 48.0.8) and the WIT vendored by wasmtime-wasi* 48; Spin's versions from fn-runtime's kv/spin.rs",
+        source: "workspace Cargo.toml (wasmtime 48.0.8) and the WIT vendored by wasmtime-wasi* 48; Spin's and wasmCloud 1.x's versions from fn-runtime's kv/versions.rs",
     },
     // `wasmtime serve` 48: same crates as above; by default it links only the
     // proxy world (a component importing wasi:cli/environment is refused, seen
@@ -183,14 +192,15 @@ pub const HOSTS: &[Host] = &[
         adapter: Some(&SPIN_ADAPTER),
         source: "Spin 4.0.2 observed (shared/DESIGN.md)",
     },
-    // wasmCloud 1.x: its host world (wasmcloud-runtime 0.12, wit/host.wit on docs.rs)
-    // imports wasi:keyvalue store/atomics/batch@0.2.0-draft and
-    // wasi:config/store@0.2.0-draft; WASI itself comes from wasmtime-wasi (semver
-    // linking). The exact WASI version depends on the release; 0.2.3 is assumed.
+    // wasmCloud 1.x: its host (wasmCloud/wasmCloud v1.9.2, crates/runtime) links
+    // wasi:keyvalue store/atomics/batch@0.2.0-draft (wit/deps/keyvalue) and
+    // wasi:config/store@0.2.0-draft (wit/deps/config; also the older
+    // wasi:config/runtime interface, wit/config-legacy), with WASI from
+    // wasmtime-wasi 38.0.4 (semver linking; wasi:http@0.2.6 in wit/deps/http).
     Host {
         id: "wasmcloud",
         name: "wasmCloud 1.x",
-        wasi_max: (0, 2, 3),
+        wasi_max: (0, 2, 6),
         semver: true,
         scope: Scope::All,
         capabilities: &[
@@ -210,8 +220,8 @@ pub const HOSTS: &[Host] = &[
                 how: "set config in the wadm manifest",
             },
         ],
-        adapter: None,
-        source: "wasmcloud-runtime 0.12 wit/host.wit (docs.rs); WASI version assumed",
+        adapter: Some(&WASMCLOUD_ADAPTER),
+        source: "https://github.com/wasmCloud/wasmCloud/tree/v1.9.2/crates/runtime (src/capability.rs, wit/deps/config, wit/deps/keyvalue, wit/deps/http; Cargo.toml: wasmtime 38.0.4)",
     },
     // wasmCloud 2 (the wash-runtime crate that the 2.x host and `wash dev` embed):
     // its wasi-config plugin binds `wasi:config/store@0.2.0-rc.1`

@@ -115,9 +115,24 @@ fn capability_versions_must_match_exactly() {
         v.reasons
     );
 
+    // wasmCloud 1.x has config at 0.2.0-draft, not rc.1: its adapter bridges
+    // config, and key-value links as it is.
     let v = verdict("wasmcloud", &imports);
-    assert!(!v.runs, "wasmCloud 1.x has config at 0.2.0-draft, not rc.1");
-    assert_eq!(v.reasons.len(), 1);
+    assert!(v.runs, "{:?}", v.reasons);
+    assert!(
+        v.notes.iter().any(|n| n.contains("wasmCloud 1.x adapter")),
+        "{:?}",
+        v.notes
+    );
+    let wasmcloud = find("wasmcloud").unwrap();
+    assert_eq!(
+        adapter_for(wasmcloud, &imports).map(|a| a.name),
+        Some("wasmcloud")
+    );
+    assert!(
+        adapter_for(wasmcloud, &imports[..1]).is_none(),
+        "key-value only"
+    );
 
     let v = verdict("wasmcloud2", &imports);
     assert!(v.runs, "wasmCloud 2 has config at rc.1: {:?}", v.reasons);

@@ -173,10 +173,17 @@ mod tests {
     }
 
     #[test]
-    fn the_spin_adapter_renders_with_its_wit_dependency() {
-        assert_eq!(adapter_names(), ["spin"]);
+    fn the_adapters_render_with_their_wit_dependency() {
+        assert_eq!(adapter_names(), ["spin", "wasmcloud"]);
         assert!(!names().contains(&"adapters"));
-        let files = render_adapter("spin", &Sdk::Path("/src/cargo-fn/wit".into())).unwrap();
+        for name in adapter_names() {
+            adapter_renders_with_its_wit_dependency(name);
+        }
+        assert!(render_adapter("nope", &Sdk::Registry).is_none());
+    }
+
+    fn adapter_renders_with_its_wit_dependency(name: &str) {
+        let files = render_adapter(name, &Sdk::Path("/src/cargo-fn/wit".into())).unwrap();
         let paths: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["Cargo.toml", "build.rs", "src/lib.rs"]);
         let manifest = &files[0].contents;
@@ -192,7 +199,10 @@ mod tests {
         );
         // Only the manifest has placeholders (build.rs has `{{` of its own).
         assert!(!manifest.contains("{{"), "{manifest}");
-        assert!(render_adapter("nope", &Sdk::Registry).is_none());
+        assert!(
+            manifest.contains(&format!("name = \"fn-{name}-adapter\"")),
+            "{manifest}"
+        );
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //!
 //! The folder of this crate is a WIT package directory: `world.wit` holds the
 //! world `fn:sdk/function` (`wasi:http/proxy` plus the key-value and config
-//! capabilities) and `deps/` the WASI packages it uses; [`SPIN_FILES`] adds
-//! the world `fn:sdk/spin-adapter` (`spin-adapter.wit`) and the two packages
-//! it imports at Spin's versions (`wasi:keyvalue@0.2.0-draft2`,
-//! `wasi:config@0.2.0-draft-2024-09-27`): the Spin adapter is built against
-//! them and the runtime implements them too. [`FILES`] embeds
-//! them, so the SDK's bindings, the build pipeline and the runtime all read
-//! one copy without reaching into each other's folders, and every crate
-//! packages on its own.
+//! capabilities) and `deps/` the WASI packages it uses. [`HOST_FILES`] adds
+//! the capability versions other hosts implement and the worlds of the
+//! adapters that bridge to them: `fn:sdk/spin-adapter` (`spin-adapter.wit`,
+//! importing Spin's `wasi:keyvalue@0.2.0-draft2` and
+//! `wasi:config@0.2.0-draft-2024-09-27`) and `fn:sdk/wasmcloud-adapter`
+//! (`wasmcloud-adapter.wit`, importing wasmCloud 1.x's
+//! `wasi:config@0.2.0-draft`). The adapters are built against them and the
+//! runtime implements them too. [`FILES`] embeds them, so the SDK's
+//! bindings, the build pipeline and the runtime all read one copy without
+//! reaching into each other's folders, and every crate packages on its own.
 //!
 //! Bindings macros (`wit_bindgen::generate!`, `wasmtime::component::bindgen!`)
 //! read WIT from a directory: a build script writes the files there with
@@ -29,6 +31,9 @@ pub const WORLD: &str = "fn:sdk/function";
 
 /// The world of the Spin adapter: `fn:sdk/spin-adapter`.
 pub const SPIN_ADAPTER_WORLD: &str = "fn:sdk/spin-adapter";
+
+/// The world of the wasmCloud 1.x adapter: `fn:sdk/wasmcloud-adapter`.
+pub const WASMCLOUD_ADAPTER_WORLD: &str = "fn:sdk/wasmcloud-adapter";
 
 /// `(path relative to the package directory, contents)` of every WIT file,
 /// `/`-separated, sorted by path. `world.wit` is the main package;
@@ -75,22 +80,31 @@ pub const FILES: &[(&str, &str)] = &[
     ("world.wit", include_str!("../world.wit")),
 ];
 
-/// Spin's versions of key-value and config
-/// (`wasi:keyvalue@0.2.0-draft2`, `wasi:config@0.2.0-draft-2024-09-27`) and
-/// the world of the Spin adapter, [`SPIN_ADAPTER_WORLD`]: added to
-/// [`FILES`] only for the bindings that need them
-/// ([`write_bindings_with_spin`]), because two versions of one package in
+/// Other hosts' versions of key-value and config (Spin's
+/// `wasi:keyvalue@0.2.0-draft2` and `wasi:config@0.2.0-draft-2024-09-27`,
+/// wasmCloud 1.x's `wasi:config@0.2.0-draft`) and the worlds of the
+/// adapters to them, [`SPIN_ADAPTER_WORLD`] and [`WASMCLOUD_ADAPTER_WORLD`]:
+/// added to [`FILES`] only for the bindings that need them
+/// ([`write_bindings_with_hosts`]), because two versions of one package in
 /// the folder make bindings generators name every module by its version.
-pub const SPIN_FILES: &[(&str, &str)] = &[
+pub const HOST_FILES: &[(&str, &str)] = &[
     (
         "deps/config-draft-2024-09-27/config.wit",
         include_str!("../deps/config-draft-2024-09-27/config.wit"),
+    ),
+    (
+        "deps/config-draft/config.wit",
+        include_str!("../deps/config-draft/config.wit"),
     ),
     (
         "deps/keyvalue-draft2/keyvalue.wit",
         include_str!("../deps/keyvalue-draft2/keyvalue.wit"),
     ),
     ("spin-adapter.wit", include_str!("../spin-adapter.wit")),
+    (
+        "wasmcloud-adapter.wit",
+        include_str!("../wasmcloud-adapter.wit"),
+    ),
 ];
 
 /// Writes [`FILES`] under `dir` (created if missing), leaving files whose
@@ -147,12 +161,13 @@ pub fn write_bindings(file: &str, bindings: impl FnOnce(&str) -> String) {
     write_bindings_from("wit", &[FILES], file, bindings);
 }
 
-/// [`write_bindings`] over [`FILES`] and [`SPIN_FILES`] (written to
-/// `OUT_DIR/wit-spin`), for bindings of Spin's versions or of
-/// [`SPIN_ADAPTER_WORLD`]. Modules are named by version there:
-/// `wasi::keyvalue0_2_0_draft2`, `wasi::keyvalue0_2_0_draft`.
-pub fn write_bindings_with_spin(file: &str, bindings: impl FnOnce(&str) -> String) {
-    write_bindings_from("wit-spin", &[FILES, SPIN_FILES], file, bindings);
+/// [`write_bindings`] over [`FILES`] and [`HOST_FILES`] (written to
+/// `OUT_DIR/wit-hosts`), for bindings of other hosts' versions or of the
+/// adapters' worlds. Modules are named by version there:
+/// `wasi::keyvalue0_2_0_draft2`, `wasi::keyvalue0_2_0_draft`,
+/// `wasi::config0_2_0_draft`.
+pub fn write_bindings_with_hosts(file: &str, bindings: impl FnOnce(&str) -> String) {
+    write_bindings_from("wit-hosts", &[FILES, HOST_FILES], file, bindings);
 }
 
 fn write_bindings_from(
@@ -206,15 +221,16 @@ mod tests {
         on_disk(&root, &root.join("deps"), &mut expected);
         expected.push("world.wit".into());
         expected.push("spin-adapter.wit".into());
+        expected.push("wasmcloud-adapter.wit".into());
         expected.sort();
         let mut listed: Vec<_> = FILES
             .iter()
-            .chain(SPIN_FILES)
+            .chain(HOST_FILES)
             .map(|(p, _)| p.to_string())
             .collect();
         listed.sort();
-        assert_eq!(listed, expected, "add new WIT files to FILES or SPIN_FILES");
-        for files in [FILES, SPIN_FILES] {
+        assert_eq!(listed, expected, "add new WIT files to FILES or HOST_FILES");
+        for files in [FILES, HOST_FILES] {
             assert!(
                 files.windows(2).all(|w| w[0].0 < w[1].0),
                 "keep them sorted"

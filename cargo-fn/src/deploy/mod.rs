@@ -373,6 +373,14 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
         let composed = adapt(package, opts.provider, &wasm)?;
         let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
         (spin::package(&deployment, composed.as_deref())?, verdict)
+    } else if opts.provider == Provider::Wasmcloud {
+        let wasm = published_wasm(package, &deployment, opts)?;
+        let composed = adapt(package, opts.provider, &wasm)?;
+        let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
+        (
+            wasmcloud::package(&deployment, composed, opts.insecure)?,
+            verdict,
+        )
     } else {
         let output = Output::from(deployment.bundle(opts.provider)?);
         (output, host_verdict(package, &deployment, opts))
@@ -620,7 +628,23 @@ mod tests {
         );
         // SpinKube runs the Spin runtime: the same verdict.
         assert!(verdict(Provider::Spinkube, &wasm).unwrap().runs);
+        // wasmCloud 1.x too, with its own adapter (config at 0.2.0-draft).
         let wasmcloud = verdict(Provider::Wasmcloud, &wasm).unwrap();
+        assert!(wasmcloud.runs, "{:?}", wasmcloud.reasons);
+        assert!(
+            wasmcloud
+                .notes
+                .iter()
+                .any(|n| n.contains("wasmCloud 1.x adapter")),
+            "{:?}",
+            wasmcloud.notes
+        );
+        // A function of neither capability at those versions still fails,
+        // naming the import.
+        let unknown =
+            wat::parse_str(r#"(component (import "wasi:config/store@0.2.0-draft3" (instance)))"#)
+                .unwrap();
+        let wasmcloud = verdict(Provider::Wasmcloud, &unknown).unwrap();
         assert!(!wasmcloud.runs);
         assert!(
             wasmcloud

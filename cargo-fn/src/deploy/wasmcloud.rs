@@ -1,9 +1,84 @@
 //! wasmCloud's `wadm.yaml`: the component by manifest digest, linked to the
 //! capability providers its declarations need.
+//!
+//! wasmCloud 1.x links `wasi:config/store` only at `0.2.0-draft`: a function
+//! that reads config runs there composed with the wasmCloud 1.x adapter
+//! (`fn_pipeline::hosts::WASMCLOUD_ADAPTER`). wadm pulls components from a
+//! registry, so [`package`] pushes the composition next to the published
+//! artifact as `TAG-wasmcloud`, annotated with the function's digest, and
+//! the manifest runs that.
 
+use anyhow::Context as _;
 use serde_json::{Value, json};
 
+use super::files::Output;
 use super::{Deployment, File};
+use crate::oci::{self, ImageRef, Registry};
+
+/// What the composition's tag adds to the artifact's (`v1` →
+/// `v1-wasmcloud`), as Cloud Run's image adds `-cloudrun`.
+pub const TAG_SUFFIX: &str = "-wasmcloud";
+
+/// The composition's creation time in its OCI config: fixed, so that the
+/// same function composes to the same manifest digest on every deploy.
+const COMPOSED_AT: &str = "1970-01-01T00:00:00Z";
+
+/// Where the composition is pushed: the artifact's repository, under its
+/// tag (or `latest`) plus [`TAG_SUFFIX`].
+pub fn composed_ref(deployment: &Deployment) -> ImageRef {
+    ImageRef {
+        tag: Some(format!(
+            "{}{TAG_SUFFIX}",
+            deployment.tag.as_deref().unwrap_or("latest")
+        )),
+        digest: None,
+        ..deployment.image.clone()
+    }
+}
+
+/// The bundle: `wadm.yaml` for the published artifact, or, when the
+/// function needs the adapter (`composed`), for its composition pushed to
+/// [`composed_ref`] (plain HTTP when `insecure`).
+pub fn package(
+    deployment: &Deployment,
+    composed: Option<Vec<u8>>,
+    insecure: bool,
+) -> anyhow::Result<Output> {
+    let Some(composed) = composed else {
+        return Ok(Output::from(wadm_yaml(deployment)?));
+    };
+    let annotations = oci::artifact::Annotations {
+        title: Some(deployment.name.clone()),
+        version: Some(deployment.version.clone()),
+        function_digest: Some(deployment.layer_digest.clone()),
+        ..Default::default()
+    };
+    let artifact = oci::artifact::build(composed, &annotations, COMPOSED_AT)
+        .context("the composition is not a component")?;
+    let tagged = composed_ref(deployment);
+    let registry = Registry::new(&tagged, insecure || deployment.plain_http)?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(registry.push(&artifact))
+        .with_context(|| format!("cannot push the wasmCloud composition to {tagged}"))?;
+    let running = Deployment {
+        image: tagged.pinned(&artifact.manifest_digest),
+        layer_digest: artifact.layer_digest.clone(),
+        ..deployment.clone()
+    };
+    let mut output = Output::from(wadm_yaml(&running)?);
+    output.notes.insert(
+        0,
+        format!(
+            "wasmCloud 1.x has wasi:config only at 0.2.0-draft: pushed the function composed with the wasmCloud 1.x adapter as {tagged} ({}, {} bytes), the published function ({}) inside it byte for byte (`cargo fn inspect` shows it)",
+            artifact.manifest_digest,
+            artifact.layer.len(),
+            deployment.layer_digest
+        ),
+    );
+    Ok(output)
+}
 
 /// The wasmCloud capability providers the manifest wires in.
 const HTTP_SERVER: &str = "ghcr.io/wasmcloud/http-server:0.27.0";

@@ -53,6 +53,9 @@ pub struct Annotations {
     pub revision: Option<String>,
     /// Title (the package's name).
     pub title: Option<String>,
+    /// For a composition: the layer digest of the published function
+    /// inside it (`dev.cargo-fn.function.digest`).
+    pub function_digest: Option<String>,
 }
 
 /// Everything pushed: blobs and the manifest, serialised once so the
@@ -150,6 +153,12 @@ pub fn build(
         "org.opencontainers.image.created".into(),
         created.to_owned(),
     );
+    if let Some(digest) = &annotations.function_digest {
+        notes.insert(
+            crate::publish::FUNCTION_DIGEST_ANNOTATION.to_owned(),
+            digest.clone(),
+        );
+    }
     let (manifest, manifest_digest) = image_manifest(
         descriptor(CONFIG_MEDIA_TYPE, &config_digest, config.len() as u64),
         vec![descriptor(

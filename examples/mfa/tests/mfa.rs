@@ -11,8 +11,9 @@ const SMS_URL: &str = "https://sms.test/2010-04-01/Accounts/AC123/Messages.json"
 const EMAIL_URL: &str = "https://mail.test/emails";
 
 /// Which host's artifact the flows run on: here the function as built;
-/// `tests/on_spin.rs` includes this file with `Some("spin")` to run every
-/// flow again on the function composed for Spin.
+/// `tests/on_spin.rs` and `tests/on_wasmcloud.rs` include this file with
+/// `Some("spin")` and `Some("wasmcloud")` to run every flow again on the
+/// function composed for those hosts.
 #[allow(dead_code)]
 const HOST: Option<&str> = None;
 

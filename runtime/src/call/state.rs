@@ -1,7 +1,7 @@
 //! The data of one call's `Store`, and the linker that serves its imports.
 
 use crate::clock::OffsetWallClock;
-use crate::kv::{self, KeyValue, KvHost, SpinConfig};
+use crate::kv::{self, HostConfig, KeyValue, KvHost};
 use crate::limits::MemoryLimiter;
 use crate::logs::LogPipe;
 use crate::outbound::OutboundHooks;
@@ -130,21 +130,21 @@ fn config_host(state: &mut HostState) -> WasiConfig<'_> {
     WasiConfig::new(&state.config.variables)
 }
 
-fn spin_config_host(state: &mut HostState) -> SpinConfig<'_> {
-    SpinConfig(&state.config.values)
+fn host_config(state: &mut HostState) -> HostConfig<'_> {
+    HostConfig(&state.config.values)
 }
 
 /// A linker serving all of WASI 0.2 (so plain `cargo build` outputs run
 /// too), `wasi:http`, `wasi:keyvalue@0.2.0-draft` and
-/// `wasi:config/store@0.2.0-rc.1`, and Spin's `wasi:keyvalue@0.2.0-draft2`
-/// and `wasi:config/store@0.2.0-draft-2024-09-27` over the same stores and
-/// values.
+/// `wasi:config/store@0.2.0-rc.1`, Spin's `wasi:keyvalue@0.2.0-draft2`
+/// and `wasi:config/store@0.2.0-draft-2024-09-27`, and wasmCloud 1.x's
+/// `wasi:config/store@0.2.0-draft`, over the same stores and values.
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     kv::add_to_linker(&mut linker, kv_host)?;
     wasmtime_wasi_config::add_to_linker(&mut linker, config_host)?;
-    kv::add_spin_to_linker(&mut linker, kv_host, spin_config_host)?;
+    kv::add_host_versions_to_linker(&mut linker, kv_host, host_config)?;
     Ok(linker)
 }

@@ -1,5 +1,6 @@
 //! `wasi:keyvalue/{store,atomics}@0.2.0-draft` (and Spin's `0.2.0-draft2`,
-//! [`spin`]) served from in-memory stores
+//! with other hosts' versions of `wasi:config`, [`versions`]) served from
+//! in-memory stores
 //! that outlive a call and that the embedder can seed and read (this
 //! module), or from Redis ([`redis`]). The guest-facing side, the same for
 //! both, is in [`host`].
@@ -9,11 +10,11 @@
 
 mod host;
 mod redis;
-mod spin;
+mod versions;
 
 pub use self::redis::RedisConfig;
 pub(crate) use host::{KvHost, add_to_linker};
-pub(crate) use spin::{SpinConfig, add_to_linker as add_spin_to_linker};
+pub(crate) use versions::{HostConfig, add_to_linker as add_host_versions_to_linker};
 
 use fn_wit::keyvalue::counter;
 use std::collections::{BTreeMap, HashMap};

@@ -1,9 +1,9 @@
 //! Writes the WIT of `fn-wit` with the world `fn:sdk/spin-adapter` and
-//! Spin's two packages (`write_bindings_with_spin`) into `OUT_DIR/wit-spin` and the
+//! the other hosts' packages (`write_bindings_with_hosts`) into `OUT_DIR/wit-hosts` and the
 //! `wit_bindgen::generate!` call for the world into `OUT_DIR/bindings.rs`.
 
 fn main() {
-    fn_wit::write_bindings_with_spin("bindings.rs", |wit| {
+    fn_wit::write_bindings_with_hosts("bindings.rs", |wit| {
         format!(
             "wit_bindgen::generate!({{
     path: {wit:?},

@@ -1,9 +1,11 @@
-//! Spin's versions of key-value and config, `wasi:keyvalue/{store,atomics}@0.2.0-draft2`
-//! and `wasi:config/store@0.2.0-draft-2024-09-27`, served from the same stores
-//! and config values as the function versions. A component made for Spin (a
-//! function composed with the Spin adapter by `cargo fn deploy --provider
-//! spin`, or one built with Spin's SDK) runs here unchanged, so what Spin
-//! will run can be tested locally.
+//! Other hosts' versions of key-value and config, served from the same
+//! stores and config values as the function versions: Spin's
+//! `wasi:keyvalue/{store,atomics}@0.2.0-draft2` and
+//! `wasi:config/store@0.2.0-draft-2024-09-27`, and wasmCloud 1.x's
+//! `wasi:config/store@0.2.0-draft`. A component made for Spin or wasmCloud
+//! 1.x (a function composed with an adapter by `cargo fn deploy --provider
+//! spin|wasmcloud`, or one built with their SDKs) runs here unchanged, so
+//! what those hosts will run can be tested locally.
 //!
 //! Where the versions differ: the `list-keys` cursor is a string here (the
 //! decimal form of the function version's numeric cursor), and `increment`
@@ -16,12 +18,13 @@ use super::host::KvHost;
 use std::collections::BTreeMap;
 use wasmtime::component::{HasData, Linker, Resource};
 
-/// Bindings for Spin's versions, generated from the WIT of `fn-wit` (see
-/// `build.rs`).
+/// Bindings for the other hosts' versions, generated from the WIT of
+/// `fn-wit` (see `build.rs`).
 mod bindings {
-    include!(concat!(env!("OUT_DIR"), "/spin_bindings.rs"));
+    include!(concat!(env!("OUT_DIR"), "/host_bindings.rs"));
 }
 
+use bindings::wasi::config0_2_0_draft::store as wasmcloud_config;
 use bindings::wasi::config0_2_0_draft_2024_09_27::store as config;
 use bindings::wasi::keyvalue0_2_0_draft2::{atomics, store};
 
@@ -31,24 +34,25 @@ impl HasData for HasKv {
     type Data<'a> = KvHost<'a>;
 }
 
-/// The config values a call sees, for Spin's `wasi:config/store`.
-pub(crate) struct SpinConfig<'a>(pub(crate) &'a BTreeMap<String, String>);
+/// The config values a call sees, for the other hosts' `wasi:config/store`.
+pub(crate) struct HostConfig<'a>(pub(crate) &'a BTreeMap<String, String>);
 
 struct HasConfig;
 
 impl HasData for HasConfig {
-    type Data<'a> = SpinConfig<'a>;
+    type Data<'a> = HostConfig<'a>;
 }
 
-/// Adds Spin's key-value and config versions to `linker`.
+/// Adds the other hosts' key-value and config versions to `linker`.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     kv: fn(&mut T) -> KvHost<'_>,
-    config: fn(&mut T) -> SpinConfig<'_>,
+    config: fn(&mut T) -> HostConfig<'_>,
 ) -> wasmtime::Result<()> {
     store::add_to_linker::<T, HasKv>(linker, kv)?;
     atomics::add_to_linker::<T, HasKv>(linker, kv)?;
     config::add_to_linker::<T, HasConfig>(linker, config)?;
+    wasmcloud_config::add_to_linker::<T, HasConfig>(linker, config)?;
     Ok(())
 }
 
@@ -161,19 +165,40 @@ impl atomics::Host for KvHost<'_> {
     }
 }
 
-impl config::Host for SpinConfig<'_> {
+impl HostConfig<'_> {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn all(&self) -> Vec<(String, String)> {
+        self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+impl config::Host for HostConfig<'_> {
     async fn get(
         &mut self,
         key: String,
     ) -> wasmtime::Result<Result<Option<String>, config::Error>> {
-        Ok(Ok(self.0.get(&key).cloned()))
+        Ok(Ok(HostConfig::get(self, &key)))
     }
 
     async fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, config::Error>> {
-        Ok(Ok(self
-            .0
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()))
+        Ok(Ok(self.all()))
+    }
+}
+
+impl wasmcloud_config::Host for HostConfig<'_> {
+    async fn get(
+        &mut self,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<String>, wasmcloud_config::Error>> {
+        Ok(Ok(HostConfig::get(self, &key)))
+    }
+
+    async fn get_all(
+        &mut self,
+    ) -> wasmtime::Result<Result<Vec<(String, String)>, wasmcloud_config::Error>> {
+        Ok(Ok(self.all()))
     }
 }
