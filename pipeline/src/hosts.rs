@@ -258,7 +258,8 @@ pub const HOSTS: &[Host] = &[
     },
     // jco on Node.js: `jco transpile`/`jco serve` map every 0.2.x WASI import to
     // @bytecodealliance/preview2-shim by name (jco book, "WASI support"); the shim
-    // follows the 0.2.3 WIT (assumed). No key-value or config: supply your own with --map.
+    // (0.26.1, the one the bundles pin) types the world wasi:http/proxy@0.2.3
+    // (its types/index.d.ts). No key-value or config: supply your own with --map.
     Host {
         id: "jco",
         name: "jco on Node.js",
@@ -267,7 +268,7 @@ pub const HOSTS: &[Host] = &[
         scope: Scope::All,
         capabilities: &[],
         adapter: None,
-        source: "jco book, WASI support / preview2-shim (WASI version assumed)",
+        source: "jco book, WASI support; @bytecodealliance/preview2-shim 0.26.1 types/index.d.ts (wasi:http/proxy@0.2.3)",
     },
     // Cloudflare Workers: the component transpiled by js-component-bindgen 2.11 (the
     // crate of jco) runs on @bytecodealliance/preview2-shim 0.26.1's browser build,
@@ -336,18 +337,22 @@ pub const HOSTS: &[Host] = &[
         adapter: None,
         source: "netlify-cli 26.2.0 on Node 20 observed; @netlify/blobs 10.7.13 (conditional writes); preview2-shim 0.26.1 (WASI version assumed)",
     },
-    // NGINX Unit 1.32+: runs wasi:http/proxy components with WASI 0.2.0
-    // (unit.nginx.org, "The WebAssembly Component Model", 2024); its embedded
-    // wasmtime predates semver-compatible linking, so imports must be named @0.2.0.
+    // NGINX Unit 1.32+ (nginx/unit, src/wasm-wasi-component): 1.32 embeds wasmtime
+    // 17 (WASI 0.2.0; its linker predates semver-compatible linking, wasmtime 19),
+    // so imports must be named @0.2.0; 1.33 moved to wasmtime 24, 1.35 to 35. It
+    // links all of WASI 0.2 (1.32: `command::add_to_linker`; 1.35:
+    // `p2::add_to_linker_async`) plus wasi:http, with the directories of the
+    // app's `access.filesystem` preopened and the app's environment inherited,
+    // but no key-value or config.
     Host {
         id: "nginx-unit",
         name: "NGINX Unit 1.32+",
         wasi_max: (0, 2, 0),
         semver: false,
-        scope: Scope::Proxy,
+        scope: Scope::All,
         capabilities: &[],
         adapter: None,
-        source: "unit.nginx.org news 2024 (WASI 0.2.0, wasi:http/proxy only)",
+        source: "https://github.com/nginx/unit/tree/1.32.0/src/wasm-wasi-component (Cargo.toml: wasmtime 17; src/lib.rs: command::add_to_linker), 1.35.0 (wasmtime 35)",
     },
 ];
 
