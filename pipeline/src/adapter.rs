@@ -31,12 +31,19 @@ pub fn source_dir(target_dir: &Path, name: &str) -> PathBuf {
     target_dir.join("fn").join("adapters").join(name)
 }
 
+/// Adapters that use WASI beyond `wasi:http/proxy` on purpose (the files
+/// adapter keeps key-value in the host's filesystem and reads config from
+/// its environment): their component keeps std's imports rather than the
+/// contract's stubs, for hosts that link all of WASI.
+const WASI_ADAPTERS: &[&str] = &["files"];
+
 /// Builds adapter `name` and returns its component, ready to compose.
 pub fn build(name: &str, opts: &AdapterOptions) -> Result<Vec<u8>, BuildError> {
     let files = fn_templates::render_adapter(name, &opts.wit)
         .ok_or_else(|| BuildError::UnknownAdapter(name.to_owned()))?;
     let dir = source_dir(&opts.target_dir, name);
-    build_crate(&format!("the {name} adapter"), &dir, &files, opts)
+    let contract = !WASI_ADAPTERS.contains(&name);
+    build_crate(&format!("the {name} adapter"), &dir, &files, opts, contract)
 }
 
 /// Builds anchor `name` (fn-templates' `anchors/`, a function written
@@ -46,16 +53,18 @@ pub fn build_anchor(name: &str, opts: &AdapterOptions) -> Result<Vec<u8>, BuildE
     let files = fn_templates::render_anchor(name)
         .ok_or_else(|| BuildError::UnknownAdapter(name.to_owned()))?;
     let dir = opts.target_dir.join("fn").join("anchors").join(name);
-    build_crate(&format!("the {name} anchor"), &dir, &files, opts)
+    build_crate(&format!("the {name} anchor"), &dir, &files, opts, true)
 }
 
 /// Writes `files` to `dir` (unchanged files keep their timestamps), builds
-/// the crate in release and brings its component within the contract.
+/// the crate in release and, with `contract`, brings its component within
+/// the contract (std's `wasi:cli` imports stubbed).
 fn build_crate(
     label: &str,
     dir: &Path,
     files: &[fn_templates::File],
     opts: &AdapterOptions,
+    contract: bool,
 ) -> Result<Vec<u8>, BuildError> {
     for file in files {
         let path = dir.join(&file.path);
@@ -89,8 +98,12 @@ fn build_crate(
         path: raw_path.clone(),
         source,
     })?;
-    let clean = contract::make_clean(&raw, false)?;
-    let stripped = sections::strip_custom_sections(&clean.component, &|_| false)?;
+    let clean = if contract {
+        contract::make_clean(&raw, false)?.component
+    } else {
+        raw
+    };
+    let stripped = sections::strip_custom_sections(&clean, &|_| false)?;
     let lowered = versions::lower(&stripped)?;
     contract::validate(&lowered.component)?;
     Ok(lowered.component)

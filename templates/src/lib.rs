@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn the_adapters_render_with_their_wit_dependency() {
-        assert_eq!(adapter_names(), ["spin", "wasmcloud"]);
+        assert_eq!(adapter_names(), ["files", "spin", "wasmcloud"]);
         assert!(!names().contains(&"adapters"));
         for name in adapter_names() {
             adapter_renders_with_its_wit_dependency(name);

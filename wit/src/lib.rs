@@ -8,7 +8,9 @@
 //! importing Spin's `wasi:keyvalue@0.2.0-draft2` and
 //! `wasi:config@0.2.0-draft-2024-09-27`) and `fn:sdk/wasmcloud-adapter`
 //! (`wasmcloud-adapter.wit`, importing wasmCloud 1.x's
-//! `wasi:config@0.2.0-draft`). The adapters are built against them and the
+//! `wasi:config@0.2.0-draft`), and `fn:sdk/files-adapter`
+//! (`files-adapter.wit`: key-value and config on WASI files and
+//! environment). The adapters are built against them and the
 //! runtime implements them too. [`FILES`] embeds them, so the SDK's
 //! bindings, the build pipeline and the runtime all read one copy without
 //! reaching into each other's folders, and every crate packages on its own.
@@ -34,6 +36,10 @@ pub const SPIN_ADAPTER_WORLD: &str = "fn:sdk/spin-adapter";
 
 /// The world of the wasmCloud 1.x adapter: `fn:sdk/wasmcloud-adapter`.
 pub const WASMCLOUD_ADAPTER_WORLD: &str = "fn:sdk/wasmcloud-adapter";
+
+/// The world of the files adapter (key-value and config on the host's
+/// filesystem and environment): `fn:sdk/files-adapter`.
+pub const FILES_ADAPTER_WORLD: &str = "fn:sdk/files-adapter";
 
 /// `(path relative to the package directory, contents)` of every WIT file,
 /// `/`-separated, sorted by path. `world.wit` is the main package;
@@ -100,6 +106,7 @@ pub const HOST_FILES: &[(&str, &str)] = &[
         "deps/keyvalue-draft2/keyvalue.wit",
         include_str!("../deps/keyvalue-draft2/keyvalue.wit"),
     ),
+    ("files-adapter.wit", include_str!("../files-adapter.wit")),
     ("spin-adapter.wit", include_str!("../spin-adapter.wit")),
     (
         "wasmcloud-adapter.wit",
@@ -220,6 +227,7 @@ mod tests {
         let mut expected = Vec::new();
         on_disk(&root, &root.join("deps"), &mut expected);
         expected.push("world.wit".into());
+        expected.push("files-adapter.wit".into());
         expected.push("spin-adapter.wit".into());
         expected.push("wasmcloud-adapter.wit".into());
         expected.sort();

@@ -1,0 +1,339 @@
+//! The files adapter: a component composed in front of an unchanged cargo fn
+//! function so that a host that links all of WASI 0.2 but no key-value or
+//! config (NGINX Unit, jco) runs a function that imports
+//! `wasi:keyvalue@0.2.0-draft` and `wasi:config@0.2.0-rc.1`.
+//!
+//! - **Key-value** lives under the directory named by `FN_KV_DIR`, which the
+//!   host must preopen (Unit: `access.filesystem`). Each store is a folder
+//!   there, created by whoever deploys (a store whose folder is missing is
+//!   `no-such-store`, as an undeclared store is elsewhere); each key is a
+//!   file, its name the key with every byte outside `[A-Za-z0-9_.-]` (and a
+//!   leading `.`) written `%XX`. A value is replaced by writing a temporary
+//!   file and renaming it over the old one, so a reader sees the old value
+//!   or the new, never half of one.
+//! - **Increments** hold a lock file (`<key>~lock`, created exclusively)
+//!   while they read, add and write, so concurrent increments from any
+//!   number of instances or processes on the same directory lose nothing. A
+//!   lock older than [`STALE_LOCK`] is taken to be left by an instance that
+//!   died holding it, and broken. Counters are unsigned decimal text, as
+//!   `cargo fn serve` stores them.
+//! - **Config** comes from the environment: key `k` is `FN_CONFIG_K` (the
+//!   key upper-cased), as for the native runner.
+
+#![deny(missing_docs)]
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+mod bindings {
+    #![allow(missing_docs, clippy::all)]
+    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+}
+
+use bindings::exports::wasi::config0_2_0_rc_1::store as config;
+use bindings::exports::wasi::keyvalue0_2_0_draft::{atomics, store};
+
+/// The variable naming the directory of the stores.
+pub const DIR_ENV: &str = "FN_KV_DIR";
+/// What a config key's variable starts with.
+pub const CONFIG_PREFIX: &str = "FN_CONFIG_";
+/// Keys per `list-keys` page.
+const PAGE: usize = 1000;
+/// How long an increment waits for another one's lock.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// A lock file older than this is taken to be abandoned.
+pub const STALE_LOCK: Duration = Duration::from_secs(30);
+/// The longest encoded key: file names stop at 255 bytes, and the lock and
+/// temporary files add a suffix.
+const MAX_NAME: usize = 200;
+
+struct Adapter;
+
+fn other(message: String) -> store::Error {
+    store::Error::Other(message)
+}
+
+/// The file name of `key`.
+fn encode(key: &str) -> Result<String, store::Error> {
+    if key.is_empty() {
+        return Err(other("an empty key cannot be stored".into()));
+    }
+    let mut name = String::with_capacity(key.len());
+    for (i, byte) in key.bytes().enumerate() {
+        let safe =
+            byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' || (byte == b'.' && i > 0);
+        if safe {
+            name.push(byte as char);
+        } else {
+            name.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    if name.len() > MAX_NAME {
+        return Err(other(format!(
+            "the key {key:?} is too long to be a file name ({} bytes encoded, at most {MAX_NAME})",
+            name.len()
+        )));
+    }
+    Ok(name)
+}
+
+/// The key a file name stands for, or `None` for a file that is not a key
+/// (a lock, a temporary file, anything written by hand).
+fn decode(name: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(name.len());
+    let mut rest = name.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        match byte {
+            b'%' => {
+                let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+                bytes.push(u8::from_str_radix(hex, 16).ok()?);
+                rest = &tail[2..];
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' => {
+                bytes.push(b);
+                rest = tail;
+            }
+            _ => return None,
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// One store: a folder.
+pub struct Bucket {
+    dir: PathBuf,
+}
+
+impl Bucket {
+    fn path(&self, key: &str) -> Result<PathBuf, store::Error> {
+        Ok(self.dir.join(encode(key)?))
+    }
+
+    fn failed(&self, what: &str, path: &Path, err: std::io::Error) -> store::Error {
+        other(format!("{what} {}: {err}", path.display()))
+    }
+
+    fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, store::Error> {
+        match fs::read(path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.failed("reading", path, e)),
+        }
+    }
+
+    /// Replaces the value at `path` by renaming a complete temporary file
+    /// over it.
+    fn write(&self, path: &Path, value: &[u8]) -> Result<(), store::Error> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let stamp = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let temp = self.dir.join(format!("{name}~tmp{stamp:x}{n:x}"));
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp);
+            let mut file = match file {
+                Ok(file) => file,
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(self.failed("creating", &temp, e)),
+            };
+            let written = std::io::Write::write_all(&mut file, value).and_then(|()| {
+                drop(file);
+                fs::rename(&temp, path)
+            });
+            return written.map_err(|e| {
+                let _ = fs::remove_file(&temp);
+                self.failed("writing", path, e)
+            });
+        }
+    }
+}
+
+impl store::Guest for Adapter {
+    type Bucket = Bucket;
+
+    fn open(identifier: String) -> Result<store::Bucket, store::Error> {
+        let root = std::env::var_os(DIR_ENV).ok_or_else(|| {
+            other(format!(
+                "{DIR_ENV} is not set: it names the directory of the key-value stores (a folder per store), which the host must preopen"
+            ))
+        })?;
+        if identifier.is_empty()
+            || identifier == "."
+            || identifier == ".."
+            || identifier.contains(['/', '\\', '\0'])
+        {
+            return Err(store::Error::NoSuchStore);
+        }
+        let dir = Path::new(&root).join(&identifier);
+        match fs::metadata(&dir) {
+            Ok(meta) if meta.is_dir() => Ok(store::Bucket::new(Bucket { dir })),
+            Ok(_) => Err(store::Error::NoSuchStore),
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(store::Error::NoSuchStore),
+            Err(e) => Err(other(format!("opening the store {}: {e}", dir.display()))),
+        }
+    }
+}
+
+impl store::GuestBucket for Bucket {
+    fn get(&self, key: String) -> Result<Option<Vec<u8>>, store::Error> {
+        self.read(&self.path(&key)?)
+    }
+
+    fn set(&self, key: String, value: Vec<u8>) -> Result<(), store::Error> {
+        self.write(&self.path(&key)?, &value)
+    }
+
+    fn delete(&self, key: String) -> Result<(), store::Error> {
+        let path = self.path(&key)?;
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.failed("deleting", &path, e)),
+        }
+    }
+
+    fn exists(&self, key: String) -> Result<bool, store::Error> {
+        let path = self.path(&key)?;
+        match fs::metadata(&path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(self.failed("reading", &path, e)),
+        }
+    }
+
+    // The cursor is the number of keys already listed, in key order.
+    fn list_keys(&self, cursor: Option<u64>) -> Result<store::KeyResponse, store::Error> {
+        let entries = fs::read_dir(&self.dir).map_err(|e| self.failed("listing", &self.dir, e))?;
+        let mut keys = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.failed("listing", &self.dir, e))?;
+            if let Some(key) = entry.file_name().to_str().and_then(decode) {
+                keys.push(key);
+            }
+        }
+        keys.sort();
+        let skip = usize::try_from(cursor.unwrap_or(0)).unwrap_or(usize::MAX);
+        let page: Vec<String> = keys.iter().skip(skip).take(PAGE).cloned().collect();
+        let next = skip.saturating_add(page.len());
+        Ok(store::KeyResponse {
+            keys: page,
+            cursor: (next < keys.len()).then_some(next as u64),
+        })
+    }
+}
+
+/// Holds the lock of one key until dropped.
+struct Lock(PathBuf);
+
+impl Lock {
+    fn take(bucket: &Bucket, key_path: &Path) -> Result<Lock, store::Error> {
+        let mut name = key_path.file_name().unwrap_or_default().to_os_string();
+        name.push("~lock");
+        let path = bucket.dir.join(name);
+        let start = Instant::now();
+        loop {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(Lock(path)),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(bucket.failed("locking", &path, e)),
+            }
+            let age = fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| SystemTime::now().duration_since(t).ok());
+            if age.is_some_and(|age| age > STALE_LOCK) {
+                // Left by an instance that died holding it.
+                let _ = fs::remove_file(&path);
+                continue;
+            }
+            if start.elapsed() > LOCK_WAIT {
+                return Err(other(format!(
+                    "{} is held by another increment for over {} s",
+                    path.display(),
+                    LOCK_WAIT.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+impl atomics::Guest for Adapter {
+    fn increment(
+        bucket: store::BucketBorrow<'_>,
+        key: String,
+        delta: u64,
+    ) -> Result<u64, store::Error> {
+        let bucket: &Bucket = bucket.get();
+        let path = bucket.path(&key)?;
+        let _lock = Lock::take(bucket, &path)?;
+        let current = match bucket.read(&path)? {
+            None => 0,
+            Some(bytes) => std::str::from_utf8(&bytes)
+                .ok()
+                .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|text| text.parse::<u64>().ok())
+                .ok_or_else(|| {
+                    other(format!(
+                        "incrementing {key:?}: its value is not an unsigned decimal number"
+                    ))
+                })?,
+        };
+        let next = current.checked_add(delta).ok_or_else(|| {
+            other(format!(
+                "incrementing {key:?} by {delta}: {current} + {delta} is over the u64 range"
+            ))
+        })?;
+        bucket.write(&path, next.to_string().as_bytes())?;
+        Ok(next)
+    }
+}
+
+/// The variable of config key `key`.
+fn variable(key: &str) -> String {
+    format!("{CONFIG_PREFIX}{}", key.to_ascii_uppercase())
+}
+
+impl config::Guest for Adapter {
+    fn get(key: String) -> Result<Option<String>, config::Error> {
+        match std::env::var(variable(&key)) {
+            Ok(value) => Ok(Some(value)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(config::Error::Upstream(format!(
+                "{} is not UTF-8",
+                variable(&key)
+            ))),
+        }
+    }
+
+    // Every FN_CONFIG_ variable, its key lower-cased.
+    fn get_all() -> Result<Vec<(String, String)>, config::Error> {
+        Ok(std::env::vars()
+            .filter_map(|(name, value)| {
+                let key = name.strip_prefix(CONFIG_PREFIX)?;
+                (!key.is_empty()).then(|| (key.to_ascii_lowercase(), value))
+            })
+            .collect())
+    }
+}
+
+bindings::export!(Adapter with_types_in bindings);
