@@ -711,6 +711,57 @@ fn handle(_req: Request) -> Result<String, fnsdk::Error> {
     deploy_wasmcloud();
     let (again, _, _) = manifest("shop/counter", "v1-wasmcloud");
     assert_eq!(sha256(&again), sha256(&body));
+
+    // NGINX Unit has neither key-value nor config: the function composed
+    // with the files adapter, written next to unit.json with a folder per
+    // store, which the application preopens and FN_KV_DIR names.
+    let out = f.tmp.path().join("counter-unit");
+    success(&cargo_fn_env(
+        &project,
+        &[
+            "deploy",
+            "--provider",
+            "unit",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
+    let unit: serde_json::Value = serde_json::from_str(&read(&out.join("unit.json"))).unwrap();
+    assert_eq!(
+        unit["listeners"]["*:8080"]["pass"],
+        "applications/counter-fn"
+    );
+    let app = &unit["applications"]["counter-fn"];
+    assert_eq!(app["type"], "wasm-wasi-component");
+    let component = Path::new(app["component"].as_str().unwrap());
+    assert!(component.is_absolute(), "{component:?}");
+    assert_eq!(component, out.join("counter-fn.unit.wasm"));
+    let kv = out.join("kv");
+    assert_eq!(app["access"]["filesystem"][0], kv.to_str().unwrap());
+    assert_eq!(app["environment"]["FN_KV_DIR"], kv.to_str().unwrap());
+    assert_eq!(app["environment"]["FN_CONFIG_GREETING"], "Hello");
+    assert!(kv.join("default").is_dir());
+    let composed = std::fs::read(component).unwrap();
+    let report = fn_pipeline::report::inspect(&composed).unwrap();
+    assert!(
+        !report
+            .imports
+            .iter()
+            .any(|i| i.name.starts_with("wasi:keyvalue") || i.name.starts_with("wasi:config")),
+        "{:?}",
+        report.imports
+    );
+    assert!(
+        report
+            .imports
+            .iter()
+            .any(|i| i.name == "wasi:filesystem/preopens@0.2.0"),
+        "{:?}",
+        report.imports
+    );
+    assert!(report.nested.iter().any(|n| n.digest == layer));
+    let unit_host = report.hosts.iter().find(|h| h.id == "nginx-unit").unwrap();
+    assert!(unit_host.runs, "{:?}", unit_host.reasons);
 }
 
 fn read(path: &Path) -> String {

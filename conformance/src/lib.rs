@@ -10,14 +10,17 @@
 //! Run, `azure` mode as a custom handler, `lambda` mode behind the Function
 //! URL of the `cargo lambda` Runtime API emulator, key-value on a real
 //! Redis), to the JavaScript bundles on their providers' local runtimes
-//! ([`js`]: `wrangler dev`, `netlify functions:serve`), and
+//! ([`js`]: `wrangler dev`, `netlify functions:serve`), to NGINX Unit's
+//! model (the artifact `cargo fn deploy --provider unit` writes, composed
+//! with the files adapter, under `wasmtime serve` with all of WASI, a
+//! preopened directory and the config as variables), and
 //! compares status (with the expected one too), `content-type`, body and
 //! the outbound requests each made to the [`providers`] on loopback.
 //!
 //! `wasmtime serve` gives every request a fresh copy of the preset store, so
 //! each request starts from the same key-value state on both hosts: the
 //! embedded store is reset to the preset before every request. The
-//! JavaScript hosts keep their state, as the providers do: they are compared
+//! JavaScript hosts and Unit's model keep their state, as the providers do: they are compared
 //! with a second fn-host-test instance that keeps its state too, so a flow
 //! across requests (send a code, then verify it) is compared there. A
 //! JavaScript host that cannot run the artifact is skipped, with the reason
@@ -343,6 +346,21 @@ impl Scenario {
             ),
         ];
         let manifest = workspace().join(&self.package_dir).join("Cargo.toml");
+        // NGINX Unit's model: the artifact `cargo fn deploy --provider unit`
+        // writes (composed with the files adapter when it uses key-value or
+        // config), its stores a folder each under a preopened directory.
+        let unit_dir = tempfile::tempdir()?;
+        let store = unit_dir.path().join(fn_host_test::DEFAULT_STORE);
+        std::fs::create_dir(&store)?;
+        for (key, value) in &self.kv {
+            let name = fn_wit::keyvalue::files::file_name(key)?;
+            std::fs::write(store.join(name), value)?;
+        }
+        let unit_artifact = fn_host_test::build_package_for(&manifest, "nginx-unit")?;
+        hosts.push(Host::Unit {
+            serve: WasmtimeServe::start_as_unit(&unit_artifact, &self.config, unit_dir.path())?,
+            _files: unit_dir,
+        });
         let mut skipped = Vec::new();
         for provider in JsProvider::ALL {
             match JsHost::start(provider, &manifest, &artifact, &self.config, &self.kv)? {
@@ -439,6 +457,13 @@ enum Host {
     Runner(RunnerMode, Runner),
     /// A JavaScript provider's local runtime.
     Js(JsProvider, JsHost),
+    /// `wasmtime serve` as NGINX Unit runs a component, on the artifact
+    /// for Unit, with the directory of its key-value files.
+    Unit {
+        serve: WasmtimeServe,
+        /// Removed when the host is dropped.
+        _files: tempfile::TempDir,
+    },
 }
 
 impl Host {
@@ -447,6 +472,7 @@ impl Host {
             Host::Wasmtime(_) => "wasmtime serve".into(),
             Host::Runner(mode, _) => format!("fn-runner {}", mode.name()),
             Host::Js(provider, _) => provider.name().into(),
+            Host::Unit { .. } => "NGINX Unit model".into(),
         }
     }
 
@@ -455,6 +481,7 @@ impl Host {
             Host::Wasmtime(host) => host.addr(),
             Host::Runner(_, host) => host.addr(),
             Host::Js(_, host) => host.addr(),
+            Host::Unit { serve, .. } => serve.addr(),
         }
     }
 
@@ -463,13 +490,14 @@ impl Host {
             Host::Wasmtime(host) => host.output(),
             Host::Runner(_, host) => host.output(),
             Host::Js(_, host) => host.output(),
+            Host::Unit { serve, .. } => serve.output(),
         }
     }
 
     /// What the paths of requests to it start with.
     fn path_prefix(&self) -> String {
         match self {
-            Host::Wasmtime(_) | Host::Js(..) => String::new(),
+            Host::Wasmtime(_) | Host::Js(..) | Host::Unit { .. } => String::new(),
             Host::Runner(_, host) => host.path_prefix(),
         }
     }
@@ -478,7 +506,7 @@ impl Host {
     /// fresh copy of it by itself.
     fn reset_kv(&self, preset: &[(String, String)]) -> anyhow::Result<()> {
         match self {
-            Host::Wasmtime(_) | Host::Js(..) => Ok(()),
+            Host::Wasmtime(_) | Host::Js(..) | Host::Unit { .. } => Ok(()),
             Host::Runner(_, host) => host.reset_kv(preset),
         }
     }
@@ -487,7 +515,7 @@ impl Host {
     /// next (it is compared with the fn-host-test instance that keeps its
     /// state).
     fn keeps_state(&self) -> bool {
-        matches!(self, Host::Js(..))
+        matches!(self, Host::Js(..) | Host::Unit { .. })
     }
 }
 

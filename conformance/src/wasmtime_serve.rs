@@ -104,6 +104,43 @@ impl WasmtimeServe {
         .map(WasmtimeServe)
     }
 
+    /// Serves `artifact` as NGINX Unit runs a component: all of WASI 0.2
+    /// (`-S cli`) and wasi:http, `dir` preopened at its own path and named
+    /// by `FN_KV_DIR` (Unit's `access.filesystem`), and `config` as
+    /// `FN_CONFIG_<KEY>` variables (the application's `environment`): what
+    /// a function composed with the files adapter needs. Unit embeds
+    /// wasmtime too, so this is its model on the same release.
+    pub fn start_as_unit(
+        artifact: &Path,
+        config: &[(String, String)],
+        dir: &Path,
+    ) -> anyhow::Result<Self> {
+        let mut cmd = Command::new(wasmtime_cli()?);
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "-S", "cli", "-S", "http"])
+            .arg("--dir")
+            .arg(dir)
+            .arg("--env")
+            .arg(format!(
+                "{}={}",
+                fn_wit::keyvalue::files::DIR_ENV,
+                dir.display()
+            ));
+        for (key, value) in config {
+            cmd.arg("--env").arg(format!(
+                "{}={value}",
+                cargo_fn::deploy::native::config_env(key)
+            ));
+        }
+        cmd.arg(artifact);
+        ChildHost::spawn(
+            cmd,
+            &format!("`wasmtime serve {}` as NGINX Unit", artifact.display()),
+            "Serving HTTP on http://",
+            START_TIMEOUT,
+        )
+        .map(WasmtimeServe)
+    }
+
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.0.addr()

@@ -95,6 +95,22 @@ pub const WASMCLOUD_ADAPTER: Adapter = Adapter {
     how: "`cargo fn deploy --provider wasmcloud` composes the wasmCloud 1.x adapter in front of the function (wasi:config@0.2.0-draft) and pushes it as TAG-wasmcloud",
 };
 
+/// What the files adapter (fn-templates `adapters/files`) exports: the
+/// function's key-value and config, kept in the host's filesystem (a
+/// preopened directory) and read from its environment.
+const FILES_EXPORTS: &[(&str, &str)] = &[
+    ("wasi:keyvalue/store", "0.2.0-draft"),
+    ("wasi:keyvalue/atomics", "0.2.0-draft"),
+    ("wasi:config/store", "0.2.0-rc.1"),
+];
+
+/// The files adapter as `cargo fn deploy --provider unit` composes it.
+pub const UNIT_FILES_ADAPTER: Adapter = Adapter {
+    name: "files",
+    exports: FILES_EXPORTS,
+    how: "`cargo fn deploy --provider unit` composes the files adapter in front of the function (key-value in a preopened directory, config from FN_CONFIG_ variables)",
+};
+
 const KV_DRAFT: &[&str] = &["0.2.0-draft"];
 /// Our runtime serves Spin's key-value version too (fn-runtime
 /// `kv/versions.rs`), so a component made for Spin runs on it unchanged.
@@ -351,7 +367,7 @@ pub const HOSTS: &[Host] = &[
         semver: false,
         scope: Scope::All,
         capabilities: &[],
-        adapter: None,
+        adapter: Some(&UNIT_FILES_ADAPTER),
         source: "https://github.com/nginx/unit/tree/1.32.0/src/wasm-wasi-component (Cargo.toml: wasmtime 17; src/lib.rs: command::add_to_linker), 1.35.0 (wasmtime 35)",
     },
 ];

@@ -134,6 +134,21 @@ fn capability_versions_must_match_exactly() {
         "key-value only"
     );
 
+    // NGINX Unit has neither: the files adapter keeps them in its
+    // filesystem and environment, for key-value alone too.
+    let v = verdict("nginx-unit", &imports);
+    assert!(v.runs, "{:?}", v.reasons);
+    assert!(
+        v.notes.iter().any(|n| n.contains("files adapter")),
+        "{:?}",
+        v.notes
+    );
+    let unit = find("nginx-unit").unwrap();
+    assert_eq!(
+        adapter_for(unit, &imports[..1]).map(|a| a.name),
+        Some("files")
+    );
+
     let v = verdict("wasmcloud2", &imports);
     assert!(v.runs, "wasmCloud 2 has config at rc.1: {:?}", v.reasons);
 

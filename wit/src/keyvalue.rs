@@ -1,6 +1,7 @@
 //! Conventions of `wasi:keyvalue` that the WIT leaves open and that guest
-//! and host must agree on: the name of the default store, and how
-//! `atomics.increment` stores a counter.
+//! and host must agree on: the name of the default store, how
+//! `atomics.increment` stores a counter, and [`files`], the layout of
+//! key-value kept as files.
 //!
 //! The SDK (guest side, natively and on wasm) and the runtime (host side)
 //! both use these definitions, so a counter the SDK's in-memory backend
@@ -104,6 +105,132 @@ pub mod counter {
             assert_eq!(increment(Some(b" 5"), 1), Err(Error::NotACounter));
             assert_eq!(increment(Some(&format(u64::MAX)), 1), Err(Error::Overflow));
             assert_eq!(format(u64::MAX), u64::MAX.to_string().as_bytes());
+        }
+    }
+}
+
+/// Key-value as files, the layout of the files adapter (fn-templates'
+/// `adapters/files`, for hosts with a filesystem but no key-value): under
+/// the directory named by [`DIR_ENV`](files::DIR_ENV), a folder per store
+/// and a file per key, its name [`file_name`](files::file_name) of the key.
+/// Files whose names hold `~` (locks, values being written) are no keys.
+///
+/// ```
+/// use fn_wit::keyvalue::files;
+///
+/// assert_eq!(files::file_name("user:42").unwrap(), "user%3A42");
+/// assert_eq!(files::key("user%3A42").as_deref(), Some("user:42"));
+/// assert_eq!(files::key("hits~lock"), None);
+/// ```
+pub mod files {
+    use std::fmt;
+
+    /// The variable naming the directory of the stores, which the host
+    /// must preopen.
+    pub const DIR_ENV: &str = "FN_KV_DIR";
+    /// What a key's lock file adds to its file name.
+    pub const LOCK_SUFFIX: &str = "~lock";
+    /// What a value being written adds to its file name (then a unique
+    /// part).
+    pub const TEMP_SUFFIX: &str = "~tmp";
+    /// The longest file name of a key: names stop at 255 bytes, and the
+    /// lock and temporary files add a suffix.
+    pub const MAX_NAME: usize = 200;
+
+    /// Why a key cannot be a file name.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum Error {
+        /// The empty key.
+        Empty,
+        /// Its file name would be this long, over [`MAX_NAME`].
+        TooLong(usize),
+    }
+
+    impl fmt::Display for Error {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                Error::Empty => f.write_str("an empty key cannot be stored"),
+                Error::TooLong(n) => write!(
+                    f,
+                    "the key is too long to be a file name ({n} bytes encoded, at most {MAX_NAME})"
+                ),
+            }
+        }
+    }
+
+    impl std::error::Error for Error {}
+
+    fn safe(byte: u8, first: bool) -> bool {
+        byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' || (byte == b'.' && !first)
+    }
+
+    /// The file name of `key`: the key with every byte outside
+    /// `[A-Za-z0-9_.-]`, and a leading `.`, written `%XX`.
+    pub fn file_name(key: &str) -> Result<String, Error> {
+        if key.is_empty() {
+            return Err(Error::Empty);
+        }
+        let mut name = String::with_capacity(key.len());
+        for (i, byte) in key.bytes().enumerate() {
+            if safe(byte, i == 0) {
+                name.push(char::from(byte));
+            } else {
+                name.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        if name.len() > MAX_NAME {
+            return Err(Error::TooLong(name.len()));
+        }
+        Ok(name)
+    }
+
+    /// The key a file name stands for, or `None` for a file that is no key
+    /// (a lock, a value being written, anything else put there).
+    pub fn key(file_name: &str) -> Option<String> {
+        // `file_name` never starts one with a dot (`.keep`, `.DS_Store`).
+        if file_name.starts_with('.') {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(file_name.len());
+        let mut rest = file_name.as_bytes();
+        while let Some((&byte, tail)) = rest.split_first() {
+            if byte == b'%' {
+                let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+                bytes.push(u8::from_str_radix(hex, 16).ok()?);
+                rest = &tail[2..];
+            } else if safe(byte, false) {
+                bytes.push(byte);
+                rest = tail;
+            } else {
+                return None;
+            }
+        }
+        String::from_utf8(bytes).ok().filter(|k| !k.is_empty())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn keys_round_trip_through_file_names() {
+            for k in [
+                "hits", "user:42", "a/b", ".hidden", "é", "a.b-c_d", "%", "a~b", "A",
+            ] {
+                let name = file_name(k).unwrap();
+                assert!(!name.contains(['/', '~', '\\']), "{name}");
+                assert!(!name.starts_with('.'), "{name}");
+                assert_eq!(key(&name).as_deref(), Some(k), "{name}");
+            }
+            assert_eq!(key("hits~lock"), None);
+            assert_eq!(key("hits~tmp1a2b"), None);
+            assert_eq!(key("%zz"), None);
+            assert_eq!(key(".keep"), None);
+            assert_eq!(file_name(""), Err(Error::Empty));
+            assert_eq!(
+                file_name(&"x".repeat(MAX_NAME + 1)),
+                Err(Error::TooLong(MAX_NAME + 1))
+            );
         }
     }
 }

@@ -215,7 +215,7 @@ fn increments_count_in_decimal_text_and_refuse_what_they_cannot_hold() {
     run.set(b, "name", b"ada").unwrap();
     let err = run.increment(b, "name", 1).unwrap_err();
     assert!(
-        matches!(&err, Error::Other(m) if m.contains("not an unsigned decimal")),
+        matches!(&err, Error::Other(m) if m.contains("not a counter")),
         "{err:?}"
     );
     // No lock is left behind.

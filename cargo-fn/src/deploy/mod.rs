@@ -20,6 +20,7 @@ pub mod native;
 pub mod netlify;
 pub mod spin;
 pub mod spinkube;
+pub mod unit;
 pub mod wasmcloud;
 pub mod wasmtime;
 
@@ -59,6 +60,9 @@ pub enum Provider {
     /// Netlify Functions: a site folder whose function runs the component
     /// transpiled to JavaScript
     Netlify,
+    /// NGINX Unit: unit.json for its control API and the component, composed
+    /// with the files adapter when it uses key-value or config
+    Unit,
 }
 
 /// A deployment: one published artifact, pinned by digest, and the
@@ -146,9 +150,9 @@ impl Deployment {
                     provider.name()
                 )
             }
-            Provider::Cloudflare | Provider::Netlify => {
+            Provider::Cloudflare | Provider::Netlify | Provider::Unit => {
                 bail!(
-                    "{} bundles carry the component: use Deployment::js_bundle",
+                    "{} bundles carry the component: use `deploy`",
                     provider.name()
                 )
             }
@@ -231,6 +235,7 @@ impl Provider {
             Provider::Cloudrun => "cloudrun",
             Provider::Cloudflare => "cloudflare",
             Provider::Netlify => "netlify",
+            Provider::Unit => "unit",
         }
     }
 
@@ -258,6 +263,7 @@ impl Provider {
             Provider::Lambda | Provider::Azure | Provider::Cloudrun => "cargo-fn",
             Provider::Cloudflare => "cloudflare",
             Provider::Netlify => "netlify",
+            Provider::Unit => "nginx-unit",
         }
     }
 }
@@ -310,6 +316,13 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
         );
     }
     let deployment = pin(package, opts)?;
+    let out = opts.out.clone().unwrap_or_else(|| {
+        package
+            .target_dir()
+            .join("fn")
+            .join("deploy")
+            .join(opts.provider.name())
+    });
     // Cloud Run's image, pushed, and its tag: written as a layout too.
     let mut image = None;
     let (output, verdict) = if opts.provider.is_native() {
@@ -373,6 +386,15 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
         let composed = adapt(package, opts.provider, &wasm)?;
         let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
         (spin::package(&deployment, composed.as_deref())?, verdict)
+    } else if opts.provider == Provider::Unit {
+        let wasm = published_wasm(package, &deployment, opts)?;
+        let composed = adapt(package, opts.provider, &wasm)?;
+        let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
+        let absolute = std::path::absolute(&out)
+            .with_context(|| format!("cannot resolve {}", out.display()))?;
+        let mut output = unit::package(&deployment, &absolute, &wasm, composed.as_deref())?;
+        output.notes.extend(deployment.trigger_notes(true));
+        (output, verdict)
     } else if opts.provider == Provider::Wasmcloud {
         let wasm = published_wasm(package, &deployment, opts)?;
         let composed = adapt(package, opts.provider, &wasm)?;
@@ -385,13 +407,6 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
         let output = Output::from(deployment.bundle(opts.provider)?);
         (output, host_verdict(package, &deployment, opts))
     };
-    let out = opts.out.clone().unwrap_or_else(|| {
-        package
-            .target_dir()
-            .join("fn")
-            .join("deploy")
-            .join(opts.provider.name())
-    });
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut files = files::write_all(&out, &output.files)?;
     if let Some((image, tag)) = image {

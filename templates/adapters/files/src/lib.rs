@@ -8,15 +8,15 @@
 //!   there, created by whoever deploys (a store whose folder is missing is
 //!   `no-such-store`, as an undeclared store is elsewhere); each key is a
 //!   file, its name the key with every byte outside `[A-Za-z0-9_.-]` (and a
-//!   leading `.`) written `%XX`. A value is replaced by writing a temporary
-//!   file and renaming it over the old one, so a reader sees the old value
-//!   or the new, never half of one.
+//!   leading `.`) written `%XX` (`fn_wit::keyvalue::files`). A value is
+//!   replaced by writing a temporary file and renaming it over the old one,
+//!   so a reader sees the old value or the new, never half of one.
 //! - **Increments** hold a lock file (`<key>~lock`, created exclusively)
 //!   while they read, add and write, so concurrent increments from any
 //!   number of instances or processes on the same directory lose nothing. A
 //!   lock older than [`STALE_LOCK`] is taken to be left by an instance that
 //!   died holding it, and broken. Counters are unsigned decimal text, as
-//!   `cargo fn serve` stores them.
+//!   `cargo fn serve` stores them (`fn_wit::keyvalue::counter`).
 //! - **Config** comes from the environment: key `k` is `FN_CONFIG_K` (the
 //!   key upper-cased), as for the native runner.
 
@@ -35,9 +35,8 @@ mod bindings {
 
 use bindings::exports::wasi::config0_2_0_rc_1::store as config;
 use bindings::exports::wasi::keyvalue0_2_0_draft::{atomics, store};
+use fn_wit::keyvalue::{counter, files};
 
-/// The variable naming the directory of the stores.
-pub const DIR_ENV: &str = "FN_KV_DIR";
 /// What a config key's variable starts with.
 pub const CONFIG_PREFIX: &str = "FN_CONFIG_";
 /// Keys per `list-keys` page.
@@ -46,60 +45,11 @@ const PAGE: usize = 1000;
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// A lock file older than this is taken to be abandoned.
 pub const STALE_LOCK: Duration = Duration::from_secs(30);
-/// The longest encoded key: file names stop at 255 bytes, and the lock and
-/// temporary files add a suffix.
-const MAX_NAME: usize = 200;
 
 struct Adapter;
 
 fn other(message: String) -> store::Error {
     store::Error::Other(message)
-}
-
-/// The file name of `key`.
-fn encode(key: &str) -> Result<String, store::Error> {
-    if key.is_empty() {
-        return Err(other("an empty key cannot be stored".into()));
-    }
-    let mut name = String::with_capacity(key.len());
-    for (i, byte) in key.bytes().enumerate() {
-        let safe =
-            byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' || (byte == b'.' && i > 0);
-        if safe {
-            name.push(byte as char);
-        } else {
-            name.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    if name.len() > MAX_NAME {
-        return Err(other(format!(
-            "the key {key:?} is too long to be a file name ({} bytes encoded, at most {MAX_NAME})",
-            name.len()
-        )));
-    }
-    Ok(name)
-}
-
-/// The key a file name stands for, or `None` for a file that is not a key
-/// (a lock, a temporary file, anything written by hand).
-fn decode(name: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(name.len());
-    let mut rest = name.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        match byte {
-            b'%' => {
-                let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
-                bytes.push(u8::from_str_radix(hex, 16).ok()?);
-                rest = &tail[2..];
-            }
-            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' => {
-                bytes.push(b);
-                rest = tail;
-            }
-            _ => return None,
-        }
-    }
-    String::from_utf8(bytes).ok()
 }
 
 /// One store: a folder.
@@ -109,7 +59,8 @@ pub struct Bucket {
 
 impl Bucket {
     fn path(&self, key: &str) -> Result<PathBuf, store::Error> {
-        Ok(self.dir.join(encode(key)?))
+        let name = files::file_name(key).map_err(|e| other(format!("{key:?}: {e}")))?;
+        Ok(self.dir.join(name))
     }
 
     fn failed(&self, what: &str, path: &Path, err: std::io::Error) -> store::Error {
@@ -135,7 +86,9 @@ impl Bucket {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let temp = self.dir.join(format!("{name}~tmp{stamp:x}{n:x}"));
+            let temp = self
+                .dir
+                .join(format!("{name}{}{stamp:x}{n:x}", files::TEMP_SUFFIX));
             let file = fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -161,9 +114,10 @@ impl store::Guest for Adapter {
     type Bucket = Bucket;
 
     fn open(identifier: String) -> Result<store::Bucket, store::Error> {
-        let root = std::env::var_os(DIR_ENV).ok_or_else(|| {
+        let root = std::env::var_os(files::DIR_ENV).ok_or_else(|| {
             other(format!(
-                "{DIR_ENV} is not set: it names the directory of the key-value stores (a folder per store), which the host must preopen"
+                "{} is not set: it names the directory of the key-value stores (a folder per store), which the host must preopen",
+                files::DIR_ENV
             ))
         })?;
         if identifier.is_empty()
@@ -216,7 +170,7 @@ impl store::GuestBucket for Bucket {
         let mut keys = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| self.failed("listing", &self.dir, e))?;
-            if let Some(key) = entry.file_name().to_str().and_then(decode) {
+            if let Some(key) = entry.file_name().to_str().and_then(files::key) {
                 keys.push(key);
             }
         }
@@ -237,7 +191,7 @@ struct Lock(PathBuf);
 impl Lock {
     fn take(bucket: &Bucket, key_path: &Path) -> Result<Lock, store::Error> {
         let mut name = key_path.file_name().unwrap_or_default().to_os_string();
-        name.push("~lock");
+        name.push(files::LOCK_SUFFIX);
         let path = bucket.dir.join(name);
         let start = Instant::now();
         loop {
@@ -286,24 +240,10 @@ impl atomics::Guest for Adapter {
         let bucket: &Bucket = bucket.get();
         let path = bucket.path(&key)?;
         let _lock = Lock::take(bucket, &path)?;
-        let current = match bucket.read(&path)? {
-            None => 0,
-            Some(bytes) => std::str::from_utf8(&bytes)
-                .ok()
-                .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|text| text.parse::<u64>().ok())
-                .ok_or_else(|| {
-                    other(format!(
-                        "incrementing {key:?}: its value is not an unsigned decimal number"
-                    ))
-                })?,
-        };
-        let next = current.checked_add(delta).ok_or_else(|| {
-            other(format!(
-                "incrementing {key:?} by {delta}: {current} + {delta} is over the u64 range"
-            ))
-        })?;
-        bucket.write(&path, next.to_string().as_bytes())?;
+        let current = bucket.read(&path)?;
+        let next = counter::increment(current.as_deref(), delta)
+            .map_err(|e| other(format!("incrementing {key:?} by {delta}: {e}")))?;
+        bucket.write(&path, &counter::format(next))?;
         Ok(next)
     }
 }
