@@ -12,6 +12,9 @@
 //!   bundle's worker thread: Node.js has no JSPI) and a schedule is served
 //!   by `netlify functions:serve --offline`.
 //!
+//! - jco: the same function, composed with the files adapter, served by the
+//!   project's `server.mjs` on Node.js with jco's WASI shim.
+//!
 //! wrangler, netlify-cli and the WASI shim come from
 //! `<target>/tools/js-hosts`, where `scripts/test` installs
 //! scripts/js-hosts/package-lock.json (or `$FN_JS_HOSTS`: a folder with
@@ -461,44 +464,63 @@ token = { secret = true }
 upstream = { default = "http://127.0.0.1:9" }
 "#;
 
-/// `netlify functions:serve --offline` on a loopback port, killed on drop.
-struct Netlify {
+/// A local server (`netlify functions:serve`, `node server.mjs`) run in
+/// `dir` on a loopback port, its output in `dir/<log>`; killed on drop.
+struct Served {
     child: Child,
     addr: String,
     log: PathBuf,
 }
 
-impl Netlify {
-    fn start(hosts: &Path, site: &Path, env: &[(&str, &str)]) -> Netlify {
-        let port = registry::free_port();
-        let log = site.join("netlify-serve.log");
-        let mut cmd = Command::new(hosts.join("node_modules/.bin/netlify"));
-        cmd.current_dir(site)
-            .args(["functions:serve", "--offline", "--port", &port.to_string()])
-            .env("NETLIFY_TELEMETRY_DISABLED", "1")
-            .env("CI", "1")
-            .env("NO_UPDATE_NOTIFIER", "1")
-            .envs(env.iter().copied())
+impl Served {
+    /// Starts `cmd` (which must listen on `port`) and waits until it
+    /// accepts connections.
+    fn start(mut cmd: Command, dir: &Path, log: &str, port: u16) -> Served {
+        let log = dir.join(log);
+        cmd.current_dir(dir)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(Stdio::from(
                 std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
             ));
-        let netlify = Netlify {
-            child: cmd.spawn().expect("netlify functions:serve starts"),
+        let what = format!("{cmd:?}");
+        let served = Served {
+            child: cmd.spawn().unwrap_or_else(|e| panic!("{what}: {e}")),
             addr: format!("127.0.0.1:{port}"),
             log,
         };
         let start = Instant::now();
-        while TcpStream::connect(&netlify.addr).is_err() {
+        while TcpStream::connect(&served.addr).is_err() {
             assert!(
                 start.elapsed() < Duration::from_secs(90),
-                "netlify functions:serve did not start:\n{}",
-                std::fs::read_to_string(&netlify.log).unwrap_or_default()
+                "{what} did not start:\n{}",
+                std::fs::read_to_string(&served.log).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        netlify
+        served
+    }
+
+    /// `netlify functions:serve --offline` of the site `site`.
+    fn netlify(hosts: &Path, site: &Path, env: &[(&str, &str)]) -> Served {
+        let port = registry::free_port();
+        let mut cmd = Command::new(hosts.join("node_modules/.bin/netlify"));
+        cmd.args(["functions:serve", "--offline", "--port", &port.to_string()])
+            .env("NETLIFY_TELEMETRY_DISABLED", "1")
+            .env("CI", "1")
+            .env("NO_UPDATE_NOTIFIER", "1")
+            .envs(env.iter().copied());
+        Served::start(cmd, site, "netlify-serve.log", port)
+    }
+
+    /// `node server.mjs` of the jco project `project`.
+    fn node(project: &Path, env: &[(&str, &str)]) -> Served {
+        let port = registry::free_port();
+        let mut cmd = Command::new("node");
+        cmd.arg("server.mjs")
+            .env("PORT", port.to_string())
+            .envs(env.iter().copied());
+        Served::start(cmd, project, "node-server.log", port)
     }
 
     fn dev(&self) -> Dev {
@@ -507,7 +529,7 @@ impl Netlify {
     }
 }
 
-impl Drop for Netlify {
+impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -540,7 +562,7 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
 
     // Without the secret, the first request names it.
     {
-        let serve = Netlify::start(&hosts, &site, &[]);
+        let serve = Served::netlify(&hosts, &site, &[]);
         let (status, body) = serve.dev().get("/");
         assert_eq!(status, 500, "{body}");
         assert!(
@@ -550,7 +572,7 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
     }
 
     let upstream = format!("http://{}", echo_server());
-    let serve = Netlify::start(
+    let serve = Served::netlify(
         &hosts,
         &site,
         &[
@@ -634,6 +656,85 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
     // Over Netlify's 6 MB: 413.
     let (status, _) = client.request("POST", "/", &vec![b'x'; (6 << 20) + 1]);
     assert_eq!(status, 413);
+}
+
+/// jco on Node.js: the same function (key-value, atomic increments, config,
+/// outbound HTTP), composed with the files adapter, transpiled and served
+/// by `server.mjs` on jco's WASI shim (its Node.js build).
+#[test]
+fn the_jco_project_serves_the_function_on_node_with_jco_s_shim() {
+    let hosts = js_hosts();
+    let registry = registry::start();
+    let (tmp, project) = function("jco-fn", NETLIFY_METADATA, NETLIFY_FUNCTION);
+    let image = format!("oci://{}/jco:v1", registry.addr);
+    success(&cargo_fn(&project, &["publish", &image]));
+    let out = tmp.path().join("jco");
+    let stdout = success(&deploy(&project, "jco", &image, &out));
+    assert!(stdout.contains("files adapter"), "{stdout}");
+    assert!(stdout.contains("FN_CONFIG_TOKEN"), "{stdout}");
+    std::os::unix::fs::symlink(hosts.join("node_modules"), out.join("node_modules")).unwrap();
+
+    // Without its secret, the server refuses to start, naming it.
+    let refused = Command::new("node")
+        .arg("server.mjs")
+        .current_dir(&out)
+        .env_remove("FN_CONFIG_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let (_, stderr) = text(&refused);
+    assert!(stderr.contains("FN_CONFIG_TOKEN"), "{stderr}");
+
+    let upstream = format!("http://{}", echo_server());
+    let server = Served::node(
+        &out,
+        &[
+            ("FN_CONFIG_TOKEN", "s3cret"),
+            ("FN_CONFIG_UPSTREAM", &upstream),
+        ],
+    );
+    let client = server.dev();
+    assert_eq!(
+        client.get("/hi?name=Jco"),
+        (200, "Hello, Jco! (GET /hi)".into()),
+        "{}",
+        client.log()
+    );
+    assert_eq!(client.get("/secret"), (200, "6".into()));
+    // Key-value in files under kv/ next to the server; the value outlives
+    // the instance that wrote it.
+    assert_eq!(
+        client.get("/store?v=kept"),
+        (200, "kept".into()),
+        "{}",
+        client.log()
+    );
+    assert_eq!(client.get("/read"), (200, r#"kept ["note"]"#.into()));
+    assert_eq!(
+        std::fs::read_to_string(out.join("kv/default/note")).unwrap(),
+        "kept"
+    );
+    for n in 1..=3 {
+        assert_eq!(
+            client.get("/count"),
+            (200, n.to_string()),
+            "{}",
+            client.log()
+        );
+    }
+    assert_eq!(
+        client.request_typed("POST", "/upstream", Some("text/plain"), b"ping"),
+        (200, r#"201 POST netlify-fn ping Some("yes") 4"#.into()),
+        "{}",
+        client.log()
+    );
+    // A trap answers 500, and the next request gets a fresh instance.
+    let (status, _) = client.get("/trap");
+    assert_eq!(status, 500, "{}", client.log());
+    assert_eq!(
+        client.get("/?name=again"),
+        (200, "Hello, again! (GET /)".into())
+    );
 }
 
 /// An HTTP server on loopback that answers every request with 201, an

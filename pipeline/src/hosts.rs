@@ -111,6 +111,13 @@ pub const UNIT_FILES_ADAPTER: Adapter = Adapter {
     how: "`cargo fn deploy --provider unit` composes the files adapter in front of the function (key-value in a preopened directory, config from FN_CONFIG_ variables)",
 };
 
+/// The files adapter as `cargo fn deploy --provider jco` composes it.
+pub const JCO_FILES_ADAPTER: Adapter = Adapter {
+    name: "files",
+    exports: FILES_EXPORTS,
+    how: "`cargo fn deploy --provider jco` composes the files adapter in front of the function (key-value in a preopened directory, config from FN_CONFIG_ variables)",
+};
+
 const KV_DRAFT: &[&str] = &["0.2.0-draft"];
 /// Our runtime serves Spin's key-value version too (fn-runtime
 /// `kv/versions.rs`), so a component made for Spin runs on it unchanged.
@@ -275,7 +282,9 @@ pub const HOSTS: &[Host] = &[
     // jco on Node.js: `jco transpile`/`jco serve` map every 0.2.x WASI import to
     // @bytecodealliance/preview2-shim by name (jco book, "WASI support"); the shim
     // (0.26.1, the one the bundles pin) types the world wasi:http/proxy@0.2.3
-    // (its types/index.d.ts). No key-value or config: supply your own with --map.
+    // (its types/index.d.ts). No key-value or config: `cargo fn deploy --provider
+    // jco` composes the files adapter (the Node.js build has all of WASI:
+    // preopens through `filesystem._setPreopens`, the process's environment).
     Host {
         id: "jco",
         name: "jco on Node.js",
@@ -283,7 +292,7 @@ pub const HOSTS: &[Host] = &[
         semver: true,
         scope: Scope::All,
         capabilities: &[],
-        adapter: None,
+        adapter: Some(&JCO_FILES_ADAPTER),
         source: "jco book, WASI support; @bytecodealliance/preview2-shim 0.26.1 types/index.d.ts (wasi:http/proxy@0.2.3)",
     },
     // Cloudflare Workers: the component transpiled by js-component-bindgen 2.11 (the

@@ -152,7 +152,19 @@ fn capability_versions_must_match_exactly() {
     let v = verdict("wasmcloud2", &imports);
     assert!(v.runs, "wasmCloud 2 has config at rc.1: {:?}", v.reasons);
 
+    // jco's shim has neither either: the same files adapter, composed by
+    // `deploy --provider jco`.
     let v = verdict("jco", &imports);
+    assert!(v.runs, "{:?}", v.reasons);
+    assert!(
+        v.notes.iter().any(|n| n.contains("--provider jco")),
+        "{:?}",
+        v.notes
+    );
+    // A capability version the adapter does not export is still refused,
+    // naming it.
+    let v = verdict("jco", &[import("wasi:keyvalue/store@0.2.0-draft2", None)]);
+    assert!(!v.runs);
     assert!(
         v.reasons
             .iter()

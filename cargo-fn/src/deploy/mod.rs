@@ -14,6 +14,7 @@ pub mod cloudflare;
 pub mod cloudrun;
 pub mod cron;
 pub mod files;
+pub mod jco;
 pub mod js;
 pub mod lambda;
 pub mod native;
@@ -63,6 +64,10 @@ pub enum Provider {
     /// NGINX Unit: unit.json for its control API and the component, composed
     /// with the files adapter when it uses key-value or config
     Unit,
+    /// jco on Node.js: a server on jco's WASI shim running the component
+    /// transpiled, composed with the files adapter when it uses key-value or
+    /// config
+    Jco,
 }
 
 /// A deployment: one published artifact, pinned by digest, and the
@@ -150,7 +155,7 @@ impl Deployment {
                     provider.name()
                 )
             }
-            Provider::Cloudflare | Provider::Netlify | Provider::Unit => {
+            Provider::Cloudflare | Provider::Netlify | Provider::Unit | Provider::Jco => {
                 bail!(
                     "{} bundles carry the component: use `deploy`",
                     provider.name()
@@ -236,6 +241,7 @@ impl Provider {
             Provider::Cloudflare => "cloudflare",
             Provider::Netlify => "netlify",
             Provider::Unit => "unit",
+            Provider::Jco => "jco",
         }
     }
 
@@ -264,6 +270,7 @@ impl Provider {
             Provider::Cloudflare => "cloudflare",
             Provider::Netlify => "netlify",
             Provider::Unit => "nginx-unit",
+            Provider::Jco => "jco",
         }
     }
 }
@@ -393,6 +400,13 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
         let absolute = std::path::absolute(&out)
             .with_context(|| format!("cannot resolve {}", out.display()))?;
         let mut output = unit::package(&deployment, &absolute, &wasm, composed.as_deref())?;
+        output.notes.extend(deployment.trigger_notes(true));
+        (output, verdict)
+    } else if opts.provider == Provider::Jco {
+        let wasm = published_wasm(package, &deployment, opts)?;
+        let composed = adapt(package, opts.provider, &wasm)?;
+        let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
+        let mut output = jco::package(&deployment, &wasm, composed.as_deref())?;
         output.notes.extend(deployment.trigger_notes(true));
         (output, verdict)
     } else if opts.provider == Provider::Wasmcloud {

@@ -33,6 +33,10 @@ pub const SYNC_JS: &str = include_str!("sync.js");
 /// answering synchronously over `sync.js`, for Node.js without JSPI.
 pub const BLOCKING_JS: &str = include_str!("blocking.js");
 
+/// The Node.js server of `cargo fn deploy --provider jco`, on jco's WASI
+/// shim (the Node.js build of preview2-shim).
+pub const SERVER_MJS: &str = include_str!("server.mjs");
+
 /// The Netlify Blobs client the Netlify glue uses. Pinned: the one
 /// netlify-cli 26.2.0 serves locally.
 pub const NETLIFY_BLOBS: (&str, &str) = ("@netlify/blobs", "10.7.13");
@@ -96,13 +100,29 @@ impl Transpiled {
 /// on promises (the runtime must have `WebAssembly.Suspending`); without,
 /// every import must answer synchronously.
 pub fn transpile(wasm: &[u8], jspi: bool) -> anyhow::Result<Transpiled> {
+    // `instantiate(getCoreModule, imports)`, a promise: the glue hands over
+    // modules the runtime compiled ahead (workerd refuses to compile wasm
+    // at run time) and a fresh import object per instance.
+    transpile_as(wasm, jspi, InstantiationMode::Async)
+}
+
+/// Transpiles the component `wasm` for synchronous instantiation:
+/// `instantiate(getCoreModule, imports)` returns the instance, so a server
+/// whose handler must answer synchronously (jco's shim on Node.js) can
+/// instantiate per request. Every import must answer synchronously.
+pub fn transpile_sync(wasm: &[u8]) -> anyhow::Result<Transpiled> {
+    transpile_as(wasm, false, InstantiationMode::Sync)
+}
+
+fn transpile_as(
+    wasm: &[u8],
+    jspi: bool,
+    instantiation: InstantiationMode,
+) -> anyhow::Result<Transpiled> {
     let opts = TranspileOpts {
         name: NAME.to_owned(),
         no_typescript: true,
-        // `instantiate(getCoreModule, imports)`: the glue hands over
-        // modules the runtime compiled ahead (workerd refuses to compile
-        // wasm at run time) and a fresh import object per instance.
-        instantiation_mode: Some(InstantiationMode::Async),
+        instantiation_mode: Some(instantiation),
         // Core modules stay .wasm files, never base64 in the JavaScript.
         base64_cutoff: 0,
         nodejs_compat_disabled: true,

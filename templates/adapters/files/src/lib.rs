@@ -52,6 +52,47 @@ fn other(message: String) -> store::Error {
     store::Error::Other(message)
 }
 
+/// Creates the file `path`, which must not exist, holding `contents`.
+///
+/// Through wasi:filesystem itself rather than `std::fs`: wasi-libc opens
+/// every file it writes with `mutate-directory` as well as `write`, and
+/// jco's WASI shim refuses that flag, while a new file needs only `write`.
+fn create_new(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use wasip2::filesystem::types::{DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
+    let fail = |e: ErrorCode| match e {
+        ErrorCode::Exist => std::io::Error::from(ErrorKind::AlreadyExists),
+        e => std::io::Error::other(format!("{e:?}")),
+    };
+    // The preopen the path lies in: the longest that contains it.
+    let (dir, relative) = wasip2::filesystem::preopens::get_directories()
+        .into_iter()
+        .filter_map(|(dir, guest)| {
+            let relative = path.strip_prefix(&guest).ok()?.to_str()?.to_owned();
+            Some((guest.len(), dir, relative))
+        })
+        .max_by_key(|(len, ..)| *len)
+        .map(|(_, dir, relative)| (dir, relative))
+        .ok_or_else(|| {
+            std::io::Error::other(format!("{} is in no preopened directory", path.display()))
+        })?;
+    let file = dir
+        .open_at(
+            PathFlags::empty(),
+            &relative,
+            OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+            DescriptorFlags::WRITE,
+        )
+        .map_err(fail)?;
+    let mut written = 0;
+    while written < contents.len() {
+        let n = file
+            .write(&contents[written..], written as u64)
+            .map_err(fail)?;
+        written += usize::try_from(n).unwrap_or(usize::MAX).max(1);
+    }
+    Ok(())
+}
+
 /// One store: a folder.
 pub struct Bucket {
     dir: PathBuf,
@@ -89,20 +130,15 @@ impl Bucket {
             let temp = self
                 .dir
                 .join(format!("{name}{}{stamp:x}{n:x}", files::TEMP_SUFFIX));
-            let file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp);
-            let mut file = match file {
-                Ok(file) => file,
+            match create_new(&temp, value) {
+                Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(self.failed("creating", &temp, e)),
-            };
-            let written = std::io::Write::write_all(&mut file, value).and_then(|()| {
-                drop(file);
-                fs::rename(&temp, path)
-            });
-            return written.map_err(|e| {
+                Err(e) => {
+                    let _ = fs::remove_file(&temp);
+                    return Err(self.failed("creating", &temp, e));
+                }
+            }
+            return fs::rename(&temp, path).map_err(|e| {
                 let _ = fs::remove_file(&temp);
                 self.failed("writing", path, e)
             });
@@ -195,12 +231,8 @@ impl Lock {
         let path = bucket.dir.join(name);
         let start = Instant::now();
         loop {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(_) => return Ok(Lock(path)),
+            match create_new(&path, &[]) {
+                Ok(()) => return Ok(Lock(path)),
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(bucket.failed("locking", &path, e)),
             }
