@@ -184,11 +184,14 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         adapter: None,
-        source: "wasmtime 48 crates (WIT 0.2.12); strict proxy linking observed (shared/DESIGN.md)",
+        source: "https://github.com/bytecodealliance/wasmtime/tree/v48.0.8 (crates/wasi, wasi-http, wasi-keyvalue, wasi-config and their WIT: 0.2.12, keyvalue 0.2.0-draft, config 0.2.0-rc.1); strict proxy linking observed (shared/DESIGN.md)",
     },
-    // Spin 4.0.2, observed on this kind of machine (shared/DESIGN.md): WASI 0.2.6
-    // host that links 0.2.x imports by semver; key-value and config only at the
-    // versions below (pre-releases never match another pre-release).
+    // Spin 4.0.2, observed on this kind of machine (shared/DESIGN.md) and read from
+    // its sources (wit/deps of the v4.0.2 tag: cli/http up to @0.2.6,
+    // keyvalue-2024-10-17 is wasi:keyvalue@0.2.0-draft2, wasi-runtime-config-2024-09-27
+    // is wasi:config@0.2.0-draft-2024-09-27): a WASI 0.2.6 host that links 0.2.x
+    // imports by semver; key-value and config only at those versions
+    // (pre-releases never match another pre-release).
     Host {
         id: "spin",
         name: "Spin 4",
@@ -213,7 +216,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         adapter: Some(&SPIN_ADAPTER),
-        source: "Spin 4.0.2 observed (shared/DESIGN.md)",
+        source: "https://github.com/spinframework/spin/tree/v4.0.2/wit/deps (keyvalue-2024-10-17, wasi-runtime-config-2024-09-27, cli@0.2.6); Spin 4.0.2 observed (shared/DESIGN.md)",
     },
     // wasmCloud 1.x: its host (wasmCloud/wasmCloud v1.9.2, crates/runtime) links
     // wasi:keyvalue store/atomics/batch@0.2.0-draft (wit/deps/keyvalue) and
@@ -277,7 +280,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         adapter: None,
-        source: "https://github.com/wasmCloud/wash crates/wash-runtime/src/plugin/{wasi_config.rs,wasi_keyvalue/} (config rc.1, keyvalue 0.2.0-draft); WASI version assumed",
+        source: "https://github.com/wasmCloud/wash/tree/v2.0.0-rc.7 (Cargo.toml: wasmtime 41; crates/wash-runtime/src/plugin/{wasi_config.rs,wasi_keyvalue/}: config rc.1, keyvalue 0.2.0-draft); WASI 0.2.6 assumed",
     },
     // jco on Node.js: `jco transpile`/`jco serve` map every 0.2.x WASI import to
     // @bytecodealliance/preview2-shim by name (jco book, "WASI support"); the shim
@@ -293,11 +296,11 @@ pub const HOSTS: &[Host] = &[
         scope: Scope::All,
         capabilities: &[],
         adapter: Some(&JCO_FILES_ADAPTER),
-        source: "jco book, WASI support; @bytecodealliance/preview2-shim 0.26.1 types/index.d.ts (wasi:http/proxy@0.2.3)",
+        source: "https://github.com/bytecodealliance/jco (jco book, WASI support); @bytecodealliance/preview2-shim 0.26.1 types/index.d.ts (wasi:http/proxy@0.2.3) and its Node.js build, run by cargo-fn's tests",
     },
     // Cloudflare Workers: the component transpiled by js-component-bindgen 2.11 (the
     // crate of jco) runs on @bytecodealliance/preview2-shim 0.26.1's browser build,
-    // which maps WASI imports by name like jco (WASI version assumed as for jco).
+    // which maps WASI imports by name like jco and types the 0.2.3 WIT, as for jco.
     // workerd has JSPI (`WebAssembly.Suspending`, checked on workerd 2026-11-17),
     // so blocking imports (poll, streams, outbound fetch, KV) can wait on promises.
     // Key-value is Workers KV, atomics a Durable Object, config `vars`/secrets:
@@ -326,7 +329,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         adapter: None,
-        source: "workerd 2026-11-17 and wrangler 4.86.0 observed; preview2-shim 0.26.1 (WASI version assumed)",
+        source: "workerd 2026-11-17 and wrangler 4.86.0 observed; @bytecodealliance/preview2-shim 0.26.1 (types/index.d.ts: wasi:http/proxy@0.2.3)",
     },
     // Netlify Functions: the same transpiled component, run by Node.js. Node 20
     // (netlify-cli 26.2.0's `functions:serve` here) has no JSPI, so a component
@@ -360,7 +363,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         adapter: None,
-        source: "netlify-cli 26.2.0 on Node 20 observed; @netlify/blobs 10.7.13 (conditional writes); preview2-shim 0.26.1 (WASI version assumed)",
+        source: "netlify-cli 26.2.0 on Node 20 observed; @netlify/blobs 10.7.13 (conditional writes); @bytecodealliance/preview2-shim 0.26.1 (types/index.d.ts: wasi:http/proxy@0.2.3)",
     },
     // NGINX Unit 1.32+ (nginx/unit, src/wasm-wasi-component): 1.32 embeds wasmtime
     // 17 (WASI 0.2.0; its linker predates semver-compatible linking, wasmtime 19),
