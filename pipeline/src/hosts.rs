@@ -329,7 +329,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         adapter: None,
-        source: "workerd 2026-11-17 and wrangler 4.86.0 observed; @bytecodealliance/preview2-shim 0.26.1 (types/index.d.ts: wasi:http/proxy@0.2.3)",
+        source: "https://www.npmjs.com/package/wrangler/v/4.86.0 (workerd 2026-11-17) observed; https://www.npmjs.com/package/@bytecodealliance/preview2-shim/v/0.26.1 (types/index.d.ts: wasi:http/proxy@0.2.3)",
     },
     // Netlify Functions: the same transpiled component, run by Node.js. Node 20
     // (netlify-cli 26.2.0's `functions:serve` here) has no JSPI, so a component
@@ -363,7 +363,7 @@ pub const HOSTS: &[Host] = &[
             },
         ],
         adapter: None,
-        source: "netlify-cli 26.2.0 on Node 20 observed; @netlify/blobs 10.7.13 (conditional writes); @bytecodealliance/preview2-shim 0.26.1 (types/index.d.ts: wasi:http/proxy@0.2.3)",
+        source: "https://www.npmjs.com/package/netlify-cli/v/26.2.0 on Node 20 observed; https://www.npmjs.com/package/@netlify/blobs/v/10.7.13 (dist/main.d.ts: onlyIfMatch, onlyIfNew); https://www.npmjs.com/package/@bytecodealliance/preview2-shim/v/0.26.1 (types/index.d.ts: wasi:http/proxy@0.2.3)",
     },
     // NGINX Unit 1.32+ (nginx/unit, src/wasm-wasi-component): 1.32 embeds wasmtime
     // 17 (WASI 0.2.0; its linker predates semver-compatible linking, wasmtime 19),
