@@ -735,6 +735,13 @@ fn the_jco_project_serves_the_function_on_node_with_jco_s_shim() {
         client.get("/?name=again"),
         (200, "Hello, again! (GET /)".into())
     );
+    // A body over the limit (10 MiB, as `cargo fn serve`) answers 413.
+    let (status, body) = client.request("POST", "/", &vec![b'x'; 10 * 1024 * 1024 + 1]);
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(
+        client.get("/?name=still"),
+        (200, "Hello, still! (GET /)".into())
+    );
 }
 
 /// An HTTP server on loopback that answers every request with 201, an

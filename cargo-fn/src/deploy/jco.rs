@@ -24,8 +24,9 @@ pub fn package(
     composed: Option<&[u8]>,
 ) -> anyhow::Result<Output> {
     let transpiled = js::transpile_sync(composed.unwrap_or(wasm))?;
-    // The server reads no body limit: the shim streams bodies.
-    let data = js::bundle_data(deployment, 0, Map::new());
+    // The body limit of `cargo fn serve`, checked against Content-Length.
+    let limits = fn_runtime::Limits::default();
+    let data = js::bundle_data(deployment, limits.max_request_body, Map::new());
     let mut package = js::package_json(deployment, &[])?;
     let mut manifest: serde_json::Value = serde_json::from_slice(&package.contents)?;
     manifest["scripts"] = serde_json::json!({ "start": "node server.mjs" });

@@ -4,7 +4,10 @@
 // Written by `cargo fn deploy --provider jco`. `node server.mjs` listens on
 // $PORT (8080) at $HOST (127.0.0.1), and gives every request a fresh
 // instance of the component, as `cargo fn serve` does: no state carries
-// over, and after a trap the next request starts clean.
+// over, and after a trap the next request starts clean. A request whose
+// Content-Length is over the limit of `cargo fn serve` answers 413 before
+// the component runs (the shim streams bodies: a chunked body is not
+// counted).
 //
 // Key-value and config: the shim has neither, so a function that uses them
 // is the published function composed with the files adapter (see
@@ -87,20 +90,30 @@ const coreModule = (name) => {
 
 const { OutgoingBody, OutgoingResponse, ResponseOutparam, Fields } = http.types;
 
-/// Answers 500 when the component trapped before it answered.
-function failed(responseOut) {
+/// Answers `status` with the line `text`, in place of the component.
+function answer(responseOut, status, text) {
   const response = new OutgoingResponse(new Fields());
-  response.setStatusCode(500);
+  response.setStatusCode(status);
   const body = response.body();
   ResponseOutparam.set(responseOut, { tag: "ok", val: response });
   const stream = body.write();
-  stream.blockingWriteAndFlush(new TextEncoder().encode("the function failed\n"));
+  stream.blockingWriteAndFlush(new TextEncoder().encode(`${text}\n`));
   stream[Symbol.dispose]?.();
   OutgoingBody.finish(body, undefined);
 }
 
+/// The request's Content-Length, or 0.
+function contentLength(request) {
+  const [value] = request.headers().get("content-length");
+  return value === undefined ? 0 : Number(new TextDecoder().decode(value));
+}
+
 const server = new http.HTTPServer({
   handle(request, responseOut) {
+    if (contentLength(request) > bundle.maxBodyBytes) {
+      answer(responseOut, 413, `request body over ${bundle.maxBodyBytes} bytes`);
+      return;
+    }
     try {
       const instance = instantiate(coreModule, imports);
       const handler = instance.incomingHandler ?? instance["wasi:http/incoming-handler"];
@@ -108,7 +121,7 @@ const server = new http.HTTPServer({
     } catch (err) {
       console.error(`${bundle.name}: the function failed: ${err?.stack ?? err}`);
       try {
-        failed(responseOut);
+        answer(responseOut, 500, "the function failed");
       } catch {
         // It had answered before it failed.
       }
