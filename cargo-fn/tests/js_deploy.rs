@@ -464,6 +464,50 @@ token = { secret = true }
 upstream = { default = "http://127.0.0.1:9" }
 "#;
 
+/// What `NETLIFY_FUNCTION` answers wherever it runs with the secret
+/// `s3cret` and the echo server as its upstream: config, key-value whose
+/// value outlives the instance that wrote it, increments in order, an
+/// outbound POST (method, header and body arrive; status, body and a header
+/// come back), and a trap, after which the next request gets a fresh
+/// instance. (netlify-cli's local server drops the body of a request
+/// without a Content-Type; curl sends one.)
+fn serves_the_capabilities(client: &Dev, name: &str) {
+    assert_eq!(
+        client.get(&format!("/hi?name={name}")),
+        (200, format!("Hello, {name}! (GET /hi)")),
+        "{}",
+        client.log()
+    );
+    assert_eq!(client.get("/secret"), (200, "6".into()));
+    assert_eq!(
+        client.get("/store?v=kept"),
+        (200, "kept".into()),
+        "{}",
+        client.log()
+    );
+    assert_eq!(client.get("/read"), (200, r#"kept ["note"]"#.into()));
+    for n in 1..=3 {
+        assert_eq!(
+            client.get("/count"),
+            (200, n.to_string()),
+            "{}",
+            client.log()
+        );
+    }
+    assert_eq!(
+        client.request_typed("POST", "/upstream", Some("text/plain"), b"ping"),
+        (200, r#"201 POST netlify-fn ping Some("yes") 4"#.into()),
+        "{}",
+        client.log()
+    );
+    let (status, _) = client.get("/trap");
+    assert_eq!(status, 500, "{}", client.log());
+    assert_eq!(
+        client.get("/?name=again"),
+        (200, "Hello, again! (GET /)".into())
+    );
+}
+
 /// A local server (`netlify functions:serve`, `node server.mjs`) run in
 /// `dir` on a loopback port, its output in `dir/<log>`; killed on drop.
 struct Served {
@@ -581,45 +625,12 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
         ],
     );
     let client = serve.dev();
-    assert_eq!(
-        client.get("/hi?name=Netlify"),
-        (200, "Hello, Netlify! (GET /hi)".into()),
-        "{}",
-        client.log()
-    );
-    assert_eq!(client.get("/secret"), (200, "6".into()));
-    // Key-value on the local Netlify Blobs, through the worker thread; the
-    // value outlives the instance that wrote it.
-    assert_eq!(
-        client.get("/store?v=kept"),
-        (200, "kept".into()),
-        "{}",
-        client.log()
-    );
-    assert_eq!(client.get("/read"), (200, r#"kept ["note"]"#.into()));
-    // Atomic increments: conditional writes to Netlify Blobs, in order.
-    for n in 1..=3 {
-        assert_eq!(
-            client.get("/count"),
-            (200, n.to_string()),
-            "{}",
-            client.log()
-        );
-    }
+    // Key-value on the local Netlify Blobs and outbound HTTP, both through
+    // the worker thread; increments as conditional writes.
+    serves_the_capabilities(&client, "Netlify");
     assert_eq!(
         client.get("/sleep"),
         (200, "true".into()),
-        "{}",
-        client.log()
-    );
-    // Outbound HTTP, sent by the worker thread while the component waits:
-    // the method, a header and the body arrive; status, body and a header
-    // come back.
-    // (netlify-cli's local server drops the body of a request without a
-    // Content-Type; curl sends one.)
-    assert_eq!(
-        client.request_typed("POST", "/upstream", Some("text/plain"), b"ping"),
-        (200, r#"201 POST netlify-fn ping Some("yes") 4"#.into()),
         "{}",
         client.log()
     );
@@ -632,12 +643,6 @@ fn the_netlify_site_serves_the_function_on_netlify_cli() {
         client.log().contains("ErrorCode::ConnectionRefused"),
         "{}",
         client.log()
-    );
-    let (status, _) = client.get("/trap");
-    assert_eq!(status, 500);
-    assert_eq!(
-        client.get("/?name=again"),
-        (200, "Hello, again! (GET /)".into())
     );
     // A schedule tick: the scheduled function (no route of its own; netlify
     // functions:serve serves every function under /.netlify/functions/)
@@ -694,46 +699,11 @@ fn the_jco_project_serves_the_function_on_node_with_jco_s_shim() {
         ],
     );
     let client = server.dev();
-    assert_eq!(
-        client.get("/hi?name=Jco"),
-        (200, "Hello, Jco! (GET /hi)".into()),
-        "{}",
-        client.log()
-    );
-    assert_eq!(client.get("/secret"), (200, "6".into()));
-    // Key-value in files under kv/ next to the server; the value outlives
-    // the instance that wrote it.
-    assert_eq!(
-        client.get("/store?v=kept"),
-        (200, "kept".into()),
-        "{}",
-        client.log()
-    );
-    assert_eq!(client.get("/read"), (200, r#"kept ["note"]"#.into()));
+    // Key-value in files under kv/ next to the server.
+    serves_the_capabilities(&client, "Jco");
     assert_eq!(
         std::fs::read_to_string(out.join("kv/default/note")).unwrap(),
         "kept"
-    );
-    for n in 1..=3 {
-        assert_eq!(
-            client.get("/count"),
-            (200, n.to_string()),
-            "{}",
-            client.log()
-        );
-    }
-    assert_eq!(
-        client.request_typed("POST", "/upstream", Some("text/plain"), b"ping"),
-        (200, r#"201 POST netlify-fn ping Some("yes") 4"#.into()),
-        "{}",
-        client.log()
-    );
-    // A trap answers 500, and the next request gets a fresh instance.
-    let (status, _) = client.get("/trap");
-    assert_eq!(status, 500, "{}", client.log());
-    assert_eq!(
-        client.get("/?name=again"),
-        (200, "Hello, again! (GET /)".into())
     );
     // A body over the limit (10 MiB, as `cargo fn serve`) answers 413.
     let (status, body) = client.request("POST", "/", &vec![b'x'; 10 * 1024 * 1024 + 1]);

@@ -143,17 +143,12 @@ pub fn package(deployment: &Deployment, wasm: &[u8]) -> anyhow::Result<Output> {
     let mut notes = vec![format!(
         "install the WASI shim, then deploy: `npm install && npx wrangler deploy` (the component is {raw} bytes transpiled, {gzip} gzipped)"
     )];
-    for (key, decl) in &meta.config {
-        let env = native::config_env(key);
-        if decl.secret {
-            notes.push(format!(
-                "secret `{key}`: `npx wrangler secret put {env}` before the first request"
-            ));
-        } else if decl.default.is_none() {
-            notes.push(format!(
-                "config `{key}` has no default: add {env} to \"vars\" in wrangler.jsonc"
-            ));
-        }
+    for (key, env, secret) in deployment.config_to_supply() {
+        notes.push(if secret {
+            format!("secret `{key}`: `npx wrangler secret put {env}` before the first request")
+        } else {
+            format!("config `{key}` has no default: add {env} to \"vars\" in wrangler.jsonc")
+        });
     }
     if !meta.key_value.is_empty() {
         notes.push(format!(

@@ -14,7 +14,7 @@ use serde_json::Map;
 
 use super::Deployment;
 use super::files::{Entry, Output};
-use super::{js, native};
+use super::js;
 
 /// The files of the server project for the published function `wasm`, or
 /// for `composed`, its composition with the files adapter.
@@ -47,17 +47,12 @@ pub fn package(
             deployment.layer_digest
         ));
     }
-    for (key, decl) in &deployment.metadata.config {
-        let variable = native::config_env(key);
-        if decl.secret {
-            notes.push(format!(
-                "secret `{key}`: set {variable} in the server's environment"
-            ));
-        } else if decl.default.is_none() {
-            notes.push(format!(
-                "config `{key}` has no default: set {variable} in the server's environment"
-            ));
-        }
+    for (key, variable, secret) in deployment.config_to_supply() {
+        notes.push(if secret {
+            format!("secret `{key}`: set {variable} in the server's environment")
+        } else {
+            format!("config `{key}` has no default: set {variable} in the server's environment")
+        });
     }
     if !deployment.metadata.allowed_outbound_hosts.is_empty() {
         notes.push(format!(

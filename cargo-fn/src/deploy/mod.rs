@@ -121,6 +121,17 @@ impl Deployment {
         spin::component_id(&self.name)
     }
 
+    /// The configuration the operator must supply, as `(key, variable,
+    /// secret)`: secrets, and keys without a default.
+    pub(crate) fn config_to_supply(&self) -> Vec<(&str, String, bool)> {
+        self.metadata
+            .config
+            .iter()
+            .filter(|(_, decl)| decl.secret || decl.default.is_none())
+            .map(|(key, decl)| (key.as_str(), native::config_env(key), decl.secret))
+            .collect()
+    }
+
     /// Notes common to all providers about non-HTTP triggers; the schedule
     /// only when the provider does not run it.
     fn trigger_notes(&self, schedule: bool) -> Vec<String> {
@@ -389,33 +400,28 @@ pub fn deploy(package: &FnPackage, opts: &Options) -> anyhow::Result<Deployed> {
         let output = deployment.js_bundle(opts.provider, &wasm)?;
         (output, Ok(verdict))
     } else if opts.provider == Provider::Spin {
-        let wasm = published_wasm(package, &deployment, opts)?;
-        let composed = adapt(package, opts.provider, &wasm)?;
-        let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
-        (spin::package(&deployment, composed.as_deref())?, verdict)
+        let a = adapted(package, &deployment, opts)?;
+        (
+            spin::package(&deployment, a.composed.as_deref())?,
+            a.verdict,
+        )
     } else if opts.provider == Provider::Unit {
-        let wasm = published_wasm(package, &deployment, opts)?;
-        let composed = adapt(package, opts.provider, &wasm)?;
-        let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
+        let a = adapted(package, &deployment, opts)?;
         let absolute = std::path::absolute(&out)
             .with_context(|| format!("cannot resolve {}", out.display()))?;
-        let mut output = unit::package(&deployment, &absolute, &wasm, composed.as_deref())?;
+        let mut output = unit::package(&deployment, &absolute, &a.wasm, a.composed.as_deref())?;
         output.notes.extend(deployment.trigger_notes(true));
-        (output, verdict)
+        (output, a.verdict)
     } else if opts.provider == Provider::Jco {
-        let wasm = published_wasm(package, &deployment, opts)?;
-        let composed = adapt(package, opts.provider, &wasm)?;
-        let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
-        let mut output = jco::package(&deployment, &wasm, composed.as_deref())?;
+        let a = adapted(package, &deployment, opts)?;
+        let mut output = jco::package(&deployment, &a.wasm, a.composed.as_deref())?;
         output.notes.extend(deployment.trigger_notes(true));
-        (output, verdict)
+        (output, a.verdict)
     } else if opts.provider == Provider::Wasmcloud {
-        let wasm = published_wasm(package, &deployment, opts)?;
-        let composed = adapt(package, opts.provider, &wasm)?;
-        let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
+        let a = adapted(package, &deployment, opts)?;
         (
-            wasmcloud::package(&deployment, composed, opts.insecure)?,
-            verdict,
+            wasmcloud::package(&deployment, a.composed, opts.insecure)?,
+            a.verdict,
         )
     } else {
         let output = Output::from(deployment.bundle(opts.provider)?);
@@ -540,6 +546,34 @@ pub fn published_wasm(
                 .wasm)
         }
     }
+}
+
+/// The published function for a provider whose runtime may need an
+/// adapter composed in front of it.
+struct Adapted {
+    /// The published function.
+    wasm: Vec<u8>,
+    /// Its composition with the adapter, when the runtime needs one
+    /// ([`adapt`]).
+    composed: Option<Vec<u8>>,
+    /// Whether the runtime runs what it is given (the composition, else
+    /// the function).
+    verdict: anyhow::Result<Verdict>,
+}
+
+fn adapted(
+    package: &FnPackage,
+    deployment: &Deployment,
+    opts: &Options,
+) -> anyhow::Result<Adapted> {
+    let wasm = published_wasm(package, deployment, opts)?;
+    let composed = adapt(package, opts.provider, &wasm)?;
+    let verdict = verdict(opts.provider, composed.as_deref().unwrap_or(&wasm));
+    Ok(Adapted {
+        wasm,
+        composed,
+        verdict,
+    })
 }
 
 /// The function `wasm` composed with the adapter the runtime behind

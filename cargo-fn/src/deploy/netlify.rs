@@ -24,7 +24,7 @@ use anyhow::bail;
 use serde_json::{Map, json};
 
 use super::files::{Entry, Output};
-use super::{Deployment, cron, js, native};
+use super::{Deployment, cron, js};
 
 /// The request body limit of Netlify's synchronous functions (6 MB, as
 /// AWS Lambda's).
@@ -179,17 +179,14 @@ pub fn package(deployment: &Deployment, wasm: &[u8]) -> anyhow::Result<Output> {
         "install the WASI shim, then deploy: `npm install && netlify deploy --prod` (the function {name} serves {})",
         paths(deployment.metadata.route_or_wildcard()).join(" and ")
     )];
-    for (key, decl) in &deployment.metadata.config {
-        let env = native::config_env(key);
-        if decl.secret {
-            notes.push(format!(
+    for (key, env, secret) in deployment.config_to_supply() {
+        notes.push(if secret {
+            format!(
                 "secret `{key}`: `netlify env:set {env} VALUE --secret` before the first request"
-            ));
-        } else if decl.default.is_none() {
-            notes.push(format!(
-                "config `{key}` has no default: `netlify env:set {env} VALUE`"
-            ));
-        }
+            )
+        } else {
+            format!("config `{key}` has no default: `netlify env:set {env} VALUE`")
+        });
     }
     Ok(Output {
         files,

@@ -72,18 +72,16 @@ pub fn package(
             ));
         }
         for (key, decl) in &meta.config {
-            let variable = native::config_env(key);
-            match (&decl.default, decl.secret) {
-                (Some(value), false) => {
-                    environment.insert(variable, json!(value));
-                }
-                (_, true) => notes.push(format!(
-                    "secret `{key}`: add {variable} to the application's environment in Unit's configuration (never written here)"
-                )),
-                (None, false) => notes.push(format!(
-                    "config `{key}` has no default: add {variable} to the application's environment"
-                )),
+            if let (Some(value), false) = (&decl.default, decl.secret) {
+                environment.insert(native::config_env(key), json!(value));
             }
+        }
+        for (key, variable, secret) in deployment.config_to_supply() {
+            notes.push(if secret {
+                format!("secret `{key}`: add {variable} to the application's environment in Unit's configuration (never written here)")
+            } else {
+                format!("config `{key}` has no default: add {variable} to the application's environment")
+            });
         }
         notes.insert(
             0,

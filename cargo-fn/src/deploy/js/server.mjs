@@ -102,10 +102,12 @@ function answer(responseOut, status, text) {
   OutgoingBody.finish(body, undefined);
 }
 
+const decoder = new TextDecoder();
+
 /// The request's Content-Length, or 0.
 function contentLength(request) {
   const [value] = request.headers().get("content-length");
-  return value === undefined ? 0 : Number(new TextDecoder().decode(value));
+  return value === undefined ? 0 : Number(decoder.decode(value));
 }
 
 const server = new http.HTTPServer({

@@ -36,6 +36,7 @@ mod bindings {
 use bindings::exports::wasi::config0_2_0_rc_1::store as config;
 use bindings::exports::wasi::keyvalue0_2_0_draft::{atomics, store};
 use fn_wit::keyvalue::{counter, files};
+use wasip2::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
 /// What a config key's variable starts with.
 pub const CONFIG_PREFIX: &str = "FN_CONFIG_";
@@ -52,53 +53,65 @@ fn other(message: String) -> store::Error {
     store::Error::Other(message)
 }
 
-/// Creates the file `path`, which must not exist, holding `contents`.
-///
-/// Through wasi:filesystem itself rather than `std::fs`: wasi-libc opens
-/// every file it writes with `mutate-directory` as well as `write`, and
-/// jco's WASI shim refuses that flag, while a new file needs only `write`.
-fn create_new(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use wasip2::filesystem::types::{DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
-    let fail = |e: ErrorCode| match e {
-        ErrorCode::Exist => std::io::Error::from(ErrorKind::AlreadyExists),
-        e => std::io::Error::other(format!("{e:?}")),
-    };
-    // The preopen the path lies in: the longest that contains it.
-    let (dir, relative) = wasip2::filesystem::preopens::get_directories()
-        .into_iter()
-        .filter_map(|(dir, guest)| {
-            let relative = path.strip_prefix(&guest).ok()?.to_str()?.to_owned();
-            Some((guest.len(), dir, relative))
-        })
-        .max_by_key(|(len, ..)| *len)
-        .map(|(_, dir, relative)| (dir, relative))
-        .ok_or_else(|| {
-            std::io::Error::other(format!("{} is in no preopened directory", path.display()))
-        })?;
-    let file = dir
-        .open_at(
-            PathFlags::empty(),
-            &relative,
-            OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
-            DescriptorFlags::WRITE,
-        )
-        .map_err(fail)?;
-    let mut written = 0;
-    while written < contents.len() {
-        let n = file
-            .write(&contents[written..], written as u64)
-            .map_err(fail)?;
-        written += usize::try_from(n).unwrap_or(usize::MAX).max(1);
-    }
-    Ok(())
-}
-
 /// One store: a folder.
 pub struct Bucket {
     dir: PathBuf,
+    /// The preopened directory the folder is in, and the folder's path in
+    /// it, for the files the adapter creates (see [`Bucket::create_new`]).
+    preopen: Descriptor,
+    in_preopen: PathBuf,
+}
+
+/// The preopened directory `dir` lies in (the longest that contains it),
+/// and `dir`'s path inside it.
+fn preopen_of(dir: &Path) -> Option<(Descriptor, PathBuf)> {
+    wasip2::filesystem::preopens::get_directories()
+        .into_iter()
+        .filter_map(|(preopen, guest)| {
+            let inside = dir.strip_prefix(&guest).ok()?.to_path_buf();
+            Some((guest.len(), preopen, inside))
+        })
+        .max_by_key(|(len, ..)| *len)
+        .map(|(_, preopen, inside)| (preopen, inside))
 }
 
 impl Bucket {
+    /// Creates the file `path` of this store, which must not exist,
+    /// holding `contents`.
+    ///
+    /// Through wasi:filesystem itself rather than `std::fs`: wasi-libc
+    /// opens every file it writes with `mutate-directory` as well as
+    /// `write`, and jco's WASI shim refuses that flag, while a new file
+    /// needs only `write`.
+    fn create_new(&self, path: &Path, contents: &[u8]) -> std::io::Result<()> {
+        let fail = |e: ErrorCode| match e {
+            ErrorCode::Exist => std::io::Error::from(ErrorKind::AlreadyExists),
+            e => std::io::Error::other(format!("{e:?}")),
+        };
+        let name = path.file_name().unwrap_or_default();
+        let inside = self.in_preopen.join(name);
+        let inside = inside
+            .to_str()
+            .ok_or_else(|| std::io::Error::other("a path that is not UTF-8"))?;
+        let file = self
+            .preopen
+            .open_at(
+                PathFlags::empty(),
+                inside,
+                OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+                DescriptorFlags::WRITE,
+            )
+            .map_err(fail)?;
+        let mut written = 0;
+        while written < contents.len() {
+            let n = file
+                .write(&contents[written..], written as u64)
+                .map_err(fail)?;
+            written += usize::try_from(n).unwrap_or(usize::MAX).max(1);
+        }
+        Ok(())
+    }
+
     fn path(&self, key: &str) -> Result<PathBuf, store::Error> {
         let name = files::file_name(key).map_err(|e| other(format!("{key:?}: {e}")))?;
         Ok(self.dir.join(name))
@@ -130,7 +143,7 @@ impl Bucket {
             let temp = self
                 .dir
                 .join(format!("{name}{}{stamp:x}{n:x}", files::TEMP_SUFFIX));
-            match create_new(&temp, value) {
+            match self.create_new(&temp, value) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
                 Err(e) => {
@@ -164,8 +177,19 @@ impl store::Guest for Adapter {
             return Err(store::Error::NoSuchStore);
         }
         let dir = Path::new(&root).join(&identifier);
+        let (preopen, in_preopen) = preopen_of(&dir).ok_or_else(|| {
+            other(format!(
+                "{} is {}, which is in no directory the host preopened: preopen it (NGINX Unit: the application's access.filesystem)",
+                files::DIR_ENV,
+                Path::new(&root).display()
+            ))
+        })?;
         match fs::metadata(&dir) {
-            Ok(meta) if meta.is_dir() => Ok(store::Bucket::new(Bucket { dir })),
+            Ok(meta) if meta.is_dir() => Ok(store::Bucket::new(Bucket {
+                dir,
+                preopen,
+                in_preopen,
+            })),
             Ok(_) => Err(store::Error::NoSuchStore),
             Err(e) if e.kind() == ErrorKind::NotFound => Err(store::Error::NoSuchStore),
             Err(e) => Err(other(format!("opening the store {}: {e}", dir.display()))),
@@ -231,7 +255,7 @@ impl Lock {
         let path = bucket.dir.join(name);
         let start = Instant::now();
         loop {
-            match create_new(&path, &[]) {
+            match bucket.create_new(&path, &[]) {
                 Ok(()) => return Ok(Lock(path)),
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(bucket.failed("locking", &path, e)),
