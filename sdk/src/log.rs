@@ -91,11 +91,26 @@ impl Record {
             line.push_str(&trace.span_id());
             line.push('"');
         }
-        line.push('}');
-        #[cfg(not(target_arch = "wasm32"))]
-        crate::testing::record_log(&line);
-        eprintln!("{line}");
+        line.push_str("}\n");
+        write_line(&line);
     }
+}
+
+/// Writes one finished line (newline included) to stderr: inside a
+/// component straight to `wasi:cli/stderr`, not through `eprintln!`, whose
+/// locking and panic-on-failure machinery (the `io::Error` messages, the
+/// C library's `strerror` table) would add about 5 KB to every function.
+/// A line the host does not take is dropped: logging never fails a call.
+#[cfg(target_arch = "wasm32")]
+fn write_line(line: &str) {
+    let stderr = crate::wasm::bindings::wasi::cli::stderr::get_stderr();
+    let _ = crate::wasm::http_glue::write_stream(&stderr, line.as_bytes());
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn write_line(line: &str) {
+    crate::testing::record_log(line.trim_end_matches('\n'));
+    eprint!("{line}");
 }
 
 /// Logs `msg` at debug level.

@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use super::bindings::wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse,
-    ResponseOutparam, Scheme,
+    ErrorCode, Fields, HeaderError, IncomingBody, IncomingRequest, Method, OutgoingBody,
+    OutgoingResponse, ResponseOutparam, Scheme,
 };
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use crate::__private::Export;
@@ -48,7 +48,9 @@ pub(crate) fn from_wasi_method(method: Method) -> Result<http::Method, String> {
         Method::Trace => http::Method::TRACE,
         Method::Patch => http::Method::PATCH,
         Method::Other(m) => {
-            http::Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid method {m:?}"))?
+            // Display, not Debug: `str`'s Debug escaping adds 3 KB to every
+            // function; the message is JSON-escaped where it is shown.
+            http::Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid method `{m}`"))?
         }
     })
 }
@@ -89,7 +91,14 @@ pub(crate) fn to_fields(headers: &http::HeaderMap) -> Result<Fields, String> {
         .filter(|(name, _)| !is_hop_by_hop(name.as_str()))
         .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
         .collect();
-    Fields::from_list(&list).map_err(|e| format!("invalid headers: {e:?}"))
+    Fields::from_list(&list).map_err(|e| {
+        let why = match e {
+            HeaderError::InvalidSyntax => "invalid syntax",
+            HeaderError::Forbidden => "a header the host forbids",
+            HeaderError::Immutable => "immutable fields",
+        };
+        format!("invalid headers: {why}")
+    })
 }
 
 fn is_hop_by_hop(name: &str) -> bool {
