@@ -6,6 +6,8 @@
 use bytes::Bytes;
 
 use crate::Request;
+#[cfg(any(target_arch = "wasm32", test))]
+use crate::request_type::LazyMethod;
 
 /// A request's scheme as `wasi:http` names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +69,20 @@ pub(crate) fn target(path_with_query: Option<String>) -> Result<String, String> 
         return Err(format!("invalid request path `{target}`"));
     }
     Ok(target)
+}
+
+/// An extension method (not one of the nine `wasi:http` names), as a host
+/// sent it: checked now to be a token (RFC 9110, 5.6.2), so a bad one is a
+/// 400 before the handler runs, and parsed only if the handler asks.
+#[cfg(any(target_arch = "wasm32", test))]
+pub(crate) fn extension_method(name: String) -> Result<LazyMethod, String> {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(tchar) {
+        // Display, not Debug: `str`'s Debug escaping adds 3 KB to every
+        // function; the message is JSON-escaped where it is shown.
+        return Err(format!("invalid method `{name}`"));
+    }
+    Ok(LazyMethod::Extension(name, Default::default()))
 }
 
 /// The longest request target accepted (the `http` crate's limit).

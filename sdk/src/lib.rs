@@ -51,6 +51,7 @@ mod json;
 mod request;
 mod request_type;
 mod response;
+mod response_type;
 
 pub mod config;
 pub mod extract;
@@ -80,8 +81,7 @@ pub use request::RequestExt;
 pub use request_type::Request;
 pub use response::{IntoResponse, Json, error, json, redirect, text};
 
-/// An HTTP response with an in-memory body.
-pub type Response = http::Response<Bytes>;
+pub use response_type::{Builder as ResponseBuilder, Response};
 
 /// Response helpers, also available at the crate root.
 pub mod response_helpers {

@@ -39,7 +39,7 @@ use crate::router::PathParams;
 /// assert_eq!(req.headers()["accept"], "application/json");
 /// ```
 pub struct Request {
-    method: Method,
+    method: LazyMethod,
     /// The request target: a path with its query, without a fragment.
     target: String,
     /// The header fields, scheme and authority, read on first use.
@@ -50,6 +50,43 @@ pub struct Request {
     uri: OnceLock<Uri>,
     params: Option<PathParams>,
     extensions: http::Extensions,
+}
+
+/// The method. An extension method (`PURGE`) is kept as the host sent it
+/// and made an `http::Method` on first use: its parsing is 1.4 KB that a
+/// function which never asks for the method does not contain. The glue
+/// checked that it is a token.
+#[derive(Clone)]
+pub(crate) enum LazyMethod {
+    Parsed(Method),
+    #[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
+    Extension(String, OnceLock<Method>),
+}
+
+impl LazyMethod {
+    fn get(&self) -> &Method {
+        match self {
+            LazyMethod::Parsed(method) => method,
+            // Checked to be a token, which `from_bytes` accepts: the
+            // default is never used.
+            LazyMethod::Extension(name, method) => {
+                method.get_or_init(|| Method::from_bytes(name.as_bytes()).unwrap_or_default())
+            }
+        }
+    }
+
+    fn into_method(self) -> Method {
+        match self {
+            LazyMethod::Parsed(method) => method,
+            extension => extension.get().clone(),
+        }
+    }
+}
+
+impl From<Method> for LazyMethod {
+    fn from(method: Method) -> Self {
+        LazyMethod::Parsed(method)
+    }
 }
 
 /// The `HeaderMap` view: built from the fields on first use; or a
@@ -181,9 +218,13 @@ impl Request {
 
     /// A request whose fields, origin and body come from `parts`. `target`
     /// was checked by the caller (`glue::target`).
-    pub(crate) fn from_parts(method: Method, target: String, parts: Arc<Parts>) -> Self {
+    pub(crate) fn from_parts(
+        method: impl Into<LazyMethod>,
+        target: String,
+        parts: Arc<Parts>,
+    ) -> Self {
         Self {
-            method,
+            method: method.into(),
             target,
             parts,
             headers: Headers::Fields(OnceLock::new()),
@@ -241,7 +282,7 @@ impl Request {
 
     /// The method.
     pub fn method(&self) -> &Method {
-        &self.method
+        self.method.get()
     }
 
     /// The path, without the query: `/orders/7`.
@@ -424,7 +465,7 @@ impl Request {
             Headers::Fields(map) => map.into_inner().unwrap_or_else(|| self.parts.header_map()),
         };
         let mut req = http::Request::new(body);
-        *req.method_mut() = self.method;
+        *req.method_mut() = self.method.into_method();
         *req.uri_mut() = uri;
         *req.headers_mut() = headers;
         *req.extensions_mut() = self.extensions;
@@ -482,7 +523,7 @@ impl Default for Request {
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
-            .field("method", &self.method)
+            .field("method", self.method())
             .field("target", &self.target)
             .field("authority", &self.parts.origin().authority)
             .field(
@@ -523,6 +564,19 @@ fn escape_target(target: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extension_methods_are_tokens_parsed_on_first_use() {
+        use crate::glue::extension_method;
+        let mut req = Request::new(Method::GET, "/");
+        req.method = extension_method("PURGE".into()).unwrap();
+        assert_eq!(req.method(), http::Method::from_bytes(b"PURGE").unwrap());
+        assert_eq!(req.clone().into_http().method().as_str(), "PURGE");
+        for bad in ["", "GET /", "SP ACE", "BRA{CE}", "caf\u{e9}"] {
+            let err = extension_method(bad.into()).err().unwrap();
+            assert!(err.starts_with("invalid method"), "{bad:?}: {err}");
+        }
+    }
 
     #[test]
     fn reads_the_parts_without_parsing() {

@@ -53,7 +53,7 @@
 
 use std::fmt;
 
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{Method, StatusCode};
 
 use crate::handler::Handler;
 use crate::{Error, IntoResponse, Request, Response};
@@ -275,15 +275,12 @@ impl Router {
             return response;
         }
         let allow = methods.allowed();
-        let mut response = Error::new(
+        let response = Error::new(
             StatusCode::METHOD_NOT_ALLOWED,
             format!("{method} is not allowed on {path}; allowed: {allow}"),
         )
         .into_response();
-        if let Ok(value) = HeaderValue::from_str(&allow) {
-            response.headers_mut().insert(header::ALLOW, value);
-        }
-        response
+        response.with_header("allow", allow)
     }
 }
 
@@ -291,6 +288,7 @@ impl Router {
 mod tests {
     use super::*;
     use crate::RequestExt;
+    use http::header;
 
     fn req(method: &str, uri: &str) -> Request {
         Request::new(Method::from_bytes(method.as_bytes()).unwrap(), uri)

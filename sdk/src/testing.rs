@@ -125,9 +125,13 @@ pub fn kv_get(store: &str, key: &str) -> Option<Vec<u8>> {
 }
 
 /// Installs the outbound-HTTP mock for this thread; it answers every
-/// [`outbound::send`](crate::outbound::send).
-pub fn mock_outbound(mock: impl FnMut(&OutboundRequest) -> Response + 'static) {
-    with(|s| s.mock = Some(Box::new(mock)));
+/// [`outbound::send`](crate::outbound::send) with anything a handler may
+/// return ([`IntoResponse`](crate::IntoResponse): a `Response`, a string,
+/// `(StatusCode, Json(..))`, an `http::Response`, ...).
+pub fn mock_outbound<R: crate::IntoResponse>(
+    mut mock: impl FnMut(&OutboundRequest) -> R + 'static,
+) {
+    with(|s| s.mock = Some(Box::new(move |req| mock(req).into_response())));
 }
 
 /// The outbound requests sent on this thread so far.
@@ -156,7 +160,7 @@ struct Canned {
 /// with `response`: the same call as `fn_host_test::TestFunction::mock_http`.
 /// Mocks match in registration order, before any [`mock_outbound`] closure.
 pub fn mock_http<B: Into<Bytes>>(method: http::Method, url: &str, response: http::Response<B>) {
-    canned(method, url, false, response.map(Into::into));
+    canned(method, url, false, response.into());
 }
 
 /// Answers outbound `method` requests whose URL starts with `prefix`, like
@@ -166,7 +170,7 @@ pub fn mock_http_prefix<B: Into<Bytes>>(
     prefix: &str,
     response: http::Response<B>,
 ) {
-    canned(method, prefix, true, response.map(Into::into));
+    canned(method, prefix, true, response.into());
 }
 
 fn canned(method: http::Method, url: &str, prefix: bool, response: Response) {

@@ -13,7 +13,6 @@ mod report;
 mod row;
 
 use fnsdk::extract::Path;
-use fnsdk::http::header;
 use fnsdk::router::{Router, get, post};
 use fnsdk::{Error, Request, Response, Result, StatusCode, function, kv::Store};
 use serde_json::json;
@@ -121,12 +120,7 @@ fn report(Path(name): Path<String>) -> Result<Response> {
     let report =
         stored.ok_or_else(|| Error::not_found(format!("no data set {name:?}; upload it first")))?;
     // Stored as JSON already: hand the bytes back as they are.
-    let mut resp = Response::new(report.into());
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    Ok(resp)
+    Ok(Response::new(report).with_header("content-type", "application/json"))
 }
 
 fn list() -> Result<Response> {

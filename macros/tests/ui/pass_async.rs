@@ -26,7 +26,7 @@ async fn on_ping(_event: CloudEvent) -> fnsdk::Result<()> {
 }
 
 fn main() {
-    testing::mock_outbound(|_| fnsdk::http::Response::new(Default::default()));
+    testing::mock_outbound(|_| fnsdk::Response::default());
     let resp = testing::call(both, testing::get("/?a=https://a.example/&b=https://b.example/"));
     assert_eq!(resp.body(), "200 200");
     assert_eq!(testing::block_on(hello(testing::get("/"))), "hello");

@@ -11,7 +11,7 @@ use crate::__private::Export;
 use std::sync::Arc;
 
 use crate::glue::RawScheme;
-use crate::request_type::Parts;
+use crate::request_type::{LazyMethod, Parts};
 use crate::{Request, Response, StatusCode, response};
 
 /// The most a single `blocking-write-and-flush` may write.
@@ -36,8 +36,9 @@ pub fn serve<H: Export>(request: IncomingRequest, out: ResponseOutparam) {
     }
 }
 
-pub(crate) fn from_wasi_method(method: Method) -> Result<http::Method, String> {
-    Ok(match method {
+/// The method of an incoming request.
+pub(crate) fn from_wasi_method(method: Method) -> Result<LazyMethod, String> {
+    Ok(LazyMethod::Parsed(match method {
         Method::Get => http::Method::GET,
         Method::Head => http::Method::HEAD,
         Method::Post => http::Method::POST,
@@ -47,12 +48,8 @@ pub(crate) fn from_wasi_method(method: Method) -> Result<http::Method, String> {
         Method::Options => http::Method::OPTIONS,
         Method::Trace => http::Method::TRACE,
         Method::Patch => http::Method::PATCH,
-        Method::Other(m) => {
-            // Display, not Debug: `str`'s Debug escaping adds 3 KB to every
-            // function; the message is JSON-escaped where it is shown.
-            http::Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid method `{m}`"))?
-        }
-    })
+        Method::Other(m) => return crate::glue::extension_method(m),
+    }))
 }
 
 pub(crate) fn to_wasi_method(method: &http::Method) -> Method {
@@ -78,19 +75,10 @@ pub(crate) fn to_wasi_scheme(scheme: Option<&http::uri::Scheme>) -> Scheme {
     }
 }
 
-/// Copies `fields` into `headers`, skipping invalid ones.
-pub(crate) fn copy_headers(fields: &Fields, headers: &mut http::HeaderMap) {
-    crate::glue::append_headers(fields.entries(), headers);
-}
-
-/// Headers as a `wasi:http` field list, without hop-by-hop headers, which
-/// hosts refuse in guest-made fields.
-pub(crate) fn to_fields(headers: &http::HeaderMap) -> Result<Fields, String> {
-    let list: Vec<(String, Vec<u8>)> = headers
-        .iter()
-        .filter(|(name, _)| !is_hop_by_hop(name.as_str()))
-        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
-        .collect();
+/// Header fields as a `wasi:http` field list, without hop-by-hop fields,
+/// which hosts refuse in guest-made fields.
+pub(crate) fn to_fields(mut list: Vec<(String, Vec<u8>)>) -> Result<Fields, String> {
+    list.retain(|(name, _)| !is_hop_by_hop(name));
     Fields::from_list(&list).map_err(|e| {
         let why = match e {
             HeaderError::InvalidSyntax => "invalid syntax",
@@ -99,6 +87,14 @@ pub(crate) fn to_fields(headers: &http::HeaderMap) -> Result<Fields, String> {
         };
         format!("invalid headers: {why}")
     })
+}
+
+/// An `http` header map as a field list.
+pub(crate) fn map_fields(headers: &http::HeaderMap) -> Vec<(String, Vec<u8>)> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect()
 }
 
 fn is_hop_by_hop(name: &str) -> bool {
@@ -195,8 +191,8 @@ pub(crate) fn read_origin(request: &IncomingRequest) -> (Option<RawScheme>, Opti
 }
 
 fn write_response(out: ResponseOutparam, response: Response) -> Result<(), String> {
-    let (parts, body) = response.into_parts();
-    let fields = match to_fields(&parts.headers) {
+    let (status, fields, body) = response.into_host_parts();
+    let fields = match to_fields(fields) {
         Ok(fields) => fields,
         Err(reason) => {
             ResponseOutparam::set(out, Err(ErrorCode::InternalError(Some(reason.clone()))));
@@ -205,10 +201,10 @@ fn write_response(out: ResponseOutparam, response: Response) -> Result<(), Strin
     };
     let resp = OutgoingResponse::new(fields);
     // A new response is 200 already: one host call fewer for most.
-    if parts.status != StatusCode::OK {
-        resp.set_status_code(parts.status.as_u16())
+    if status != StatusCode::OK {
+        resp.set_status_code(status.as_u16())
             // `as_u16`: `StatusCode`'s Display brings its reason phrases.
-            .map_err(|()| format!("invalid status {}", parts.status.as_u16()))?;
+            .map_err(|()| format!("invalid status {}", status.as_u16()))?;
     }
     let outgoing = resp
         .body()

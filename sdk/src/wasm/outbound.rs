@@ -5,12 +5,12 @@ use super::bindings::wasi::http::types::IncomingBody;
 use super::bindings::wasi::http::types::{IncomingResponse, OutgoingBody, OutgoingRequest};
 use super::bindings::wasi::io::streams::StreamError;
 use super::http_glue::{
-    READ_CHUNK, copy_headers, to_fields, to_wasi_method, to_wasi_scheme, write_stream,
+    READ_CHUNK, map_fields, to_fields, to_wasi_method, to_wasi_scheme, write_stream,
 };
-use crate::Response;
 use crate::outbound::Error;
 use crate::outbound::OutboundRequest;
 use crate::task::reactor::Wait;
+use crate::{Response, StatusCode};
 use std::future::poll_fn;
 use std::task::Poll;
 
@@ -39,7 +39,7 @@ pub(crate) async fn fetch(req: OutboundRequest) -> Result<Response, Error> {
             http::HeaderValue::from(body.len()),
         );
     }
-    let fields = to_fields(&parts.headers).map_err(Error::InvalidRequest)?;
+    let fields = to_fields(map_fields(&parts.headers)).map_err(Error::InvalidRequest)?;
     let out = OutgoingRequest::new(fields);
     out.set_method(&to_wasi_method(&parts.method))
         .map_err(|()| Error::InvalidRequest(format!("method {} not allowed", parts.method)))?;
@@ -80,15 +80,15 @@ pub(crate) async fn fetch(req: OutboundRequest) -> Result<Response, Error> {
         .map_err(|()| failed("response already taken".into()))?
         .map_err(|e| failed(format!("{e:?}")))?;
 
-    let mut builder = http::Response::builder().status(incoming.status());
-    if let Some(headers) = builder.headers_mut() {
-        copy_headers(&incoming.headers(), headers);
-    }
+    let status = StatusCode::from_u16(incoming.status())
+        .map_err(|_| failed(format!("invalid status {}", incoming.status())))?;
+    // The fields are a child of the response: dropped before it is.
+    let fields = incoming.headers().entries();
     let body = match incoming.consume() {
         Ok(body) => read_body(body).await.map_err(failed)?,
         Err(()) => Default::default(),
     };
-    builder.body(body).map_err(|e| failed(e.to_string()))
+    Ok(Response::from_host(status, fields, body))
 }
 
 /// Reads a whole incoming body, waiting on the stream's pollable whenever
