@@ -88,7 +88,7 @@ impl TraceContext {
     /// read by their first four fields, as the spec asks; version `ff` is
     /// invalid.
     pub fn parse(value: &str) -> Option<TraceContext> {
-        let value = value.trim();
+        let value = value.trim_ascii();
         let mut parts = value.split('-');
         let version = unhex::<1>(parts.next()?)?[0];
         let trace_id = unhex::<16>(parts.next()?)?;
