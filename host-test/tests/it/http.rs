@@ -51,6 +51,16 @@ fn the_guest_sees_the_scheme_authority_path_and_query() {
 }
 
 #[test]
+fn hop_by_hop_fields_a_handler_sets_are_left_out_not_refused() {
+    let f = load("request-echo");
+    let res = f.get("/hop");
+    res.assert_ok();
+    assert_eq!(res.text(), "hop");
+    assert_eq!(res.header("x-kept"), Some("1"));
+    assert_eq!(res.header("connection"), None);
+}
+
+#[test]
 fn fuel_is_measured_when_enabled() {
     let f = TestFunction::load_with_fuel(crate::common::artifact("hello")).unwrap();
     let res = f.get("/");

@@ -97,21 +97,23 @@ pub(crate) fn map_fields(headers: &http::HeaderMap) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// Whether `name` (any case: a list from the host or the handler keeps
+/// the case it was given) is a hop-by-hop field.
 fn is_hop_by_hop(name: &str) -> bool {
-    matches!(
-        name,
-        "connection"
-            | "keep-alive"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "proxy-connection"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "host"
-            | "http2-settings"
-    )
+    const HOP_BY_HOP: [&str; 11] = [
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "http2-settings",
+    ];
+    HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 pub(crate) fn read_stream(stream: &InputStream) -> Result<Bytes, String> {
