@@ -65,8 +65,7 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let text = text.as_bytes();
+fn unhex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
     if text.len() != 2 * N {
         return None;
     }
@@ -88,15 +87,26 @@ impl TraceContext {
     /// read by their first four fields, as the spec asks; version `ff` is
     /// invalid.
     pub fn parse(value: &str) -> Option<TraceContext> {
-        let value = value.trim_ascii();
-        let mut parts = value.split('-');
-        let version = unhex::<1>(parts.next()?)?[0];
-        let trace_id = unhex::<16>(parts.next()?)?;
-        let span_id = unhex::<8>(parts.next()?)?;
-        let flags = unhex::<1>(parts.next()?)?[0];
-        let rest = parts.next();
+        // Fixed positions: `vv-` then 32, 16 and 2 hex digits, each after a
+        // dash. (Splitting on `-` works too, and is 0.5 KB more in every
+        // function.)
+        let value = value.trim_ascii().as_bytes();
+        let field = |at: usize, len: usize| {
+            let dash = at == 0 || value.get(at - 1) == Some(&b'-');
+            value.get(at..at + len).filter(|_| dash)
+        };
+        let version = unhex::<1>(field(0, 2)?)?[0];
+        let trace_id = unhex::<16>(field(3, 32)?)?;
+        let span_id = unhex::<8>(field(36, 16)?)?;
+        let flags = unhex::<1>(field(53, 2)?)?[0];
+        // Nothing more, or (a later version) more fields after a dash.
+        let more = match value.get(55) {
+            None => false,
+            Some(b'-') => true,
+            Some(_) => return None,
+        };
         let valid_version = match version {
-            0 => rest.is_none(),
+            0 => !more,
             0xff => false,
             _ => true,
         };
@@ -283,6 +293,10 @@ mod tests {
             "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
             "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736+00f067aa0ba902b7-01",
+            "004bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
         ] {
             assert_eq!(TraceContext::parse(bad), None, "{bad:?}");
         }
