@@ -103,8 +103,20 @@ impl Record {
 /// A line the host does not take is dropped: logging never fails a call.
 #[cfg(target_arch = "wasm32")]
 fn write_line(line: &str) {
-    let stderr = crate::wasm::bindings::wasi::cli::stderr::get_stderr();
-    let _ = crate::wasm::http_glue::write_stream(&stderr, line.as_bytes());
+    use crate::wasm::bindings::wasi::cli::stderr::get_stderr;
+    use crate::wasm::bindings::wasi::io::streams::OutputStream;
+    use std::mem::ManuallyDrop;
+    thread_local! {
+        // One stream for the instance's life, never dropped, as wasi-libc
+        // keeps its own. Some hosts hand out one shared stderr stream and
+        // close it for good when any handle to it is dropped: jco's
+        // preview2-shim (its browser build, in the Netlify and Cloudflare
+        // bundles) did, and the second log line of a call trapped.
+        static STDERR: ManuallyDrop<OutputStream> = ManuallyDrop::new(get_stderr());
+    }
+    STDERR.with(|stderr| {
+        let _ = crate::wasm::http_glue::write_stream(stderr, line.as_bytes());
+    });
 }
 
 #[cfg(not(target_arch = "wasm32"))]
