@@ -114,6 +114,23 @@ pub(crate) fn append_headers<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     }
 }
 
+/// The header fields a request or response holds, as a host's list or as a
+/// `HeaderMap` (whichever it has), as `(name, value)` pairs in order.
+pub(crate) fn fields_of<'a>(
+    list: Option<&'a [(String, Vec<u8>)]>,
+    map: Option<&'a http::HeaderMap>,
+) -> impl Iterator<Item = (&'a str, &'a [u8])> {
+    let list = list
+        .into_iter()
+        .flatten()
+        .map(|(n, v)| (n.as_str(), v.as_slice()));
+    let map = map
+        .into_iter()
+        .flat_map(|m| m.iter())
+        .map(|(n, v)| (n.as_str(), v.as_bytes()));
+    list.chain(map)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -379,15 +379,7 @@ impl Request {
             Headers::Fields(_) => (Some(self.parts.fields()), None),
             Headers::Map(map) => (None, Some(map)),
         };
-        let list = list
-            .into_iter()
-            .flatten()
-            .map(|(n, v)| (n.as_str(), v.as_slice()));
-        let map = map
-            .into_iter()
-            .flat_map(|m| m.iter())
-            .map(|(n, v)| (n.as_str(), v.as_bytes()));
-        list.chain(map)
+        crate::glue::fields_of(list, map)
     }
 
     /// The whole body, read from the host on first use.

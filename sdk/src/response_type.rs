@@ -189,18 +189,10 @@ impl Response {
     /// Every header field, `(name, value)` in order.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
         let (list, map) = match &self.headers {
-            Headers::List { fields, .. } => (Some(fields), None),
+            Headers::List { fields, .. } => (Some(fields.as_slice()), None),
             Headers::Map { map, .. } => (None, Some(map)),
         };
-        let list = list
-            .into_iter()
-            .flatten()
-            .map(|(n, v)| (n.as_str(), v.as_slice()));
-        let map = map
-            .into_iter()
-            .flat_map(|m| m.iter())
-            .map(|(n, v)| (n.as_str(), v.as_bytes()));
-        list.chain(map)
+        crate::glue::fields_of(list, map)
     }
 
     /// The body.
