@@ -123,6 +123,22 @@ impl ChildHost {
         Ok((child, output, rx))
     }
 
+    /// Whether its output contains `needle` within `timeout`; false at once
+    /// when it exits first.
+    pub fn wait_for_output(&mut self, needle: &str, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if self.output().contains(needle) {
+                return true;
+            }
+            let exited = !matches!(self.child.try_wait(), Ok(None));
+            if exited || std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use cargo_fn::deploy::{Deployment, Provider, files, js_verdict};
 use cargo_fn::oci::ImageRef;
 use cargo_fn::oci::artifact::sha256_digest;
@@ -148,19 +148,7 @@ impl JsHost {
             }
             JsProvider::Netlify => {
                 preset_netlify_blobs(site.path(), &deployment.name, kv)?;
-                let mut cmd = Command::new(hosts.join("node_modules/.bin/netlify"));
-                cmd.current_dir(site.path())
-                    .args(["functions:serve", "--offline", "--port", &port.to_string()])
-                    .env("NETLIFY_TELEMETRY_DISABLED", "1")
-                    .env("CI", "1")
-                    .env("NO_UPDATE_NOTIFIER", "1")
-                    .envs(vars);
-                ChildHost::spawn_listening(
-                    cmd,
-                    "netlify functions:serve",
-                    addr,
-                    Duration::from_secs(120),
-                )?
+                serve_netlify(&hosts, site.path(), &vars, port)?
             }
         };
         Ok(Ok(JsHost { host, _site: site }))
@@ -234,6 +222,58 @@ fn preset_netlify_blobs(
         }
     }
     Ok(())
+}
+
+/// `netlify functions:serve` on `port`, or on another free port when it does
+/// not get that one.
+///
+/// A port from [`free_port`] is only free until someone binds it, and
+/// netlify-cli starts its local Blobs server on a random port of its own
+/// before the functions server: when the Blobs server gets the port, the
+/// port accepts connections but answers every request 403 (no Blobs token).
+/// So the host counts as started only once it says its server is ready on
+/// this port; otherwise it is stopped and started again on a new port.
+fn serve_netlify(
+    hosts: &Path,
+    site: &Path,
+    vars: &[(String, String)],
+    port: u16,
+) -> anyhow::Result<ChildHost> {
+    const ATTEMPTS: usize = 3;
+    let mut port = port;
+    for attempt in 1..=ATTEMPTS {
+        let mut cmd = Command::new(hosts.join("node_modules/.bin/netlify"));
+        cmd.current_dir(site)
+            .args(["functions:serve", "--offline", "--port", &port.to_string()])
+            .env("NETLIFY_TELEMETRY_DISABLED", "1")
+            .env("CI", "1")
+            .env("NO_UPDATE_NOTIFIER", "1")
+            .envs(vars.iter().cloned());
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        let mut host = ChildHost::spawn_listening(
+            cmd,
+            "netlify functions:serve",
+            addr,
+            Duration::from_secs(120),
+        )?;
+        let ready = format!("Local dev server ready: http://localhost:{port}");
+        if host.wait_for_output(&ready, Duration::from_secs(60)) {
+            return Ok(host);
+        }
+        if attempt == ATTEMPTS {
+            bail!(
+                "netlify functions:serve did not say `{ready}` (tried {ATTEMPTS} ports); its output:\n{}",
+                host.output()
+            );
+        }
+        eprintln!(
+            "netlify functions:serve did not get port {port} (attempt {attempt}); its output:\n{}",
+            host.output()
+        );
+        drop(host);
+        port = free_port()?;
+    }
+    unreachable!("the last attempt returns or fails")
 }
 
 fn free_port() -> anyhow::Result<u16> {

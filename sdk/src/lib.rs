@@ -48,6 +48,8 @@ mod error;
 mod event;
 mod glue;
 mod json;
+#[cfg(any(test, all(target_arch = "wasm32", feature = "small-alloc")))]
+mod malloc;
 mod request;
 mod request_type;
 mod response;

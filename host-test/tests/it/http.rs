@@ -61,6 +61,24 @@ fn hop_by_hop_fields_a_handler_sets_are_left_out_not_refused() {
 }
 
 #[test]
+fn a_large_body_round_trips_through_the_c_allocator() {
+    // 3 MB read into a growing buffer, made a `String`, escaped into JSON
+    // and written back: thousands of allocations and reallocations and
+    // dozens of `memory.grow`s through the C allocator fnsdk links in place
+    // of dlmalloc (its `small-alloc` feature); any corruption shows in the
+    // echoed bytes.
+    let f = load("request-echo");
+    let body: String = (0..3_000_000u32)
+        .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
+        .collect();
+    let res = f.post("/large", body.clone());
+    assert_eq!(res.status(), 201, "{}", res.describe());
+    let echo: serde_json::Value = res.json().unwrap();
+    assert!(echo["body"] == body.as_str(), "the echoed body differs");
+    assert!(res.metrics.peak_memory > 6 << 20, "{:?}", res.metrics);
+}
+
+#[test]
 fn fuel_is_measured_when_enabled() {
     let f = TestFunction::load_with_fuel(crate::common::artifact("hello")).unwrap();
     let res = f.get("/");

@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use super::bindings::wasi::http::types::{
-    ErrorCode, Fields, HeaderError, IncomingBody, IncomingRequest, Method, OutgoingBody,
-    OutgoingResponse, ResponseOutparam, Scheme,
+    Fields, HeaderError, IncomingBody, IncomingRequest, Method, OutgoingResponse, ResponseOutparam,
+    Scheme,
 };
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use crate::__private::Export;
@@ -197,8 +197,13 @@ fn write_response(out: ResponseOutparam, response: Response) -> Result<(), Strin
     let fields = match to_fields(fields) {
         Ok(fields) => fields,
         Err(reason) => {
-            ResponseOutparam::set(out, Err(ErrorCode::InternalError(Some(reason.clone()))));
-            return Err(reason);
+            // Refused fields are the handler's fault, answered like its
+            // errors: a 500 that leaks nothing, the reason in the log. (A
+            // response is always sent, never an `error-code`: lowering one
+            // would put all of `error-code` into every function.)
+            crate::log::error(&format!("failed to send the response: {reason}"));
+            let internal = response::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            return write_response(out, internal);
         }
     };
     let resp = OutgoingResponse::new(fields);
@@ -211,13 +216,12 @@ fn write_response(out: ResponseOutparam, response: Response) -> Result<(), Strin
     let outgoing = resp
         .body()
         .map_err(|()| "response body already taken".to_owned())?;
-    ResponseOutparam::set(out, Ok(resp));
+    super::raw::send_response(out, resp);
     let stream = outgoing
         .write()
         .map_err(|()| "response body stream already taken".to_owned())?;
     write_stream(&stream, &body)?;
     drop(stream);
-    // Not `{e:?}`: `ErrorCode`'s Debug impl would add 2 KB to every function.
-    OutgoingBody::finish(outgoing, None)
-        .map_err(|_| "the host rejected the finished response body".to_owned())
+    super::raw::finish_body(outgoing)
+        .map_err(|()| "the host rejected the finished response body".to_owned())
 }

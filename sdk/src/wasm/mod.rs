@@ -5,6 +5,7 @@ pub(crate) mod config;
 pub(crate) mod http_glue;
 pub(crate) mod kv;
 pub(crate) mod outbound;
+mod raw;
 
 pub use http_glue::serve;
 
