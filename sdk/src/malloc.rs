@@ -16,10 +16,13 @@
 //! front of it: the size and alignment of the whole talc allocation, stored
 //! in the `align` bytes (16 or more) before the pointer handed out.
 //!
-//! Turn the feature off (`fnsdk = { version = "..", default-features =
-//! false }`) when C code linked into the function needs a part of
-//! wasi-libc's allocator this module does not define, such as
-//! `malloc_usable_size`: the link then fails with a duplicate `malloc`.
+//! Every symbol wasi-libc's dlmalloc object defines is defined here
+//! (`malloc`, `calloc`, `realloc`, `free`, `posix_memalign`,
+//! `aligned_alloc`, `malloc_usable_size` and the `__libc_` names libc uses
+//! internally), so no reference ever pulls that object in. Should C code
+//! linked into a function bring its own allocator, the link fails with a
+//! duplicate `malloc`: turn the feature off (`fnsdk = { version = "..",
+//! default-features = false }`).
 //!
 //! The header arithmetic is written once over any [`GlobalAlloc`], so native
 //! unit tests run it on the system allocator; only the `wasm32` build exports
@@ -181,6 +184,19 @@ impl<A: GlobalAlloc> CAlloc<A> {
         0
     }
 
+    /// `malloc_usable_size(user)`: the bytes usable at `user` (0 for null).
+    ///
+    /// # Safety
+    /// As for [`Self::free`].
+    pub(crate) unsafe fn usable_size(&self, user: *mut u8) -> usize {
+        if user.is_null() {
+            return 0;
+        }
+        // SAFETY: the caller's promise.
+        let (_, layout) = unsafe { Self::block(user) };
+        layout.size() - layout.align()
+    }
+
     /// `aligned_alloc(align, size)`: null for an alignment that is not a
     /// power of two.
     pub(crate) unsafe fn aligned_alloc(&self, align: usize, size: usize) -> *mut u8 {
@@ -247,6 +263,32 @@ mod exports {
     }
 
     #[unsafe(no_mangle)]
+    unsafe extern "C" fn malloc_usable_size(user: *mut u8) -> usize {
+        // SAFETY: C's contract for `malloc_usable_size`.
+        unsafe { C_ALLOC.usable_size(user) }
+    }
+
+    // wasi-libc's dlmalloc also defines these names for libc's internal
+    // use; defined here too, so that no reference ever needs it.
+    #[unsafe(no_mangle)]
+    unsafe extern "C" fn __libc_malloc(size: usize) -> *mut u8 {
+        // SAFETY: as `malloc`.
+        unsafe { malloc(size) }
+    }
+
+    #[unsafe(no_mangle)]
+    unsafe extern "C" fn __libc_calloc(count: usize, size: usize) -> *mut u8 {
+        // SAFETY: as `calloc`.
+        unsafe { calloc(count, size) }
+    }
+
+    #[unsafe(no_mangle)]
+    unsafe extern "C" fn __libc_free(user: *mut u8) {
+        // SAFETY: as `free`.
+        unsafe { free(user) }
+    }
+
+    #[unsafe(no_mangle)]
     unsafe extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut u8 {
         // SAFETY: no pointer involved.
         out_of_memory(unsafe { C_ALLOC.aligned_alloc(align, size) })
@@ -275,6 +317,18 @@ mod tests {
                 C.free(p);
             }
             C.free(ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn usable_size_is_at_least_what_was_asked() {
+        unsafe {
+            assert_eq!(C.usable_size(ptr::null_mut()), 0);
+            let p = C.malloc(100);
+            assert_eq!(C.usable_size(p), 100);
+            let q = C.realloc(p, 3000);
+            assert_eq!(C.usable_size(q), 3000);
+            C.free(q);
         }
     }
 
