@@ -12,7 +12,8 @@
 //! unstripped to list its biggest functions from the name section.
 //!
 //! Run with `cargo bench -p fn-pipeline --bench size` (add
-//! `--features wasm-opt` for binaryen). Prints a table, each fixture's
+//! `--features wasm-opt` for the built-in binaryen, or set `FN_WASM_OPT` to
+//! a `wasm-opt` executable; one on `PATH` is used too). Prints a table, each fixture's
 //! biggest functions (`FN_SIZE_TOP=N` for more than 12) and the code by
 //! crate; exits 1 when an artifact is over its budget.
 
@@ -68,10 +69,11 @@ fn main() {
             dir
         }),
     ];
-    let opt = if fn_pipeline::optimize::AVAILABLE {
-        "wasm-opt -Os"
-    } else {
-        "no wasm-opt (build with --features wasm-opt)"
+    let opt = match fn_pipeline::optimize::optimizer() {
+        Some(tool) => format!("wasm-opt -Os ({tool})"),
+        None => "no wasm-opt (build with --features wasm-opt, or set FN_WASM_OPT or put \
+                 binaryen's wasm-opt on PATH)"
+            .to_owned(),
     };
     println!("release builds, {opt}\n");
     println!("| fixture | cargo's component | shipped | x raw | budget | |");

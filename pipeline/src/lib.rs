@@ -88,7 +88,8 @@ pub struct BuildOptions {
 pub enum WasmOpt {
     /// `wasm-opt` in `[package.metadata.fn]` decides (a level or `"none"`);
     /// without it, release builds get [`OptLevel::RELEASE_DEFAULT`] when
-    /// this build has binaryen, and other profiles nothing.
+    /// there is a binaryen ([`optimize::optimizer`]), and other profiles
+    /// nothing.
     #[default]
     Auto,
     /// Never.
@@ -153,10 +154,13 @@ pub struct Built {
 }
 
 /// What wasm-opt did to the main core module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Optimized {
     /// The level it ran at.
     pub level: OptLevel,
+    /// Which binaryen ran ([`optimize::Optimizer`]'s Display: the built-in
+    /// one, or the path of a `wasm-opt` executable).
+    pub tool: String,
     /// The component's size before, in bytes (contract applied, custom
     /// sections still in).
     pub before: u64,
@@ -302,7 +306,8 @@ fn build_with(
 }
 
 /// The wasm-opt level of this build: the flag, else `wasm-opt` in
-/// `[package.metadata.fn]`, else the release default when binaryen is in.
+/// `[package.metadata.fn]`, else the release default when there is a
+/// binaryen ([`optimize::optimizer`]: built in, `FN_WASM_OPT` or `PATH`).
 fn wasm_opt_level(
     opts: &BuildOptions,
     package: &cargo::Package,
@@ -326,7 +331,7 @@ fn wasm_opt_level(
     Ok(match chosen {
         WasmOpt::Off => None,
         WasmOpt::Level(level) => Some(level),
-        WasmOpt::Auto if optimize::AVAILABLE && opts.profile_name() == "release" => {
+        WasmOpt::Auto if opts.profile_name() == "release" && optimize::optimizer().is_some() => {
             Some(OptLevel::RELEASE_DEFAULT)
         }
         WasmOpt::Auto => None,
@@ -365,10 +370,12 @@ pub fn process(raw: &[u8], opts: &ProcessOptions) -> Result<Processed, BuildErro
     // Before stripping: binaryen reads the module's `target_features`.
     let (component, optimized) = match opts.wasm_opt {
         Some(level) => {
+            let tool = optimize::optimizer().ok_or_else(optimize::missing)?;
             let start = Instant::now();
-            let optimized = optimize::component(&clean.component, level)?;
+            let optimized = optimize::component(&clean.component, level, &tool)?;
             let report = Optimized {
                 level,
+                tool: tool.to_string(),
                 before: clean.component.len() as u64,
                 after: optimized.len() as u64,
                 time: start.elapsed(),

@@ -4,11 +4,17 @@
 //! The component's other parts (its types, canonical functions, the shim
 //! and fixup modules) only name the main module's imports and exports,
 //! which wasm-opt keeps, so the module is replaced in place and the result
-//! is validated with the rest of the pipeline. Binaryen is built from
-//! source by the `wasm-opt` crate: cargo-fn without its `wasm-opt` feature
-//! has no optimiser, and says so when asked for one.
+//! is validated with the rest of the pipeline.
+//!
+//! Binaryen comes from one of two places ([`optimizer`]): built into
+//! cargo-fn from source by the `wasm-opt` crate (cargo-fn's `wasm-opt`
+//! feature, 14 CPU-minutes to compile), or a `wasm-opt` executable already
+//! on the machine (a binaryen package: `apt install binaryen`, `brew install
+//! binaryen`, `npm install -g binaryen`), named by `FN_WASM_OPT` or found on
+//! `PATH`, as wasm-pack and trunk find theirs.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::error::{BuildError, WasmError};
@@ -76,12 +82,86 @@ impl FromStr for OptLevel {
     }
 }
 
-/// Whether this build of the pipeline has binaryen.
+/// Whether this build of the pipeline has binaryen built in.
 pub const AVAILABLE: bool = cfg!(feature = "wasm-opt");
 
-/// Optimises the main core module of `component` at `level`; every other
-/// section is copied unchanged.
-pub fn component(component: &[u8], level: OptLevel) -> Result<Vec<u8>, BuildError> {
+/// The environment variable naming a `wasm-opt` executable to use (before
+/// the built-in binaryen and `PATH`).
+pub const ENV: &str = "FN_WASM_OPT";
+
+/// The feature flags given to an external `wasm-opt`: what rustc's
+/// wasm32-wasip2 output uses (WebAssembly 2.0), as for the built-in one.
+const FEATURE_FLAGS: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-mutable-globals",
+    "--enable-sign-ext",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Which binaryen optimises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Optimizer {
+    /// The one compiled into cargo-fn (its `wasm-opt` feature).
+    Builtin,
+    /// A `wasm-opt` executable.
+    External(PathBuf),
+}
+
+impl fmt::Display for Optimizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Optimizer::Builtin => f.write_str("binaryen built into cargo-fn"),
+            Optimizer::External(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// The optimiser builds use: the `wasm-opt` named by `FN_WASM_OPT` when it is
+/// set, else the built-in binaryen, else the first `wasm-opt` on `PATH`.
+pub fn optimizer() -> Option<Optimizer> {
+    optimizer_from(std::env::var_os(ENV), std::env::var_os("PATH"))
+}
+
+fn optimizer_from(
+    named: Option<std::ffi::OsString>,
+    path: Option<std::ffi::OsString>,
+) -> Option<Optimizer> {
+    if let Some(named) = named.filter(|n| !n.is_empty()) {
+        return Some(Optimizer::External(named.into()));
+    }
+    if AVAILABLE {
+        return Some(Optimizer::Builtin);
+    }
+    std::env::split_paths(&path?)
+        .map(|dir| dir.join("wasm-opt"))
+        .find(|candidate| is_executable(candidate))
+        .map(Optimizer::External)
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The error for a build that asks for wasm-opt where there is none.
+pub fn missing() -> BuildError {
+    BuildError::Optimizer(format!(
+        "no wasm-opt: this cargo-fn was built without binaryen (its `wasm-opt` \
+         feature), {ENV} is not set and no `wasm-opt` is on PATH; install binaryen \
+         (`apt install binaryen`, `brew install binaryen`, `npm install -g binaryen`), \
+         reinstall cargo-fn with `--features wasm-opt`, or build with `--wasm-opt none`"
+    ))
+}
+
+/// Optimises the main core module of `component` at `level` with `tool`;
+/// every other section is copied unchanged.
+pub fn component(
+    component: &[u8],
+    level: OptLevel,
+    tool: &Optimizer,
+) -> Result<Vec<u8>, BuildError> {
     let binary = sections::parse(component)?;
     let mut out = Vec::with_capacity(component.len());
     out.extend_from_slice(binary.header);
@@ -90,7 +170,7 @@ pub fn component(component: &[u8], level: OptLevel) -> Result<Vec<u8>, BuildErro
         if section.kind == SectionKind::Module
             && sections::module_role(section.data)? == ModuleRole::Main
         {
-            let module = module(section.data, level)?;
+            let module = module(section.data, level, tool)?;
             sections::push_section(&mut out, section.id, &module);
             optimized += 1;
         } else {
@@ -106,10 +186,70 @@ pub fn component(component: &[u8], level: OptLevel) -> Result<Vec<u8>, BuildErro
     Ok(out)
 }
 
-/// Runs wasm-opt on one core module, with the WebAssembly 2.0 features
-/// rustc's output already uses and nothing newer.
+/// Runs wasm-opt (`tool`) on one core module, with the WebAssembly 2.0
+/// features rustc's output already uses and nothing newer.
+pub fn module(module: &[u8], level: OptLevel, tool: &Optimizer) -> Result<Vec<u8>, BuildError> {
+    // Both work on files.
+    let dir = tempfile::tempdir().map_err(|e| BuildError::Io {
+        action: "create a scratch directory in",
+        path: std::env::temp_dir(),
+        source: e,
+    })?;
+    let input = dir.path().join("in.wasm");
+    let output = dir.path().join("out.wasm");
+    std::fs::write(&input, module).map_err(|e| BuildError::Io {
+        action: "write",
+        path: input.clone(),
+        source: e,
+    })?;
+    match tool {
+        Optimizer::Builtin => builtin(&input, &output, level)?,
+        Optimizer::External(program) => external(program, &input, &output, level)?,
+    }
+    std::fs::read(&output).map_err(|e| BuildError::Io {
+        action: "read",
+        path: output,
+        source: e,
+    })
+}
+
+/// A `wasm-opt` executable: `wasm-opt -O<level> -g <features> in -o out`
+/// (`-g` keeps the names section, as the built-in run does; stripping comes
+/// later).
+fn external(
+    program: &Path,
+    input: &Path,
+    output: &Path,
+    level: OptLevel,
+) -> Result<(), BuildError> {
+    let ran = std::process::Command::new(program)
+        .arg(level.to_string())
+        .arg("-g")
+        .args(FEATURE_FLAGS)
+        .arg(input)
+        .arg("-o")
+        .arg(output)
+        .output()
+        .map_err(|e| {
+            BuildError::Optimizer(format!(
+                "could not run {} ({e}); set {ENV} to a wasm-opt executable, or build \
+                 with `--wasm-opt none`",
+                program.display()
+            ))
+        })?;
+    if !ran.status.success() {
+        return Err(BuildError::Optimizer(format!(
+            "{} {level} failed ({}): {}",
+            program.display(),
+            ran.status,
+            String::from_utf8_lossy(&ran.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(feature = "wasm-opt")]
-pub fn module(module: &[u8], level: OptLevel) -> Result<Vec<u8>, BuildError> {
+fn builtin(input: &Path, output: &Path, level: OptLevel) -> Result<(), BuildError> {
     use wasm_opt::{Feature, OptimizationOptions};
     let mut opts = match level {
         OptLevel::O0 => OptimizationOptions::new_opt_level_0(),
@@ -124,7 +264,7 @@ pub fn module(module: &[u8], level: OptLevel) -> Result<Vec<u8>, BuildError> {
     // What rustc's wasm32-wasip2 output uses (WebAssembly 2.0), whether or
     // not the module still has its `target_features` section; binaryen
     // refuses `memory.copy` and friends otherwise. Every host in the table
-    // supports these.
+    // supports these (the same list as `FEATURE_FLAGS`).
     for feature in [
         Feature::BulkMemory,
         Feature::MutableGlobals,
@@ -135,36 +275,14 @@ pub fn module(module: &[u8], level: OptLevel) -> Result<Vec<u8>, BuildError> {
     ] {
         opts.enable_feature(feature);
     }
-    // The wasm-opt crate works on files.
-    let dir = tempfile::tempdir().map_err(|e| BuildError::Io {
-        action: "create a scratch directory in",
-        path: std::env::temp_dir(),
-        source: e,
-    })?;
-    let input = dir.path().join("in.wasm");
-    let output = dir.path().join("out.wasm");
-    std::fs::write(&input, module).map_err(|e| BuildError::Io {
-        action: "write",
-        path: input.clone(),
-        source: e,
-    })?;
-    opts.run(&input, &output)
-        .map_err(|e| BuildError::Optimizer(e.to_string()))?;
-    std::fs::read(&output).map_err(|e| BuildError::Io {
-        action: "read",
-        path: output,
-        source: e,
-    })
+    opts.run(input, output)
+        .map_err(|e| BuildError::Optimizer(e.to_string()))
 }
 
-/// Without binaryen: refuses, naming the feature to build cargo-fn with.
+/// Without binaryen built in: [`optimizer`] never picks it.
 #[cfg(not(feature = "wasm-opt"))]
-pub fn module(_module: &[u8], _level: OptLevel) -> Result<Vec<u8>, BuildError> {
-    Err(BuildError::Optimizer(
-        "this cargo-fn was built without wasm-opt (its `wasm-opt` cargo feature); \
-         reinstall it with that feature, or build with `--wasm-opt none`"
-            .into(),
-    ))
+fn builtin(_input: &Path, _output: &Path, _level: OptLevel) -> Result<(), BuildError> {
+    Err(missing())
 }
 
 #[cfg(test)]
@@ -185,6 +303,40 @@ mod tests {
         assert_eq!(OptLevel::Oz.to_string(), "-Oz");
     }
 
+    #[test]
+    fn the_optimizer_is_fn_wasm_opt_then_the_built_in_one_then_path() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, executable) = (dir.path().join("plain"), dir.path().join("bin"));
+        for (folder, mode) in [(&plain, 0o644), (&executable, 0o755)] {
+            std::fs::create_dir(folder).unwrap();
+            let file = folder.join("wasm-opt");
+            std::fs::write(&file, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let path = std::env::join_paths([&plain, &executable]).unwrap();
+        assert_eq!(
+            optimizer_from(Some("/opt/binaryen/wasm-opt".into()), Some(path.clone())),
+            Some(Optimizer::External("/opt/binaryen/wasm-opt".into())),
+            "FN_WASM_OPT comes first"
+        );
+        let from_path = if AVAILABLE {
+            Optimizer::Builtin
+        } else {
+            Optimizer::External(executable.join("wasm-opt"))
+        };
+        assert_eq!(
+            optimizer_from(Some("".into()), Some(path)),
+            Some(from_path),
+            "an empty FN_WASM_OPT is unset; a wasm-opt that is not executable is skipped"
+        );
+        let only_plain = std::env::join_paths([&plain]).unwrap();
+        assert_eq!(
+            optimizer_from(None, Some(only_plain)),
+            AVAILABLE.then_some(Optimizer::Builtin)
+        );
+    }
+
     #[cfg(feature = "wasm-opt")]
     #[test]
     fn optimizing_a_module_keeps_its_exports_and_validates() {
@@ -198,7 +350,7 @@ mod tests {
                 local.set 2
                 local.get 2))"#;
         let before = wat::parse_str(wat).unwrap();
-        let after = module(&before, OptLevel::Oz).unwrap();
+        let after = module(&before, OptLevel::Oz, &Optimizer::Builtin).unwrap();
         assert!(
             after.len() < before.len(),
             "{} -> {}",

@@ -34,7 +34,10 @@ pub struct Args {
     pub keep_wasi_versions: bool,
     /// Binaryen's optimiser over the main core module: a level (0, 1, 2, 3,
     /// 4, s, z) or `none`. Default: `wasm-opt` in [package.metadata.fn],
-    /// else `s` for release builds and none for others
+    /// else `s` for release builds and none for others. Binaryen is the one
+    /// built into cargo-fn (its `wasm-opt` feature), else the `wasm-opt`
+    /// executable named by FN_WASM_OPT or found on PATH; without any,
+    /// release builds are not optimised
     #[arg(long, value_name = "LEVEL")]
     pub wasm_opt: Option<fn_pipeline::WasmOpt>,
     /// Print the result as JSON on stdout
@@ -82,6 +85,7 @@ impl Args {
                 "post_ms": built.post_time.as_secs_f64() * 1000.0,
                 "wasm_opt": built.optimized.map(|o| serde_json::json!({
                     "level": o.level.to_string(),
+                    "tool": o.tool,
                     "before": o.before,
                     "after": o.after,
                     "ms": o.time.as_secs_f64() * 1000.0,
@@ -101,8 +105,9 @@ impl Args {
             );
             if let Some(o) = built.optimized {
                 println!(
-                    "wasm-opt {}: {} -> {} before stripping ({:.0}% smaller, {:.1} s)",
+                    "wasm-opt {} ({}): {} -> {} before stripping ({:.0}% smaller, {:.1} s)",
                     o.level,
+                    o.tool,
                     human_size(o.before),
                     human_size(o.after),
                     100.0 * (1.0 - o.after as f64 / o.before.max(1) as f64),

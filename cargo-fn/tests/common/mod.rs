@@ -28,6 +28,15 @@ pub fn cargo_fn(dir: &Path, args: &[&str]) -> Output {
     cmd.output().expect("run cargo-fn")
 }
 
+/// [`cargo_fn`] with extra environment variables.
+pub fn cargo_fn_env(dir: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
+    cmd.arg("fn").args(args).current_dir(dir);
+    offline(&mut cmd);
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("run cargo-fn")
+}
+
 /// Makes a command build offline in the shared target directory.
 pub fn offline(cmd: &mut Command) {
     cmd.env("CARGO_TARGET_DIR", shared_target())
