@@ -213,10 +213,87 @@ impl<A: GlobalAlloc> CAlloc<A> {
 mod exports {
     use super::{CAlloc, ENOMEM};
 
+    use core::alloc::Layout;
+    use core::ptr::NonNull;
+    use talc::base::Talc;
+    use talc::base::binning::Binning;
+    use talc::cell::TalcSyncCell;
+    use talc::wasm::WasmBinning;
+
     /// WebAssembly components are single-threaded (no `atomics`), which
-    /// `TalcSyncCell::new_wasm` relies on; it grows the memory on demand.
-    static C_ALLOC: CAlloc<talc::wasm::WasmDynamicTalc> =
-        CAlloc(talc::wasm::new_wasm_dynamic_allocator());
+    /// `TalcSyncCell::new_wasm` relies on.
+    static C_ALLOC: CAlloc<TalcSyncCell<Memory, WasmBinning>> =
+        CAlloc(TalcSyncCell::new_wasm(Memory {
+            end: None,
+            initial_claimed: false,
+        }));
+
+    const PAGE: usize = 64 * 1024;
+
+    unsafe extern "C" {
+        /// The linker's: where the heap starts (after the data and the stack)
+        /// and where the memory the module is instantiated with ends.
+        static __heap_base: u8;
+        static __heap_end: u8;
+    }
+
+    /// Where talc's memory comes from: first the free end of the initial
+    /// memory (`__heap_base..__heap_end`), as dlmalloc takes it, so a
+    /// function whose allocations fit never grows its memory; then pages
+    /// from `memory.grow`, which extend the heap they follow.
+    ///
+    /// (talc's own `WasmGrowAndExtend` grows from the first allocation on:
+    /// measured with `cargo bench -p fn-host-test --bench latency`, that made
+    /// the hello's instantiation twice as slow, its grown pages being reset
+    /// between requests.)
+    #[derive(Debug)]
+    struct Memory {
+        /// The end of the heap, to extend when new pages follow it.
+        end: Option<NonNull<u8>>,
+        initial_claimed: bool,
+    }
+
+    // SAFETY: it only claims memory nothing else uses (the linker's heap
+    // area, which wasi-libc's allocator would have had, and grown pages)
+    // and does not allocate.
+    unsafe impl talc::source::Source for Memory {
+        fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
+            if !talc.source.initial_claimed {
+                talc.source.initial_claimed = true;
+                let base = (&raw const __heap_base).cast_mut();
+                let end = (&raw const __heap_end).cast_mut();
+                if end > base {
+                    // SAFETY: the area is unused memory of this instance.
+                    talc.source.end = unsafe { talc.claim(base, end as usize - base as usize) };
+                    if talc.source.end.is_some() {
+                        // talc calls again when the allocation does not fit.
+                        return Ok(());
+                    }
+                }
+            }
+            // Enough for `layout` and the chunk bookkeeping; when a new heap
+            // is still short, the next call's pages extend it.
+            let bytes = layout.size() + layout.align() + 4 * talc::base::CHUNK_UNIT;
+            let pages = bytes.div_ceil(PAGE);
+            let previous = core::arch::wasm32::memory_grow::<0>(pages);
+            if previous == usize::MAX {
+                return Err(());
+            }
+            let new_base = (previous * PAGE) as *mut u8;
+            // The last page of a 4 GiB memory ends at 2^32: saturate.
+            let new_end = (new_base as usize).saturating_add(pages * PAGE);
+            if let Some(old_end) = talc.source.end.take()
+                && old_end.as_ptr() == new_base
+            {
+                // SAFETY: the pages just grown follow the heap.
+                talc.source.end = Some(unsafe { talc.extend(old_end, new_end as *mut u8) });
+                return Ok(());
+            }
+            // SAFETY: the pages just grown are this instance's, unused.
+            talc.source.end = unsafe { talc.claim(new_base, new_end - new_base as usize) };
+            Ok(())
+        }
+    }
 
     unsafe extern "C" {
         /// wasi-libc's `errno`.
