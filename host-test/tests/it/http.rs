@@ -61,6 +61,31 @@ fn hop_by_hop_fields_a_handler_sets_are_left_out_not_refused() {
 }
 
 #[test]
+fn a_field_the_host_refuses_is_a_500_that_leaks_nothing() {
+    // A line break in a value: `fields.from-list` says invalid syntax. The
+    // SDK answers with a 500 response of its own (no `error-code`) and logs
+    // why; the instance serves the next call.
+    let f = load("request-echo");
+    let res = f.get("/bad-header");
+    assert_eq!(res.status(), 500, "{}", res.describe());
+    assert_eq!(
+        res.json::<serde_json::Value>().unwrap(),
+        json!({"error": "Internal Server Error"})
+    );
+    assert_eq!(res.header("x-bad"), None);
+    let records = res.logs.records();
+    assert!(
+        records.iter().any(|r| r["level"] == "error"
+            && r["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("invalid headers: invalid syntax"))),
+        "{}",
+        res.logs.stderr_str()
+    );
+    assert_eq!(f.get("/hop").status(), 200);
+}
+
+#[test]
 fn a_large_body_round_trips_through_the_c_allocator() {
     // 3 MB read into a growing buffer, made a `String`, escaped into JSON
     // and written back: thousands of allocations and reallocations and

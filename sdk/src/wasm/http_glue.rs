@@ -202,7 +202,8 @@ fn write_response(out: ResponseOutparam, response: Response) -> Result<(), Strin
             // response is always sent, never an `error-code`: lowering one
             // would put all of `error-code` into every function.)
             crate::log::error(&format!("failed to send the response: {reason}"));
-            let internal = response::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            let internal =
+                response::error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
             return write_response(out, internal);
         }
     };
