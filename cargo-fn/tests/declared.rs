@@ -79,20 +79,26 @@ fn wasm_opt_shrinks_the_artifact_which_still_runs() {
     let default = build_json(&project, &[]);
     assert_eq!(default["wasm_opt"]["level"], "-Os", "{default}");
     let json = build_json(&project, &["--wasm-opt", "z"]);
+    assert_eq!(json["wasm_opt"]["level"], "-Oz", "{json}");
+    assert_optimized_and_running(&json, plain_size);
+}
+
+/// `json` (a `build --json` result) says wasm-opt shrank the component, the
+/// artifact is smaller than `plain_size` (the same build without wasm-opt)
+/// and still greets, and binaryen's output is still within the contract,
+/// every host in the table running it.
+fn assert_optimized_and_running(json: &serde_json::Value, plain_size: u64) {
     let optimized = &json["wasm_opt"];
-    assert_eq!(optimized["level"], "-Oz", "{json}");
     assert!(
         optimized["after"].as_u64() < optimized["before"].as_u64(),
         "{json}"
     );
     let size = json["final_size"].as_u64().unwrap();
     assert!(size < plain_size, "{size} >= {plain_size}");
-    let function = fn_host_test::TestFunction::load(artifact(&json)).unwrap();
+    let function = fn_host_test::TestFunction::load(artifact(json)).unwrap();
     let response = function.get("/?name=Ferris");
     assert_eq!(response.status(), 200, "{}", response.describe());
     assert_eq!(response.text(), "Hello, Ferris!");
-    // Binaryen's output is still within the contract, and every host in
-    // the table still runs it.
     assert_eq!(json["report"]["within_contract"], true, "{json}");
     let hosts = json["report"]["hosts"].as_array().unwrap();
     assert!(hosts.iter().all(|h| h["runs"] == true), "{json}");
@@ -132,22 +138,13 @@ fn an_external_wasm_opt_shrinks_the_artifact_which_still_runs() {
     let args = ["build", "--release", "--json"];
     let output = cargo_fn_env(&project, &args, &[("FN_WASM_OPT", wasm_opt.as_os_str())]);
     let json: serde_json::Value = serde_json::from_str(&success(&output)).unwrap();
-    let optimized = &json["wasm_opt"];
-    assert_eq!(optimized["level"], "-Os", "{json}");
-    assert_eq!(optimized["tool"], wasm_opt.display().to_string(), "{json}");
-    assert!(
-        optimized["after"].as_u64() < optimized["before"].as_u64(),
+    assert_eq!(json["wasm_opt"]["level"], "-Os", "{json}");
+    assert_eq!(
+        json["wasm_opt"]["tool"],
+        wasm_opt.display().to_string(),
         "{json}"
     );
-    let size = json["final_size"].as_u64().unwrap();
-    assert!(size < plain_size, "{size} >= {plain_size}");
-    let function = fn_host_test::TestFunction::load(artifact(&json)).unwrap();
-    let response = function.get("/?name=Ferris");
-    assert_eq!(response.status(), 200, "{}", response.describe());
-    assert_eq!(response.text(), "Hello, Ferris!");
-    assert_eq!(json["report"]["within_contract"], true, "{json}");
-    let hosts = json["report"]["hosts"].as_array().unwrap();
-    assert!(hosts.iter().all(|h| h["runs"] == true), "{json}");
+    assert_optimized_and_running(&json, plain_size);
 }
 
 #[test]

@@ -22,10 +22,7 @@ pub fn shared_target() -> PathBuf {
 
 /// `cargo-fn fn <args>` in `dir`, offline, with the shared target directory.
 pub fn cargo_fn(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-fn"));
-    cmd.arg("fn").args(args).current_dir(dir);
-    offline(&mut cmd);
-    cmd.output().expect("run cargo-fn")
+    cargo_fn_env(dir, args, &[])
 }
 
 /// [`cargo_fn`] with extra environment variables.
